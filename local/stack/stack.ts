@@ -25,15 +25,21 @@ async function tcpUp(port: number): Promise<boolean> {
   return !!c;
 }
 
-export async function startStack(c: StackConfig, opts: { seed?: "if-created" | "always" | "never" } = {}): Promise<RunningStack> {
+export async function startStack(c: StackConfig, opts: { seed?: "once" | "always" | "never" } = {}): Promise<RunningStack> {
   await Deno.mkdir(c.stateDir, { recursive: true });
   const created = await ensureCluster(c);
   await startPostgres(c);
   try {
     await loadBootstrap(c);
     await pushMigrations(c);
-    const seed = opts.seed ?? "if-created";
-    if (seed === "always" || (seed === "if-created" && created)) await loadSeed(c);
+    // Seed once per cluster (a marker survives restarts; `npm run reset` re-seeds).
+    const marker = join(c.stateDir, ".seeded");
+    const seeded = await Deno.stat(marker).then(() => true, () => false);
+    const seed = opts.seed ?? "once";
+    if (seed === "always" || (seed === "once" && (created || !seeded))) {
+      await loadSeed(c);
+      await Deno.writeTextFile(marker, new Date().toISOString());
+    }
   } catch (e) {
     await stopPostgres(c);
     throw e;

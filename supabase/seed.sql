@@ -1,0 +1,1 @@
+-- Demo data for the local stack (npm start). Filled in by the money-model work.

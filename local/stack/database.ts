@@ -33,8 +33,17 @@ export async function dropDatabase(c: StackConfig): Promise<void> {
     "-c",
     "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'template1' and pid <> pg_backend_pid()",
   ]);
-  await run("psql", [dbUrl(c).replace(/\/postgres$/, "/template1"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-    "-c", "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'postgres' and pid <> pg_backend_pid()",
-    "-c", "drop database if exists postgres with (force)",
-    "-c", "create database postgres"]);
+  await run("psql", [
+    dbUrl(c).replace(/\/postgres$/, "/template1"),
+    "-X",
+    "-q",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'postgres' and pid <> pg_backend_pid()",
+    "-c",
+    "drop database if exists postgres with (force)",
+    "-c",
+    "create database postgres",
+  ]);
 }

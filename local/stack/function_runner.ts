@@ -20,7 +20,8 @@ let handler: Handler | undefined;
 const realServe = Deno.serve;
 // deno-lint-ignore no-explicit-any
 (Deno as any).serve = (a: unknown, b?: unknown) => {
-  handler = (typeof a === "function" ? a : typeof b === "function" ? b : (a as { handler: Handler }).handler) as Handler;
+  handler =
+    (typeof a === "function" ? a : typeof b === "function" ? b : (a as { handler: Handler }).handler) as Handler;
   return { finished: new Promise(() => {}), shutdown: async () => {}, ref() {}, unref() {}, addr: { port } };
 };
 

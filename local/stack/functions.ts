@@ -61,18 +61,29 @@ export class FunctionsServer {
     const port = freePort();
     const child = await spawnLogged(
       Deno.execPath(),
-      ["run", "-A", "--quiet", join(ROOT, "local", "stack", "function_runner.ts"), join(FUNCTIONS_DIR, name, "index.ts"), String(port)],
+      [
+        "run",
+        "-A",
+        "--quiet",
+        join(ROOT, "local", "stack", "function_runner.ts"),
+        join(FUNCTIONS_DIR, name, "index.ts"),
+        String(port),
+      ],
       join(this.opts.logDir, `function-${name}.log`),
       { ...readDotEnv(), ...this.opts.env, SB_EXECUTION_ID: crypto.randomUUID() },
     );
     const w: Worker = { child, port, exited: false };
     child.status.then(() => (w.exited = true));
-    await waitFor(async () => {
-      if (w.exited) throw new Error(`function ${name} exited at start; see function-${name}.log`);
-      const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
-      c?.close();
-      return !!c;
-    }, `function ${name} to listen`, 30000);
+    await waitFor(
+      async () => {
+        if (w.exited) throw new Error(`function ${name} exited at start; see function-${name}.log`);
+        const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
+        c?.close();
+        return !!c;
+      },
+      `function ${name} to listen`,
+      30000,
+    );
     this.#workers.set(name, w);
     return w;
   }
@@ -89,7 +100,9 @@ export class FunctionsServer {
   }
 
   async handle(req: Request, name: string, rest: string): Promise<Response> {
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || name.startsWith("_")) return json(404, { code: "NOT_FOUND", message: "Function not found" });
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || name.startsWith("_")) {
+      return json(404, { code: "NOT_FOUND", message: "Function not found" });
+    }
     try {
       Deno.statSync(join(FUNCTIONS_DIR, name, "index.ts"));
     } catch {

@@ -32,8 +32,16 @@ export async function ensureCluster(c: StackConfig): Promise<boolean> {
   await run("chown", ["postgres:postgres", pwfile]);
   try {
     await asPostgres("initdb", [
-      "-D", dir, "-U", "postgres", "--pwfile", pwfile, "--auth-local=trust",
-      "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
+      "-D",
+      dir,
+      "-U",
+      "postgres",
+      "--pwfile",
+      pwfile,
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "--encoding=UTF8",
+      "--locale=C.UTF-8",
     ]);
   } finally {
     await Deno.remove(pwfile);

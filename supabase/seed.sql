@@ -1,1 +1,175 @@
--- Demo data for the local stack (npm start). Filled in by the money-model work.
+-- Demo data for the local stack (npm start): companies, recruiters, placements in every stage,
+-- invoices, payouts, escrow holds, schedules and tranches. Everything goes through the private
+-- transition functions (the guards refuse anything else), so the demo also has the audit
+-- trail and the outbox events a real history would have.
+--
+-- Dates are relative to today 00:00 UTC (T), so the demo always shows the same picture:
+--   P1 Backend Engineer   hired T-2, no invoice yet                       (placement hired)
+--   P2 Product Designer   active, invoice open, guarantee + dispute holds  (nothing payable yet)
+--   P3 Data Scientist     active, invoice paid, Alice paid her first tranche; Bob's schedule
+--                         failed 3 times (exhausted: waits for an admin)  (partially paid)
+--   P4 Sales Director     completed, guarantee holds released, all paid    (placement completed)
+--   P5 DevOps Lead        failed in its guarantee after the first tranche  (flagged for reversal,
+--                         forfeited, refund decided)
+--   P6 QA Engineer        invoice paid, but Carol has no transfer-capable account and Dan is
+--                         paused: skipped, one payout.connect_required event each
+-- Business due times (UTC): payouts fall due at 02:00, escrow holds are released at 03:00.
+--
+-- Demo users (auth.users) alice/bob/carol/dan/erin@demo.test have fixed ids 00000000-...-00000000000{1..5}.
+
+\o /dev/null
+select private.configure_payout_settings(
+  p_settlement_buffer => interval '7 days',
+  p_payout_due_time => time '02:00',
+  p_escrow_release_time => time '03:00',
+  p_max_failed_attempts => 3,
+  p_reason => 'demo settings');
+
+-- T = today 00:00 UTC, as a session setting the statements below read. The file runs with or
+-- without an enclosing transaction (npm start: autocommit; CI: inside begin ... rollback).
+select set_config('seed.t', (date_trunc('day', now() at time zone 'UTC') at time zone 'UTC')::text, false);
+create function pg_temp.t(p_days integer, p_time text default '00:00')
+returns timestamptz language sql stable as $$
+  select current_setting('seed.t')::timestamptz + make_interval(days => p_days) + (p_time::time - time '00:00')
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- People and companies
+-- ---------------------------------------------------------------------------------------------
+insert into auth.users (id, email, aud, role, raw_app_meta_data) values
+  ('00000000-0000-0000-0000-000000000001', 'alice@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000002', 'bob@demo.test',   'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000003', 'carol@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000004', 'dan@demo.test',   'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000005', 'erin@demo.test',  'authenticated', 'authenticated', '{"provider":"email"}');
+
+insert into public.companies (id, name, stripe_customer_id) values
+  ('10000000-0000-0000-0000-000000000001', 'Acme Robotics', 'cus_demoAcme'),
+  ('10000000-0000-0000-0000-000000000002', 'Globex Health', 'cus_demoGlobex');
+
+insert into public.recruiters (id, user_id, display_name) values
+  ('20000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000001', 'Alice Active'),
+  ('20000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-000000000002', 'Bob Busy'),
+  ('20000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-000000000003', 'Carol NoConnect'),
+  ('20000000-0000-0000-0000-000000000004', '00000000-0000-0000-0000-000000000004', 'Dan Paused'),
+  ('20000000-0000-0000-0000-000000000005', '00000000-0000-0000-0000-000000000005', 'Erin Onboarding');
+
+select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000001', 'acct_demoAlice', 'active', pg_temp.t(-200));
+select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000002', 'acct_demoBob', 'active', pg_temp.t(-200));
+-- Carol: no connected account at all
+select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000004', 'acct_demoDan', 'active', pg_temp.t(-200));
+select private.set_recruiter_paused('20000000-0000-0000-0000-000000000004', true, 'identity re-verification', pg_temp.t(-30));
+-- Erin: account exists, transfers capability still pending (payouts_enabled is irrelevant)
+select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000005', 'acct_demoErin', 'pending', pg_temp.t(-3));
+
+-- ---------------------------------------------------------------------------------------------
+-- P4 Sales Director: completed, guarantee holds released, paid in full
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000001', 2400000, 'USD', pg_temp.t(-120, '10:00'), 60,
+                                10000, 'Sales Director')).id as p4 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p4', '20000000-0000-0000-0000-000000000001', 'candidate_recruiter', 5000),
+  (:'p4', '20000000-0000-0000-0000-000000000002', 'company_recruiter', 3500);
+select private.transition_placement(:'p4', 'active', null, pg_temp.t(-119));
+select (private.record_placement_invoice(:'p4', 'in_demoSalesDirector', null, 'open', pg_temp.t(-118))).id as inv4 \gset
+select private.transition_placement_invoice(:'inv4', 'paid', null, pg_temp.t(-110, '12:00'));
+select count(*) from private.release_due_escrow_holds(pg_temp.t(-59, '03:00'));
+select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000004', 100, null, pg_temp.t(-58, '02:00'));
+select private.complete_payout_transfer(t.id, 'tr_demoP4' || row_number() over (order by t.id), pg_temp.t(-58, '02:01'))
+from public.payout_transfers t where t.placement_id = :'p4' and t.status = 'pending';
+select private.transition_placement(:'p4', 'completed', null, pg_temp.t(-58, '10:00'));
+
+-- ---------------------------------------------------------------------------------------------
+-- P3 Data Scientist: active, first tranche paid to Alice; Bob's transfer failed 3 times
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000002', 1800000, 'USD', pg_temp.t(-40, '09:00'), 90,
+                                2000, 'Data Scientist')).id as p3 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p3', '20000000-0000-0000-0000-000000000001', 'candidate_recruiter', 6000),
+  (:'p3', '20000000-0000-0000-0000-000000000002', 'job_owner', 3000);
+select private.transition_placement(:'p3', 'active', null, pg_temp.t(-38));
+select (private.record_placement_invoice(:'p3', 'in_demoDataScientist', null, 'open', pg_temp.t(-37))).id as inv3 \gset
+select private.transition_placement_invoice(:'inv3', 'paid', null, pg_temp.t(-35, '12:00'));
+select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000031', 100, null, pg_temp.t(-27, '02:00'));
+select private.complete_payout_transfer(t.id, 'tr_demoP3Alice', pg_temp.t(-27, '02:01'))
+from public.payout_transfers t
+where t.placement_id = :'p3' and t.status = 'pending' and t.destination_account_id = 'acct_demoAlice';
+select private.fail_payout_transfer(t.id, 'Stripe: account_invalid (destination account closed)', pg_temp.t(-27, '02:01'))
+from public.payout_transfers t where t.placement_id = :'p3' and t.status = 'pending';
+select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000032', 100, null, pg_temp.t(-27, '03:01'));
+select private.fail_payout_transfer(t.id, 'Stripe: account_invalid (destination account closed)', pg_temp.t(-27, '03:02'))
+from public.payout_transfers t where t.placement_id = :'p3' and t.status = 'pending';
+select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000033', 100, null, pg_temp.t(-27, '05:02'));
+select private.fail_payout_transfer(t.id, 'Stripe: account_invalid (destination account closed)', pg_temp.t(-27, '05:03'))
+from public.payout_transfers t where t.placement_id = :'p3' and t.status = 'pending';
+
+-- ---------------------------------------------------------------------------------------------
+-- P5 DevOps Lead: first tranche paid, then the candidate left during the guarantee
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000001', 1500000, 'EUR', pg_temp.t(-30, '10:00'), 90,
+                                5000, 'DevOps Lead')).id as p5 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p5', '20000000-0000-0000-0000-000000000001', 'company_recruiter', 5000),
+  (:'p5', '20000000-0000-0000-0000-000000000002', 'candidate_sourcer', 4000);
+select private.transition_placement(:'p5', 'active', null, pg_temp.t(-29));
+select (private.record_placement_invoice(:'p5', 'in_demoDevOpsLead', null, 'open', pg_temp.t(-29))).id as inv5 \gset
+select private.transition_placement_invoice(:'inv5', 'paid', null, pg_temp.t(-28, '12:00'));
+select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000005', 100, null, pg_temp.t(-20, '02:00'));
+select private.complete_payout_transfer(t.id, 'tr_demoP5' || row_number() over (order by t.id), pg_temp.t(-20, '02:01'))
+from public.payout_transfers t where t.placement_id = :'p5' and t.status = 'pending';
+-- done by a platform admin (the actor is transaction-local: one block)
+do $$
+declare
+  v_p5 uuid := (select id from public.placements where title = 'DevOps Lead');
+begin
+  perform private.set_actor('00000000-0000-0000-0000-000000000005', 'platform_admin');
+  perform private.transition_placement(v_p5, 'failed', 'candidate resigned in week 4 of the guarantee', pg_temp.t(-5, '15:00'));
+  perform private.record_platform_refund_decision(v_p5, 750000, 'refund 50% of the fee: guarantee terms', pg_temp.t(-4));
+end
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- P6 QA Engineer: paid invoice, recruiters who cannot be paid yet
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000002', 900000, 'USD', pg_temp.t(-25, '10:00'), 90,
+                                0, 'QA Engineer')).id as p6 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p6', '20000000-0000-0000-0000-000000000003', 'candidate_recruiter', 5000),
+  (:'p6', '20000000-0000-0000-0000-000000000004', 'company_sourcer', 4000);
+select private.transition_placement(:'p6', 'active', null, pg_temp.t(-24));
+select (private.record_placement_invoice(:'p6', 'in_demoQaEngineer', null, 'open', pg_temp.t(-24))).id as inv6 \gset
+select private.transition_placement_invoice(:'inv6', 'paid', null, pg_temp.t(-20, '12:00'));
+select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000006', 100, null, pg_temp.t(-12, '02:00'));
+
+-- ---------------------------------------------------------------------------------------------
+-- P2 Product Designer: invoice open, guarantee holds and a dispute hold
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000001', 1200000, 'USD', pg_temp.t(-20, '10:00'), 90,
+                                8000, 'Product Designer')).id as p2 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p2', '20000000-0000-0000-0000-000000000001', 'candidate_recruiter', 4500),
+  (:'p2', '20000000-0000-0000-0000-000000000005', 'company_recruiter', 4500);
+select private.transition_placement(:'p2', 'active', null, pg_temp.t(-18));
+select private.record_placement_invoice(:'p2', 'in_demoProductDesigner', null, 'open', pg_temp.t(-18));
+select private.create_escrow_hold(po.id, 50000, 'dispute', null, 'company disputes the sourcing credit', pg_temp.t(-10))
+from public.payouts po where po.placement_id = :'p2' and po.recruiter_id = '20000000-0000-0000-0000-000000000001';
+
+-- ---------------------------------------------------------------------------------------------
+-- P1 Backend Engineer: just hired, splits still editable, no invoice
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000002', 2000000, 'GBP', pg_temp.t(-2, '09:30'), 90,
+                                10000, 'Backend Engineer')).id as p1 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p1', '20000000-0000-0000-0000-000000000002', 'candidate_recruiter', 4000),
+  (:'p1', '20000000-0000-0000-0000-000000000001', 'job_owner', 2500),
+  (:'p1', '20000000-0000-0000-0000-000000000005', 'candidate_sourcer', 2000);
+
+-- The demo must be consistent (deferred checks run at commit anyway; fail early and clearly).
+do $$
+begin
+  if exists (select 1 from private.payout_problems()) then
+    raise exception 'seed: inconsistent payouts: %', (select string_agg(payout_id || ' ' || problem, '; ') from private.payout_problems());
+  end if;
+end
+$$;
+\o

@@ -46,6 +46,7 @@ Deno.test("supabase-js through the gateway: RLS shows each user only their rows;
       alter table public.stack_test_notes enable row level security;
       create policy stack_test_notes_select_own on public.stack_test_notes
         for select to authenticated using (owner_id = (select auth.uid()));
+      revoke all on public.stack_test_notes from anon;
       grant select on public.stack_test_notes to authenticated;
       create function public.stack_test_whoami() returns uuid
         language sql stable set search_path = '' as $$ select auth.uid() $$;
@@ -69,12 +70,11 @@ Deno.test("supabase-js through the gateway: RLS shows each user only their rows;
     assert.deepEqual((await rowsFor(a.jwt)).map((r) => r.body), ["a1", "a2"]);
     assert.deepEqual((await rowsFor(b.jwt)).map((r) => r.body), ["b1"]);
 
-    // Supabase's default privileges grant anon select on new public tables; RLS (no anon
-    // policy) is what hides the rows.
+    // anon holds no grant on the table: PostgREST answers with Postgres' 42501.
     const anon = createClient(url, anonKey, { auth: { persistSession: false } });
     const anonRead = await anon.from("stack_test_notes").select("body");
-    assert.equal(anonRead.error, null);
-    assert.deepEqual(anonRead.data, []);
+    assert.equal(anonRead.data, null);
+    assert.equal(anonRead.error?.code, "42501");
 
     const who = await eventually(async () => {
       const r = await as(b.jwt).rpc("stack_test_whoami");

@@ -13,12 +13,13 @@ $$;
 
 create or replace function tests.authenticate_as(p_user_id uuid, p_extra_claims jsonb default '{}')
 returns void language plpgsql set search_path = '' as $$
+declare
+  v_email text := (select u.email from auth.users u where u.id = p_user_id); -- before the role switch
 begin
-  perform pg_catalog.set_config('role', 'authenticated', true);
   perform pg_catalog.set_config('request.jwt.claims', (pg_catalog.jsonb_build_object(
-    'sub', p_user_id, 'role', 'authenticated', 'aud', 'authenticated',
-    'email', (select email from auth.users where id = p_user_id),
+    'sub', p_user_id, 'role', 'authenticated', 'aud', 'authenticated', 'email', v_email,
     'exp', extract(epoch from pg_catalog.now() + interval '1 hour')::bigint) || p_extra_claims)::text, true);
+  perform pg_catalog.set_config('role', 'authenticated', true);
 end $$;
 
 create or replace function tests.authenticate_as_anon()

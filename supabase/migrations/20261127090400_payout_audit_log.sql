@@ -1,0 +1,160 @@
+-- The audit log of every money table: one row per inserted, updated or deleted row, written
+-- by the trigger installed with private.enable_audit (20261127090600), hash-chained per entity
+-- (20261127090500). Append-only for every role, the owner included.
+
+-- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
+-- migration file in one transaction, so these last for this file only.
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+-- Refuses the statement it fires for. Used as a BEFORE UPDATE/DELETE row trigger and a BEFORE
+-- TRUNCATE statement trigger: GRANTs cannot stop the table owner (nor a superuser), a trigger
+-- can (short of disabling triggers, which needs ownership and is what the tamper tests do).
+create or replace function private.refuse_modification()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception '% on %.% is not allowed: the table is append-only',
+    tg_op, tg_table_schema, tg_table_name
+    using errcode = '42501';
+end;
+$$;
+
+comment on function private.refuse_modification() is
+  'Trigger function: raises 42501 for the UPDATE/DELETE/TRUNCATE it fires on (append-only tables).';
+
+create table public.payout_audit_log (
+  id bigint generated always as identity primary key,
+  -- What changed: the audited table's entity type and the row's id, plus the placement and
+  -- payout it belongs to (for per-placement and, later, per-recruiter visibility).
+  entity_type text not null,
+  entity_id uuid not null,
+  placement_id uuid,
+  payout_id uuid,
+  -- INSERT/UPDATE/DELETE, and the semantic action (private.set_audit_context) or lower(operation).
+  operation text not null,
+  action text not null,
+  old_values jsonb,
+  new_values jsonb,
+  -- Who and why (private.actor_id(), private.actor_role(), private.audit_reason()).
+  changed_by uuid,
+  changed_by_role text not null,
+  reason text,
+  -- The writing transaction (correlates audit rows with payout_events rows) and its start time.
+  txid xid8 not null default pg_catalog.pg_current_xact_id(),
+  created_at timestamptz not null default pg_catalog.now(),
+  -- Hash chain per (entity_type, entity_id): set by the chain trigger, never by the caller.
+  entity_seq bigint not null,
+  prev_hash bytea,
+  row_hash bytea not null,
+
+  constraint payout_audit_log_entity_type_format
+    check (entity_type ~ '^[a-z][a-z0-9_]*$' and pg_catalog.length(entity_type) <= 63),
+  constraint payout_audit_log_operation_valid
+    check (operation in ('INSERT', 'UPDATE', 'DELETE')),
+  constraint payout_audit_log_action_format
+    check (action ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' and pg_catalog.length(action) <= 100),
+  -- An insert has only the new row, a delete only the old one, an update both; rows are objects.
+  constraint payout_audit_log_values_match_operation
+    check (
+      (operation = 'INSERT' and old_values is null and new_values is not null)
+      or (operation = 'UPDATE' and old_values is not null and new_values is not null)
+      or (operation = 'DELETE' and old_values is not null and new_values is null)
+    ),
+  constraint payout_audit_log_values_are_objects
+    check (
+      (old_values is null or pg_catalog.jsonb_typeof(old_values) = 'object')
+      and (new_values is null or pg_catalog.jsonb_typeof(new_values) = 'object')
+    ),
+  -- Keep in sync with private.set_actor (20261127090300).
+  constraint payout_audit_log_changed_by_role_valid
+    check (changed_by_role in (
+      'platform_admin', 'company_admin', 'recruiter', 'authenticated',
+      'anon', 'service_role', 'system', 'cron', 'job', 'webhook'
+    )),
+  constraint payout_audit_log_person_has_id
+    check (changed_by is not null
+           or changed_by_role not in ('platform_admin', 'company_admin', 'recruiter', 'authenticated')),
+  constraint payout_audit_log_reason_length
+    check (reason is null or pg_catalog.length(reason) between 1 and 2000),
+  constraint payout_audit_log_entity_seq_positive
+    check (entity_seq >= 1),
+  -- The first row of an entity starts the chain; every later row links to its predecessor.
+  constraint payout_audit_log_prev_hash_iff_not_first
+    check ((entity_seq = 1) = (prev_hash is null)),
+  constraint payout_audit_log_hash_lengths
+    check (pg_catalog.octet_length(row_hash) = 32
+           and (prev_hash is null or pg_catalog.octet_length(prev_hash) = 32)),
+  -- One chain position per entity; also serves "history of this entity" in order.
+  constraint payout_audit_log_entity_seq_unique
+    unique (entity_type, entity_id, entity_seq)
+);
+
+comment on table public.payout_audit_log is
+  'Append-only audit trail of the money tables (one row per inserted/updated/deleted row), written by triggers installed with private.enable_audit, hash-chained per entity; verify with public.verify_payout_audit_chain().';
+comment on column public.payout_audit_log.action is
+  'Semantic action from private.set_audit_context, else lower(operation).';
+comment on column public.payout_audit_log.changed_by_role is
+  'Actor role: platform_admin, company_admin, recruiter, authenticated, anon, service_role, system, cron, job, webhook.';
+comment on column public.payout_audit_log.txid is
+  'Writing transaction (pg_current_xact_id()); the same value as payout_events.txid for events of that transaction.';
+comment on column public.payout_audit_log.entity_seq is
+  'Position of this row in its entity''s chain, from 1, without gaps.';
+comment on column public.payout_audit_log.prev_hash is
+  'row_hash of the entity''s previous row (null for entity_seq = 1).';
+comment on column public.payout_audit_log.row_hash is
+  'sha256 of the canonical form of this row including prev_hash (private.payout_audit_row_hash).';
+
+-- Filters of the audit screens: by entity (the unique constraint above), placement, payout,
+-- actor, action; time ranges by BRIN (rows arrive in time order, so a BRIN of a few pages
+-- covers what a b-tree of the whole table would). Partial where the column is often null.
+create index payout_audit_log_placement_idx
+  on public.payout_audit_log (placement_id, created_at) where placement_id is not null;
+create index payout_audit_log_payout_idx
+  on public.payout_audit_log (payout_id, created_at) where payout_id is not null;
+create index payout_audit_log_changed_by_idx
+  on public.payout_audit_log (changed_by, created_at) where changed_by is not null;
+create index payout_audit_log_action_idx
+  on public.payout_audit_log (action, created_at);
+create index payout_audit_log_created_at_brin
+  on public.payout_audit_log using brin (created_at);
+
+-- Access policies come with the access issue; until then no API role has any grant
+-- (default privileges, 20261127090100) and RLS denies whatever a later grant would expose.
+alter table public.payout_audit_log enable row level security;
+
+create trigger payout_audit_log_refuse_update_delete
+  before update or delete on public.payout_audit_log
+  for each row execute function private.refuse_modification();
+create trigger payout_audit_log_refuse_truncate
+  before truncate on public.payout_audit_log
+  for each statement execute function private.refuse_modification();
+
+-- The newest hash and row count of every entity's chain. Without it, deleting the newest rows
+-- of an entity would leave a shorter chain that is still internally consistent; with it, the
+-- verifier compares each chain's tail with its anchor. One row per entity, updated (never
+-- deleted) by the chain trigger under the entity's advisory lock.
+create table private.payout_audit_chain_heads (
+  entity_type text not null,
+  entity_id uuid not null,
+  row_count bigint not null,
+  head_hash bytea not null,
+  updated_at timestamptz not null default pg_catalog.now(),
+  constraint payout_audit_chain_heads_pkey primary key (entity_type, entity_id),
+  constraint payout_audit_chain_heads_row_count_positive check (row_count >= 1),
+  constraint payout_audit_chain_heads_hash_length check (pg_catalog.octet_length(head_hash) = 32)
+);
+
+comment on table private.payout_audit_chain_heads is
+  'Anchor of each entity''s audit chain in public.payout_audit_log: row count and newest row_hash. Lets verify_payout_audit_chain detect deleted newest rows.';
+
+alter table private.payout_audit_chain_heads enable row level security;
+
+create trigger payout_audit_chain_heads_refuse_delete
+  before delete on private.payout_audit_chain_heads
+  for each row execute function private.refuse_modification();
+create trigger payout_audit_chain_heads_refuse_truncate
+  before truncate on private.payout_audit_chain_heads
+  for each statement execute function private.refuse_modification();

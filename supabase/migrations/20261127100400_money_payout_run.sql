@@ -1,0 +1,489 @@
+-- squawk-ignore-file require-lock-timeout,require-statement-timeout
+-- Squawk rules ignored in this file, and why: it only creates functions and grants (no table
+-- is rewritten or locked for long).
+-- Money model, part 5: the functions the payout run (a later Edge Function calling Stripe)
+-- and the scheduled jobs use, granted to role payout_jobs and to nobody else.
+--
+--   claim_due_payout_schedules(run, limit, lease, now) -> one row per claimed schedule:
+--       'claimed'   a pending tranche was created (payable -> in flight) with its idempotency
+--                   key, committed before any Stripe call
+--       'reclaimed' the schedule's lease had expired with its tranche still pending: the same
+--                   tranche (same idempotency key) is handed to this run
+--       'skipped'   an eligibility gate failed: skip_reason recorded, next_attempt_at deferred
+--                   to the next payout due time (or the invoice's collectible time)
+--       'cancelled' nothing can ever be paid by this schedule any more (all paid/forfeited)
+--   complete_payout_transfer(transfer, stripe transfer id, now)  tranche succeeded
+--   fail_payout_transfer(transfer, reason, now)                  tranche failed -> backoff
+--   mark_payout_transfer_unknown(transfer, reason, now)          outcome unknown
+--   release_due_escrow_holds(now)                                due holds released
+--
+-- Double payment is impossible at the database level: a payout's paid + in_flight never
+-- exceed its amount (bucket CHECK), at most one tranche per payout is in flight (unique
+-- partial index), a succeeded tranche is terminal and its Stripe transfer id unique, and the
+-- buckets must equal the sums of the tranches (deferred constraint trigger).
+
+create function private.claim_due_payout_schedules(
+  p_run_id uuid,
+  p_limit integer default 100,
+  p_lease interval default null,
+  p_now timestamptz default pg_catalog.now())
+returns table (
+  schedule_id uuid,
+  payout_id uuid,
+  outcome text,
+  transfer_id uuid,
+  amount bigint,
+  currency char(3),
+  destination_account_id text,
+  idempotency_key text,
+  attempt_number integer,
+  skip_reason text)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_settings private.payout_settings := private.settings();
+  v_lease interval := coalesce(p_lease, v_settings.claim_lease);
+  v_prev jsonb;
+  v_ids uuid[];
+  v_payout_ids uuid[];
+  v_reclaimed uuid[];
+  v_claimed uuid[];
+  v_skipped uuid[];
+  v_cancelled uuid[];
+  v_notify uuid[];
+begin
+  if p_run_id is null then
+    raise exception 'p_run_id is required' using errcode = 'PT400';
+  end if;
+  if p_limit is null or p_limit not between 1 and 1000 then
+    raise exception 'p_limit must be between 1 and 1000 (got %)', p_limit using errcode = 'PT400';
+  end if;
+  if v_lease <= interval '0' then
+    raise exception 'p_lease must be positive' using errcode = 'PT400';
+  end if;
+
+  v_prev := private.enter_transition('payout_schedule.claim', null);
+
+  -- 1. Due schedules, oldest first; rows another run holds are skipped, not waited for.
+  select pg_catalog.array_agg(d.id) into v_ids
+  from (
+    select s.id
+    from public.payout_schedules s
+    where (s.status = 'pending' and s.next_attempt_at <= p_now)
+       or (s.status = 'failed' and s.retry_count < s.max_attempts and s.next_attempt_at <= p_now)
+       or (s.status = 'processing' and s.lease_expires_at <= p_now
+           and exists (select 1 from public.payout_transfers t
+                       where t.schedule_id = s.id and t.status = 'pending'))
+    order by coalesce(s.next_attempt_at, s.lease_expires_at), s.id
+    limit p_limit
+    for update of s skip locked
+  ) d;
+
+  if v_ids is null then
+    perform private.leave_transition(v_prev);
+    return;
+  end if;
+
+  -- 2. Their payouts, in id order (the global lock order).
+  select pg_catalog.array_agg(l.id) into v_payout_ids
+  from (
+    select po.id from public.payouts po
+    where po.id in (select s.payout_id from public.payout_schedules s where s.id = any (v_ids))
+    order by po.id
+    for update
+  ) l;
+
+  -- 3. Expired leases: the same pending tranche goes to this run, unless a gate closed
+  --    meanwhile (kill switch, recruiter paused or account lost): then it waits, untouched.
+  with el as (
+    select e.payout_id, e.reason from private.payout_eligibility(p_now, v_payout_ids) e
+  ), r as (
+    update public.payout_schedules s
+       set claimed_by_run = p_run_id, claimed_at = p_now, lease_expires_at = p_now + v_lease
+      from el
+     where s.id = any (v_ids) and s.status = 'processing'
+       and el.payout_id = s.payout_id and coalesce(el.reason, 'nothing_payable') = 'nothing_payable'
+    returning s.id
+  ), t as (
+    update public.payout_transfers t
+       set claimed_by_run = p_run_id
+      from r
+     where t.schedule_id = r.id and t.status = 'pending'
+    returning t.id
+  )
+  select pg_catalog.array_agg(r.id) into v_reclaimed from r;
+
+  -- 4. Pending/failed schedules: one snapshot of eligibility decides, in one statement,
+  --    which get a pending tranche (payable -> in flight) and which are skipped or cancelled.
+  --    (Data-modifying CTEs run whether or not the final select reads them: ins, pay.)
+  with e as (
+    select s.id as sid, s.payout_id as pid, s.placement_id as plid, s.retry_count, s.status as from_status,
+           el.currency as cur, el.payable_amount as payable, el.destination_account_id as dest,
+           el.invoice_collectible_at, el.eligible, el.reason,
+           po.held_amount, po.in_flight_amount, po.connect_required_notified_at
+    from public.payout_schedules s
+    join private.payout_eligibility(p_now, v_payout_ids) el on el.payout_id = s.payout_id
+    join public.payouts po on po.id = s.payout_id
+    where s.id = any (v_ids) and s.status in ('pending', 'failed')
+  ), go as (
+    select e.*, pg_catalog.gen_random_uuid() as tid from e where e.eligible
+  ), ins as (
+    insert into public.payout_transfers (
+      id, payout_id, placement_id, schedule_id, currency, amount, destination_account_id,
+      attempt_number, idempotency_key, status, claimed_by_run)
+    select go.tid, go.pid, go.plid, go.sid, go.cur, go.payable, go.dest,
+           go.retry_count + 1, 'payout_transfer:' || go.tid::text, 'pending', p_run_id
+    from go
+    order by go.sid
+    returning id
+  ), pay as (
+    update public.payouts po
+       set payable_amount = po.payable_amount - go.payable,
+           in_flight_amount = po.in_flight_amount + go.payable
+      from go
+     where po.id = go.pid
+    returning po.id
+  ), claimed as (
+    update public.payout_schedules s
+       set status = 'processing', claimed_by_run = p_run_id, claimed_at = p_now,
+           lease_expires_at = p_now + v_lease,
+           last_retry_at = case when s.retry_count > 0 then p_now else s.last_retry_at end,
+           skip_reason = null, skipped_at = null
+      from go
+     where s.id = go.sid
+    returning s.id
+  ), skipped as (
+    update public.payout_schedules s
+       set skip_reason = e.reason,
+           skipped_at = p_now,
+           -- nothing left that this schedule could ever pay: it is done
+           status = case when e.reason = 'nothing_payable' and e.held_amount = 0 and e.in_flight_amount = 0
+                         then 'cancelled' else s.status end,
+           cancelled_at = case when e.reason = 'nothing_payable' and e.held_amount = 0 and e.in_flight_amount = 0
+                               then p_now end,
+           cancel_reason = case when e.reason = 'nothing_payable' and e.held_amount = 0 and e.in_flight_amount = 0
+                                then 'nothing payable' end,
+           next_attempt_at = case
+             when e.reason = 'nothing_payable' and e.held_amount = 0 and e.in_flight_amount = 0 then null
+             else private.next_due_at(
+                    greatest(p_now + interval '1 second',
+                             case when e.reason = 'invoice_not_collectible' then e.invoice_collectible_at end),
+                    v_settings.payout_due_time)
+           end
+      from e
+     where s.id = e.sid and not e.eligible
+    returning s.id, s.status
+  ), notify as (
+    update public.payouts po
+       set connect_required_notified_at = p_now
+      from e
+     where po.id = e.pid and not e.eligible
+       and e.reason in ('recruiter_cannot_receive_transfers', 'recruiter_paused')
+       and e.connect_required_notified_at is null
+    returning po.id
+  )
+  select (select pg_catalog.array_agg(claimed.id) from claimed),
+         (select pg_catalog.array_agg(skipped.id) filter (where skipped.status <> 'cancelled') from skipped),
+         (select pg_catalog.array_agg(skipped.id) filter (where skipped.status = 'cancelled') from skipped),
+         (select pg_catalog.array_agg(notify.id) from notify)
+    into v_claimed, v_skipped, v_cancelled, v_notify;
+
+  -- 5. Outbox.
+  perform private.emit_event('payout_schedule.processing', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+    pg_catalog.jsonb_build_object('to_status', s.status, 'claimed_by_run', s.claimed_by_run,
+      'lease_expires_at', s.lease_expires_at, 'attempt_number', s.retry_count + 1))
+  from public.payout_schedules s where s.id = any (v_claimed) order by s.id;
+  perform private.emit_event('payout_transfer.created', 'payout_transfer', t.id, t.placement_id, t.payout_id,
+    pg_catalog.jsonb_build_object('to_status', t.status, 'amount', t.amount, 'currency', t.currency,
+      'destination_account_id', t.destination_account_id, 'idempotency_key', t.idempotency_key,
+      'attempt_number', t.attempt_number, 'schedule_id', t.schedule_id))
+  from public.payout_transfers t where t.schedule_id = any (v_claimed) and t.status = 'pending' order by t.id;
+  perform private.emit_event('payout_schedule.reclaimed', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+    pg_catalog.jsonb_build_object('claimed_by_run', s.claimed_by_run, 'lease_expires_at', s.lease_expires_at))
+  from public.payout_schedules s where s.id = any (v_reclaimed) order by s.id;
+  perform private.emit_event('payout_schedule.cancelled', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+    pg_catalog.jsonb_build_object('to_status', s.status, 'reason', s.cancel_reason))
+  from public.payout_schedules s where s.id = any (v_cancelled) order by s.id;
+  perform private.emit_event('payout.connect_required', 'payout', po.id, po.placement_id, po.id,
+    pg_catalog.jsonb_build_object('recruiter_id', po.recruiter_id, 'reason', s.skip_reason,
+      'payable_amount', po.payable_amount, 'currency', po.currency))
+  from public.payouts po
+  join public.payout_schedules s on s.payout_id = po.id and s.id = any (v_ids)
+  where po.id = any (v_notify) order by po.id;
+
+  perform private.leave_transition(v_prev);
+
+  return query
+  select s.id, s.payout_id,
+         case when s.id = any (v_reclaimed) then 'reclaimed' else 'claimed' end,
+         t.id, t.amount, t.currency, t.destination_account_id, t.idempotency_key, t.attempt_number, null::text
+  from public.payout_schedules s
+  join public.payout_transfers t on t.schedule_id = s.id and t.status = 'pending'
+  where s.id = any (v_claimed) or s.id = any (v_reclaimed)
+  union all
+  select s.id, s.payout_id, case when s.status = 'cancelled' then 'cancelled' else 'skipped' end,
+         null, null, null, null, null, null, s.skip_reason
+  from public.payout_schedules s
+  where s.id = any (v_skipped) or s.id = any (v_cancelled)
+  order by 1;
+end
+$$;
+comment on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz) is
+  'Payout run, step 1: claims up to p_limit due schedules (FOR UPDATE SKIP LOCKED, lease p_lease, default from settings). Eligible ones get a pending tranche of the payout''s whole payable amount (payable -> in flight; idempotency key stored before any Stripe call) and go processing; ineligible ones record skip_reason and are deferred (one payout.connect_required event per payout); expired leases hand the same pending tranche to this run.';
+
+-- Locks schedule -> transfer -> payout (the global order) and returns the locked transfer.
+create function private.lock_payout_transfer(p_transfer_id uuid)
+returns public.payout_transfers
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_schedule_id uuid;
+  v_row public.payout_transfers;
+begin
+  select t.schedule_id into v_schedule_id from public.payout_transfers t where t.id = p_transfer_id;
+  if not found then
+    raise exception 'payout transfer % not found', p_transfer_id using errcode = 'PT404';
+  end if;
+  perform 1 from public.payout_schedules s where s.id = v_schedule_id for update;
+  select * into v_row from public.payout_transfers t where t.id = p_transfer_id for update;
+  perform 1 from public.payouts po where po.id = v_row.payout_id for update;
+  return v_row;
+end
+$$;
+comment on function private.lock_payout_transfer(uuid) is
+  'Internal: locks a tranche with its schedule and payout in the global lock order (PT404 if unknown).';
+
+create function private.complete_payout_transfer(
+  p_transfer_id uuid, p_stripe_transfer_id text, p_now timestamptz default pg_catalog.now())
+returns public.payout_transfers
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_row public.payout_transfers;
+  v_from text;
+  v_prev jsonb;
+  v_schedule_ids uuid[];
+begin
+  v_row := private.lock_payout_transfer(p_transfer_id);
+  if v_row.status = 'succeeded' then
+    if v_row.stripe_transfer_id = p_stripe_transfer_id then
+      return v_row;
+    end if;
+    raise exception 'payout transfer % already succeeded as %', v_row.id, v_row.stripe_transfer_id
+      using errcode = 'PT409';
+  end if;
+  perform private.assert_transition('payout_transfer', v_row.id, v_row.status, 'succeeded');
+  if p_stripe_transfer_id is null or p_stripe_transfer_id !~ '^tr_[A-Za-z0-9]+$' then
+    raise exception 'a Stripe transfer id (tr_...) is required (got %)', p_stripe_transfer_id using errcode = 'PT400';
+  end if;
+  if exists (select 1 from public.payout_transfers t where t.stripe_transfer_id = p_stripe_transfer_id) then
+    raise exception 'Stripe transfer % is already recorded for another tranche', p_stripe_transfer_id
+      using errcode = 'PT409';
+  end if;
+
+  v_from := v_row.status;
+  v_prev := private.enter_transition('payout_transfer.complete', null);
+  update public.payout_transfers
+     set status = 'succeeded', stripe_transfer_id = p_stripe_transfer_id, succeeded_at = p_now
+   where id = v_row.id
+  returning * into v_row;
+  update public.payouts
+     set in_flight_amount = in_flight_amount - v_row.amount,
+         paid_amount = paid_amount + v_row.amount
+   where id = v_row.payout_id;
+  with upd as (
+    update public.payout_schedules
+       set status = 'processed', processed_at = p_now, lease_expires_at = null, next_attempt_at = null
+     where id = v_row.schedule_id and status = 'processing'
+    returning id
+  )
+  select pg_catalog.array_agg(upd.id) into v_schedule_ids from upd;
+
+  perform private.emit_event('payout_transfer.succeeded', 'payout_transfer', v_row.id, v_row.placement_id,
+    v_row.payout_id,
+    pg_catalog.jsonb_build_object('from_status', v_from, 'to_status', v_row.status, 'amount', v_row.amount,
+      'currency', v_row.currency, 'stripe_transfer_id', v_row.stripe_transfer_id,
+      'destination_account_id', v_row.destination_account_id));
+  perform private.emit_event('payout_schedule.processed', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+    pg_catalog.jsonb_build_object('from_status', 'processing', 'to_status', s.status, 'transfer_id', v_row.id,
+      'amount', v_row.amount))
+  from public.payout_schedules s where s.id = any (v_schedule_ids);
+  perform private.sync_payout_status(array[v_row.payout_id], null, p_now);
+
+  perform private.leave_transition(v_prev);
+  return v_row;
+end
+$$;
+comment on function private.complete_payout_transfer(uuid, text, timestamptz) is
+  'Payout run, success: tranche pending|unknown -> succeeded with its Stripe transfer id (unique), in flight -> paid, schedule processed, payout to its derived status (partially_paid/paid, or flagged_for_reversal if the placement failed meanwhile). Same id again = no-op; PT404/PT400/PT409.';
+
+create function private.fail_payout_transfer(
+  p_transfer_id uuid, p_reason text, p_now timestamptz default pg_catalog.now())
+returns public.payout_transfers
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_row public.payout_transfers;
+  v_from text;
+  v_prev jsonb;
+  v_failed boolean;
+  v_schedule public.payout_schedules;
+begin
+  v_row := private.lock_payout_transfer(p_transfer_id);
+  if v_row.status = 'failed' then
+    return v_row;
+  end if;
+  perform private.assert_transition('payout_transfer', v_row.id, v_row.status, 'failed');
+  if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
+    raise exception 'a failure reason is required' using errcode = 'PT400';
+  end if;
+  select pl.status = 'failed' into v_failed from public.placements pl where pl.id = v_row.placement_id;
+
+  v_from := v_row.status;
+  v_prev := private.enter_transition('payout_transfer.fail', p_reason);
+  update public.payout_transfers
+     set status = 'failed', failure_reason = p_reason, failed_at = p_now
+   where id = v_row.id
+  returning * into v_row;
+  -- the money did not move: payable again (a tranche that never succeeded was never paid),
+  -- or forfeited when the placement failed meanwhile
+  update public.payouts
+     set in_flight_amount = in_flight_amount - v_row.amount,
+         payable_amount = payable_amount + case when v_failed then 0 else v_row.amount end,
+         forfeited_amount = forfeited_amount + case when v_failed then v_row.amount else 0 end
+   where id = v_row.payout_id;
+  -- the schedule: failed, retried after backoff until max_attempts failures (then exhausted)
+  update public.payout_schedules
+     set status = 'failed',
+         retry_count = retry_count + 1,
+         failure_reason = p_reason,
+         lease_expires_at = null,
+         next_attempt_at = case when retry_count + 1 < max_attempts
+                                then p_now + private.retry_delay(retry_count + 1) end
+   where id = v_row.schedule_id and status = 'processing'
+  returning * into v_schedule;
+
+  perform private.emit_event('payout_transfer.failed', 'payout_transfer', v_row.id, v_row.placement_id,
+    v_row.payout_id,
+    pg_catalog.jsonb_build_object('from_status', v_from, 'to_status', v_row.status, 'amount', v_row.amount,
+      'currency', v_row.currency, 'reason', p_reason));
+  if v_schedule.id is not null then
+    perform private.emit_event('payout_schedule.failed', 'payout_schedule', v_schedule.id, v_schedule.placement_id,
+      v_schedule.payout_id,
+      pg_catalog.jsonb_build_object('from_status', 'processing', 'to_status', v_schedule.status,
+        'retry_count', v_schedule.retry_count, 'max_attempts', v_schedule.max_attempts,
+        'next_attempt_at', v_schedule.next_attempt_at, 'exhausted', v_schedule.is_exhausted, 'reason', p_reason));
+  end if;
+  perform private.emit_event('payout.failed', 'payout', v_row.payout_id, v_row.placement_id, v_row.payout_id,
+    pg_catalog.jsonb_build_object('transfer_id', v_row.id, 'amount', v_row.amount, 'currency', v_row.currency,
+      'retry_count', v_schedule.retry_count, 'exhausted', coalesce(v_schedule.is_exhausted, false),
+      'next_attempt_at', v_schedule.next_attempt_at, 'reason', p_reason));
+  perform private.sync_payout_status(array[v_row.payout_id], p_reason, p_now);
+
+  perform private.leave_transition(v_prev);
+  return v_row;
+end
+$$;
+comment on function private.fail_payout_transfer(uuid, text, timestamptz) is
+  'Payout run, failure: tranche pending|unknown -> failed, in flight -> payable (forfeited if the placement failed), schedule processing -> failed with retry_count + 1 and next_attempt_at = p_now + least(base * 2^(retry_count-1), max) until max_attempts failures, then exhausted (next_attempt_at null) until an admin triggers it. Already failed = no-op; PT404/PT400/PT409.';
+
+create function private.mark_payout_transfer_unknown(
+  p_transfer_id uuid, p_reason text, p_now timestamptz default pg_catalog.now())
+returns public.payout_transfers
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_row public.payout_transfers;
+  v_prev jsonb;
+begin
+  v_row := private.lock_payout_transfer(p_transfer_id);
+  if v_row.status = 'unknown' then
+    return v_row;
+  end if;
+  perform private.assert_transition('payout_transfer', v_row.id, v_row.status, 'unknown');
+  if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
+    raise exception 'a reason is required' using errcode = 'PT400';
+  end if;
+
+  v_prev := private.enter_transition('payout_transfer.unknown', p_reason);
+  update public.payout_transfers
+     set status = 'unknown', unknown_at = p_now, failure_reason = p_reason
+   where id = v_row.id
+  returning * into v_row;
+  perform private.emit_event('payout_transfer.unknown', 'payout_transfer', v_row.id, v_row.placement_id,
+    v_row.payout_id,
+    pg_catalog.jsonb_build_object('from_status', 'pending', 'to_status', v_row.status, 'amount', v_row.amount,
+      'currency', v_row.currency, 'idempotency_key', v_row.idempotency_key, 'reason', p_reason));
+  perform private.leave_transition(v_prev);
+  return v_row;
+end
+$$;
+comment on function private.mark_payout_transfer_unknown(uuid, text, timestamptz) is
+  'Payout run, outcome unknown (timeout, 5xx): tranche pending -> unknown. The money stays in flight and the schedule processing until complete_/fail_payout_transfer reconciles it; an unknown tranche is never re-handed by a claim. Same status = no-op; PT404/PT400/PT409.';
+
+create function private.release_due_escrow_holds(p_now timestamptz default pg_catalog.now())
+returns setof public.escrow_holds
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_settings private.payout_settings := private.settings();
+  -- the latest release date whose release time (UTC) is <= p_now
+  v_last_due_date date := ((p_now at time zone 'UTC') - v_settings.escrow_release_time)::date;
+  v_ids uuid[];
+  v_prev jsonb;
+begin
+  v_prev := private.enter_transition('escrow_hold.auto_release', null);
+  select pg_catalog.array_agg(d.id order by d.id) into v_ids
+  from (
+    select h.id
+    from public.escrow_holds h
+    join public.placements pl on pl.id = h.placement_id
+    where h.status = 'active'
+      and h.release_scheduled_date <= v_last_due_date
+      and pl.status <> 'failed'
+    order by h.id
+    for update of h skip locked
+  ) d;
+
+  if v_ids is not null then
+    return query
+    select h.* from private.release_holds(v_ids, 'escrow_hold.auto_released', 'release date reached', p_now) h;
+  end if;
+  perform private.leave_transition(v_prev);
+end
+$$;
+comment on function private.release_due_escrow_holds(timestamptz) is
+  'Scheduled job: releases, set-based, every active hold whose release_scheduled_date at the escrow release time (UTC) is <= p_now (held -> payable, escrow_hold.auto_released) and gives each affected payout a schedule (trigger escrow_hold.released). Locked holds are left to the next run.';
+
+revoke execute on function
+  private.claim_due_payout_schedules(uuid, integer, interval, timestamptz),
+  private.lock_payout_transfer(uuid),
+  private.complete_payout_transfer(uuid, text, timestamptz),
+  private.fail_payout_transfer(uuid, text, timestamptz),
+  private.mark_payout_transfer_unknown(uuid, text, timestamptz),
+  private.release_due_escrow_holds(timestamptz)
+from public, anon, authenticated, service_role;
+
+grant execute on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz) to payout_jobs;
+grant execute on function private.complete_payout_transfer(uuid, text, timestamptz) to payout_jobs;
+grant execute on function private.fail_payout_transfer(uuid, text, timestamptz) to payout_jobs;
+grant execute on function private.mark_payout_transfer_unknown(uuid, text, timestamptz) to payout_jobs;
+grant execute on function private.release_due_escrow_holds(timestamptz) to payout_jobs;

@@ -1,0 +1,380 @@
+
+export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[]
+
+export type Database = {
+  
+  "public": {
+          Tables: {
+            "companies": {
+                  Row: {
+                    "created_at": string,"id": string,"name": string,"stripe_customer_id": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"name": string,"stripe_customer_id"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"name"?: string,"stripe_customer_id"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"escrow_holds": {
+                  Row: {
+                    "cancellation_reason": string | null,"cancelled_at": string | null,"cancelled_by": string | null,"created_at": string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id": string,"payout_id": string,"placement_id": string,"release_scheduled_date": string | null,"released_at": string | null,"released_by": string | null,"status": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cancellation_reason"?: string | null,"cancelled_at"?: string | null,"cancelled_by"?: string | null,"created_at"?: string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id"?: string,"payout_id": string,"placement_id": string,"release_scheduled_date"?: string | null,"released_at"?: string | null,"released_by"?: string | null,"status": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "cancellation_reason"?: string | null,"cancelled_at"?: string | null,"cancelled_by"?: string | null,"created_at"?: string,"currency"?: string,"held_at"?: string,"hold_amount"?: number,"hold_reason"?: string,"id"?: string,"payout_id"?: string,"placement_id"?: string,"release_scheduled_date"?: string | null,"released_at"?: string | null,"released_by"?: string | null,"status"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "escrow_holds_payout_id_placement_id_currency_fkey"
+      columns: ["payout_id","placement_id","currency"]
+isOneToOne: false
+      referencedRelation: "payouts"
+      referencedColumns: ["id","placement_id","currency"]
+    }
+                  ]
+                },"payout_audit_log": {
+                  Row: {
+                    "action": string,"changed_by": string | null,"changed_by_role": string,"created_at": string,"entity_id": string,"entity_seq": number,"entity_type": string,"id": number,"new_values": Json | null,"old_values": Json | null,"operation": string,"payout_id": string | null,"placement_id": string | null,"prev_hash": string | null,"reason": string | null,"row_hash": string,"txid": unknown
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "action": string,"changed_by"?: string | null,"changed_by_role": string,"created_at"?: string,"entity_id": string,"entity_seq": number,"entity_type": string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"payout_id"?: string | null,"placement_id"?: string | null,"prev_hash"?: string | null,"reason"?: string | null,"row_hash": string,"txid"?: unknown
+                  }
+                  Update: {
+                    "action"?: string,"changed_by"?: string | null,"changed_by_role"?: string,"created_at"?: string,"entity_id"?: string,"entity_seq"?: number,"entity_type"?: string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"payout_id"?: string | null,"placement_id"?: string | null,"prev_hash"?: string | null,"reason"?: string | null,"row_hash"?: string,"txid"?: unknown
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"payout_events": {
+                  Row: {
+                    "actor_id": string | null,"actor_role": string,"created_at": string,"entity_id": string,"entity_type": string,"event_type": string,"id": number,"payload": NonNullable<Json>,"payout_id": string | null,"placement_id": string | null,"txid": unknown
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "actor_id"?: string | null,"actor_role": string,"created_at"?: string,"entity_id": string,"entity_type": string,"event_type": string,"id"?: never,"payload"?: NonNullable<Json>,"payout_id"?: string | null,"placement_id"?: string | null,"txid"?: unknown
+                  }
+                  Update: {
+                    "actor_id"?: string | null,"actor_role"?: string,"created_at"?: string,"entity_id"?: string,"entity_type"?: string,"event_type"?: string,"id"?: never,"payload"?: NonNullable<Json>,"payout_id"?: string | null,"placement_id"?: string | null,"txid"?: unknown
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"payout_schedules": {
+                  Row: {
+                    "cancel_reason": string | null,"cancelled_at": string | null,"claimed_at": string | null,"claimed_by_run": string | null,"created_at": string,"failure_reason": string | null,"guarantee_completion_date": string | null,"id": string,"is_exhausted": boolean,"last_retry_at": string | null,"lease_expires_at": string | null,"max_attempts": number,"next_attempt_at": string | null,"payout_id": string,"placement_id": string,"processed_at": string | null,"retry_count": number,"scheduled_date": string,"skip_reason": string | null,"skipped_at": string | null,"status": string,"trigger_event": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts": number,"next_attempt_at"?: string | null,"payout_id": string,"placement_id": string,"processed_at"?: string | null,"retry_count"?: number,"scheduled_date": string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status": string,"trigger_event": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string | null,"payout_id"?: string,"placement_id"?: string,"processed_at"?: string | null,"retry_count"?: number,"scheduled_date"?: string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status"?: string,"trigger_event"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "payout_schedules_payout_id_placement_id_fkey"
+      columns: ["payout_id","placement_id"]
+isOneToOne: false
+      referencedRelation: "payouts"
+      referencedColumns: ["id","placement_id"]
+    }
+                  ]
+                },"payout_transfers": {
+                  Row: {
+                    "amount": number,"attempt_number": number,"claimed_by_run": string,"created_at": string,"currency": string,"destination_account_id": string,"failed_at": string | null,"failure_reason": string | null,"id": string,"idempotency_key": string,"payout_id": string,"placement_id": string,"schedule_id": string,"status": string,"stripe_transfer_id": string | null,"succeeded_at": string | null,"unknown_at": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount": number,"attempt_number": number,"claimed_by_run": string,"created_at"?: string,"currency": string,"destination_account_id": string,"failed_at"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key": string,"payout_id": string,"placement_id": string,"schedule_id": string,"status": string,"stripe_transfer_id"?: string | null,"succeeded_at"?: string | null,"unknown_at"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "amount"?: number,"attempt_number"?: number,"claimed_by_run"?: string,"created_at"?: string,"currency"?: string,"destination_account_id"?: string,"failed_at"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key"?: string,"payout_id"?: string,"placement_id"?: string,"schedule_id"?: string,"status"?: string,"stripe_transfer_id"?: string | null,"succeeded_at"?: string | null,"unknown_at"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "payout_transfers_payout_id_placement_id_currency_fkey"
+      columns: ["payout_id","placement_id","currency"]
+isOneToOne: false
+      referencedRelation: "payouts"
+      referencedColumns: ["id","placement_id","currency"]
+    },{
+      foreignKeyName: "payout_transfers_schedule_id_payout_id_fkey"
+      columns: ["schedule_id","payout_id"]
+isOneToOne: false
+      referencedRelation: "payout_schedules"
+      referencedColumns: ["id","payout_id"]
+    }
+                  ]
+                },"payouts": {
+                  Row: {
+                    "amount": number,"connect_required_notified_at": string | null,"created_at": string,"currency": string,"flagged_for_reversal_at": string | null,"forfeited_amount": number,"held_amount": number,"id": string,"in_flight_amount": number,"paid_amount": number,"payable_amount": number,"placement_id": string,"recruiter_id": string,"reversed_amount": number,"split_id": string,"status": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount": number,"connect_required_notified_at"?: string | null,"created_at"?: string,"currency": string,"flagged_for_reversal_at"?: string | null,"forfeited_amount"?: number,"held_amount"?: number,"id"?: string,"in_flight_amount"?: number,"paid_amount"?: number,"payable_amount"?: number,"placement_id": string,"recruiter_id": string,"reversed_amount"?: number,"split_id": string,"status": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "amount"?: number,"connect_required_notified_at"?: string | null,"created_at"?: string,"currency"?: string,"flagged_for_reversal_at"?: string | null,"forfeited_amount"?: number,"held_amount"?: number,"id"?: string,"in_flight_amount"?: number,"paid_amount"?: number,"payable_amount"?: number,"placement_id"?: string,"recruiter_id"?: string,"reversed_amount"?: number,"split_id"?: string,"status"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "payouts_placement_id_currency_fkey"
+      columns: ["placement_id","currency"]
+isOneToOne: false
+      referencedRelation: "placements"
+      referencedColumns: ["id","currency"]
+    },{
+      foreignKeyName: "payouts_recruiter_id_fkey"
+      columns: ["recruiter_id"]
+isOneToOne: false
+      referencedRelation: "recruiters"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "payouts_split_id_placement_id_recruiter_id_fkey"
+      columns: ["split_id","placement_id","recruiter_id"]
+isOneToOne: false
+      referencedRelation: "placement_splits"
+      referencedColumns: ["id","placement_id","recruiter_id"]
+    }
+                  ]
+                },"placement_invoices": {
+                  Row: {
+                    "amount_due": number,"collectible_at": string | null,"created_at": string,"currency": string,"id": string,"paid_at": string | null,"placement_id": string,"status": string,"stripe_invoice_id": string | null,"stripe_payment_intent_id": string | null,"updated_at": string,"voided_at": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount_due": number,"collectible_at"?: string | null,"created_at"?: string,"currency": string,"id"?: string,"paid_at"?: string | null,"placement_id": string,"status": string,"stripe_invoice_id"?: string | null,"stripe_payment_intent_id"?: string | null,"updated_at"?: string,"voided_at"?: string | null
+                  }
+                  Update: {
+                    "amount_due"?: number,"collectible_at"?: string | null,"created_at"?: string,"currency"?: string,"id"?: string,"paid_at"?: string | null,"placement_id"?: string,"status"?: string,"stripe_invoice_id"?: string | null,"stripe_payment_intent_id"?: string | null,"updated_at"?: string,"voided_at"?: string | null
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "placement_invoices_placement_id_currency_fkey"
+      columns: ["placement_id","currency"]
+isOneToOne: false
+      referencedRelation: "placements"
+      referencedColumns: ["id","currency"]
+    }
+                  ]
+                },"placement_splits": {
+                  Row: {
+                    "created_at": string,"id": string,"placement_id": string,"recruiter_id": string,"role": string,"share_bps": number,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"id"?: string,"placement_id": string,"recruiter_id": string,"role": string,"share_bps": number,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"id"?: string,"placement_id"?: string,"recruiter_id"?: string,"role"?: string,"share_bps"?: number,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "placement_splits_placement_id_fkey"
+      columns: ["placement_id"]
+isOneToOne: false
+      referencedRelation: "placements"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "placement_splits_recruiter_id_fkey"
+      columns: ["recruiter_id"]
+isOneToOne: false
+      referencedRelation: "recruiters"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"placements": {
+                  Row: {
+                    "activated_at": string | null,"company_id": string,"completed_at": string | null,"created_at": string,"currency": string,"failed_at": string | null,"failure_reason": string | null,"fee_amount": number,"guarantee_days": number,"guarantee_expires_at": string,"hired_at": string,"holdback_bps": number,"id": string,"platform_amount": number | null,"refund_amount": number | null,"refund_decided_at": string | null,"splits_locked_at": string | null,"status": string,"title": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "activated_at"?: string | null,"company_id": string,"completed_at"?: string | null,"created_at"?: string,"currency": string,"failed_at"?: string | null,"failure_reason"?: string | null,"fee_amount": number,"guarantee_days": number,"guarantee_expires_at": string,"hired_at": string,"holdback_bps"?: number,"id"?: string,"platform_amount"?: number | null,"refund_amount"?: number | null,"refund_decided_at"?: string | null,"splits_locked_at"?: string | null,"status"?: string,"title"?: string,"updated_at"?: string
+                  }
+                  Update: {
+                    "activated_at"?: string | null,"company_id"?: string,"completed_at"?: string | null,"created_at"?: string,"currency"?: string,"failed_at"?: string | null,"failure_reason"?: string | null,"fee_amount"?: number,"guarantee_days"?: number,"guarantee_expires_at"?: string,"hired_at"?: string,"holdback_bps"?: number,"id"?: string,"platform_amount"?: number | null,"refund_amount"?: number | null,"refund_decided_at"?: string | null,"splits_locked_at"?: string | null,"status"?: string,"title"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "placements_company_id_fkey"
+      columns: ["company_id"]
+isOneToOne: false
+      referencedRelation: "companies"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"recruiters": {
+                  Row: {
+                    "can_receive_transfers": boolean,"created_at": string,"display_name": string,"id": string,"paused_at": string | null,"paused_reason": string | null,"payouts_paused": boolean,"stripe_capability_updated_at": string | null,"stripe_connect_account_id": string | null,"stripe_transfers_capability": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "can_receive_transfers"?: never,"created_at"?: string,"display_name": string,"id"?: string,"paused_at"?: string | null,"paused_reason"?: string | null,"payouts_paused"?: never,"stripe_capability_updated_at"?: string | null,"stripe_connect_account_id"?: string | null,"stripe_transfers_capability"?: string | null,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "can_receive_transfers"?: never,"created_at"?: string,"display_name"?: string,"id"?: string,"paused_at"?: string | null,"paused_reason"?: string | null,"payouts_paused"?: never,"stripe_capability_updated_at"?: string | null,"stripe_connect_account_id"?: string | null,"stripe_transfers_capability"?: string | null,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                }
+          }
+          Views: {
+            [_ in never]: never
+          }
+          Functions: {
+            "read_payout_events":
+{ Args: { "p_after_id"?: number,"p_after_txid"?: unknown,"p_limit"?: number }; Returns: {
+              "actor_id": string | null,
+"actor_role": string,
+"created_at": string,
+"entity_id": string,
+"entity_type": string,
+"event_type": string,
+"id": number,
+"payload": NonNullable<Json>,
+"payout_id": string | null,
+"placement_id": string | null,
+"txid": unknown
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "payout_events"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"verify_payout_audit_chain":
+{ Args: { "p_entity_id"?: string,"p_entity_type"?: string }; Returns: {
+              "audit_id": number,"entity_id": string,"entity_seq": number,"entity_type": string,"problem": string
+            }[]
+                           }
+          }
+          Enums: {
+            [_ in never]: never
+          }
+          CompositeTypes: {
+            [_ in never]: never
+          }
+        }
+}
+
+type DatabaseWithoutInternals = Omit<Database, '__InternalSupabase'>
+
+type DefaultSchema = DatabaseWithoutInternals[Extract<keyof Database, "public">]
+
+export type Tables<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+        DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? (DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"] &
+      DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Views"])[TableName] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof (DefaultSchema["Tables"] & DefaultSchema["Views"])
+  ? (DefaultSchema["Tables"] & DefaultSchema["Views"])[DefaultSchemaTableNameOrOptions] extends {
+      Row: infer R
+    }
+    ? R
+    : never
+  : never
+
+export type TablesInsert<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Insert: infer I
+    }
+    ? I
+    : never
+  : never
+
+export type TablesUpdate<
+  DefaultSchemaTableNameOrOptions extends
+    | keyof DefaultSchema["Tables"]
+    | { schema: keyof DatabaseWithoutInternals },
+  TableName extends DefaultSchemaTableNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"]
+    : never = never
+> = DefaultSchemaTableNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaTableNameOrOptions["schema"]]["Tables"][TableName] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : DefaultSchemaTableNameOrOptions extends keyof DefaultSchema["Tables"]
+  ? DefaultSchema["Tables"][DefaultSchemaTableNameOrOptions] extends {
+      Update: infer U
+    }
+    ? U
+    : never
+  : never
+
+export type Enums<
+  DefaultSchemaEnumNameOrOptions extends
+    | keyof DefaultSchema["Enums"]
+    | { schema: keyof DatabaseWithoutInternals },
+  EnumName extends DefaultSchemaEnumNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"]
+    : never = never
+> = DefaultSchemaEnumNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[DefaultSchemaEnumNameOrOptions["schema"]]["Enums"][EnumName]
+  : DefaultSchemaEnumNameOrOptions extends keyof DefaultSchema["Enums"]
+  ? DefaultSchema["Enums"][DefaultSchemaEnumNameOrOptions]
+  : never
+
+export type CompositeTypes<
+  PublicCompositeTypeNameOrOptions extends
+    | keyof DefaultSchema["CompositeTypes"]
+    | { schema: keyof DatabaseWithoutInternals },
+  CompositeTypeName extends PublicCompositeTypeNameOrOptions extends {
+    schema: keyof DatabaseWithoutInternals
+  }
+    ? keyof DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"]
+    : never = never
+> = PublicCompositeTypeNameOrOptions extends { schema: keyof DatabaseWithoutInternals }
+  ? DatabaseWithoutInternals[PublicCompositeTypeNameOrOptions["schema"]]["CompositeTypes"][CompositeTypeName]
+  : PublicCompositeTypeNameOrOptions extends keyof DefaultSchema["CompositeTypes"]
+  ? DefaultSchema["CompositeTypes"][PublicCompositeTypeNameOrOptions]
+  : never
+
+export const Constants = {
+  "public": {
+          Enums: {
+            
+          }
+        }
+} as const

@@ -17,9 +17,9 @@ export async function loadBootstrap(c: StackConfig): Promise<void> {
 
 export const supabaseCli = join(ROOT, "node_modules", ".bin", "supabase");
 
-/** `supabase db push --db-url ...`: applies pending migrations, as against a real project. */
+/** `supabase db push --remote=<db url>` (the old `--db-url`): applies pending migrations, as against a real project. */
 export async function pushMigrations(c: StackConfig): Promise<void> {
-  await run(supabaseCli, ["db", "push", "--db-url", cliDbUrl(c), "--yes"], { cwd: ROOT, env: { DO_NOT_TRACK: "1" } });
+  await run(supabaseCli, ["db", "push", `--remote=${cliDbUrl(c)}`, "--yes"], { cwd: ROOT, env: { DO_NOT_TRACK: "1" } });
   await psql(c, ["-c", "notify pgrst, 'reload schema'"]);
 }
 

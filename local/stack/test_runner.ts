@@ -121,7 +121,7 @@ try {
         "--output-format",
         "json",
       ], { cwd: ROOT, allowFail: true });
-      let lints: { name: string; level: string; detail: string; cache_key: string }[];
+      let lints: { name: string; level: string; detail: string; cacheKey: string }[];
       try {
         lints = JSON.parse(res.stdout).results;
       } catch {
@@ -131,9 +131,9 @@ try {
       const allow: Record<string, string> =
         JSON.parse(await Deno.readTextFile(join(ROOT, "supabase", "advisors-allowlist.json"))).allow ?? {};
       const bad = lints.filter((l) =>
-        (l.level !== "INFO" || l.name === "unindexed_foreign_keys") && !(l.cache_key in allow)
+        (l.level !== "INFO" || l.name === "unindexed_foreign_keys") && !(l.cacheKey in allow)
       );
-      if (bad.length) throw new Error(bad.map((l) => `${l.level} ${l.name}: ${l.detail} (${l.cache_key})`).join("\n"));
+      if (bad.length) throw new Error(bad.map((l) => `${l.level} ${l.name}: ${l.detail} (${l.cacheKey})`).join("\n"));
     });
 
     await check("squawk lints supabase/migrations", async () => {

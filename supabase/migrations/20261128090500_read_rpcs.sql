@@ -1,0 +1,377 @@
+-- Access, part 6: read RPCs.
+--   placement_escrow_total(p_placement_id)  the placement's parties: escrow totals
+--   payout_run_preview(p_now)               admins: what the next run would pay, and why not
+--   admin_companies / admin_placements / admin_placement_invoices / admin_payout_audit_log
+--                                           admins: the full rows, with the columns that are
+--                                           not granted to `authenticated` (20261128090100)
+-- Same shape as the admin RPCs: public security invoker wrapper -> private security definer
+-- body (the wrapper of placement_escrow_total has no admin check: its body decides per party).
+
+-- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
+-- migration file in one transaction, so these last for this file only.
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+-- ---------------------------------------------------------------------------------------------
+-- placement_escrow_total
+-- ---------------------------------------------------------------------------------------------
+-- scope 'placement' (platform admins, members of the placement's company): every hold of the
+-- placement. scope 'own' (a recruiter with a split on it): only the recruiter's own holds, since
+-- a placement-wide total minus their own would reveal co-recruiters' amounts. Anyone else gets
+-- 42501, whether or not the placement exists (no existence oracle, no input error before the
+-- refusal); admins get PT400 for a null id and PT404 for an unknown one.
+create function private.rpc_placement_escrow_total(p_placement_id uuid)
+returns table (
+  placement_id uuid,
+  currency char(3),
+  scope text,
+  held_amount bigint,
+  released_amount bigint,
+  cancelled_amount bigint,
+  active_hold_count integer,
+  next_release_date date)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_placement public.placements;
+  v_scope text;
+begin
+  select * into v_placement from public.placements p where p.id = p_placement_id;
+
+  if private.is_platform_admin() then
+    if p_placement_id is null then
+      raise exception 'p_placement_id is required' using errcode = 'PT400';
+    end if;
+    if v_placement.id is null then
+      raise exception 'placement % not found', p_placement_id using errcode = 'PT404';
+    end if;
+    v_scope := 'placement';
+  elsif v_placement.id is not null
+        and v_placement.company_id in (select c.id from private.my_company_ids() c(id)) then
+    v_scope := 'placement';
+  elsif v_placement.id is not null
+        and exists (select 1 from public.placement_splits s
+                    where s.placement_id = v_placement.id and s.recruiter_id = private.my_recruiter_id()) then
+    v_scope := 'own';
+  else
+    raise exception 'permission denied: not a party to placement %', p_placement_id using errcode = '42501';
+  end if;
+
+  return query
+  select v_placement.id, v_placement.currency, v_scope,
+         coalesce(sum(h.hold_amount) filter (where h.status = 'active'), 0)::bigint,
+         coalesce(sum(h.hold_amount) filter (where h.status = 'released'), 0)::bigint,
+         coalesce(sum(h.hold_amount) filter (where h.status = 'cancelled'), 0)::bigint,
+         (count(*) filter (where h.status = 'active'))::integer,
+         min(h.release_scheduled_date) filter (where h.status = 'active')
+  from public.escrow_holds h
+  where h.placement_id = v_placement.id
+    and (v_scope = 'placement' or h.payout_id in (select m.id from private.my_payout_ids() m(id)));
+end
+$$;
+comment on function private.rpc_placement_escrow_total(uuid) is
+  'Body of public.placement_escrow_total: decides the caller''s scope (placement / own) or raises 42501.';
+
+create function public.placement_escrow_total(p_placement_id uuid)
+returns table (
+  placement_id uuid,
+  currency char(3),
+  scope text,
+  held_amount bigint,
+  released_amount bigint,
+  cancelled_amount bigint,
+  active_hold_count integer,
+  next_release_date date)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select t.placement_id, t.currency, t.scope, t.held_amount, t.released_amount, t.cancelled_amount,
+         t.active_hold_count, t.next_release_date
+  from private.rpc_placement_escrow_total(p_placement_id) t
+$$;
+comment on function public.placement_escrow_total(uuid) is
+  'Escrow totals of a placement, one row: held (active), released and cancelled (forfeited) amounts in minor units, number of active holds, next release date. scope = placement for platform admins and members of the placement''s company (all holds); scope = own for a recruiter with a split on it (their own holds only: co-recruiters'' amounts are never revealed). 42501 for anyone else (also for an unknown placement or a null id); admins: PT400 null id, PT404 unknown placement.';
+
+-- ---------------------------------------------------------------------------------------------
+-- payout_run_preview
+-- ---------------------------------------------------------------------------------------------
+create function private.rpc_payout_run_preview(p_now timestamptz)
+returns table (
+  payout_id uuid,
+  placement_id uuid,
+  recruiter_id uuid,
+  currency char(3),
+  payout_status text,
+  payable_amount bigint,
+  held_amount bigint,
+  in_flight_amount bigint,
+  schedule_id uuid,
+  schedule_status text,
+  next_attempt_at timestamptz,
+  would_pay boolean,
+  amount bigint,
+  reason text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  if p_now is null then
+    raise exception 'p_now is required' using errcode = 'PT400';
+  end if;
+  return query
+  select po.id, po.placement_id, po.recruiter_id, po.currency, po.status, po.payable_amount, po.held_amount,
+         po.in_flight_amount, s.id, s.status, s.next_attempt_at,
+         g.why is null,
+         case when g.why is null then po.payable_amount else 0::bigint end,
+         g.why
+  from public.payouts po
+  join private.payout_eligibility(p_now, null) e on e.payout_id = po.id
+  left join public.payout_schedules s on s.payout_id = po.id and s.status in ('pending', 'processing', 'failed')
+  cross join lateral (
+    select coalesce(e.reason, case
+      when s.id is null then 'no_schedule'
+      when s.status = 'processing' then 'in_flight'
+      when s.status = 'failed' and s.retry_count >= s.max_attempts then 'schedule_exhausted'
+      when s.next_attempt_at > p_now then 'not_due'
+    end) as why
+  ) g
+  where po.status in ('pending', 'partially_paid')
+  order by (g.why is null) desc, po.id;
+end
+$$;
+comment on function private.rpc_payout_run_preview(timestamptz) is
+  'Body of public.payout_run_preview (platform admins only, 42501).';
+
+create function public.payout_run_preview(p_now timestamptz default pg_catalog.now())
+returns table (
+  payout_id uuid,
+  placement_id uuid,
+  recruiter_id uuid,
+  currency char(3),
+  payout_status text,
+  payable_amount bigint,
+  held_amount bigint,
+  in_flight_amount bigint,
+  schedule_id uuid,
+  schedule_status text,
+  next_attempt_at timestamptz,
+  would_pay boolean,
+  amount bigint,
+  reason text)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query select t.* from private.rpc_payout_run_preview(p_now) t;
+end
+$$;
+comment on function public.payout_run_preview(timestamptz) is
+  'Admin: one row per payout with money outstanding (status pending or partially_paid) as a claim at p_now (default now) would see it: would_pay and amount (its payable amount), or the reason it would not be paid - the first failing eligibility gate (platform_paused, placement_failed, invoice_not_collectible, recruiter_cannot_receive_transfers, recruiter_paused, nothing_payable), else no_schedule, in_flight, schedule_exhausted or not_due. Changes nothing. 42501; PT400 null p_now.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Admin reads of the columns authenticated is not granted
+-- ---------------------------------------------------------------------------------------------
+create function private.rpc_admin_companies(p_company_ids uuid[])
+returns setof public.companies
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query
+  select c.* from public.companies c
+  where p_company_ids is null or c.id = any (p_company_ids)
+  order by c.name, c.id;
+end
+$$;
+comment on function private.rpc_admin_companies(uuid[]) is
+  'Body of public.admin_companies (platform admins only, 42501).';
+
+create function private.rpc_admin_placements(p_placement_ids uuid[])
+returns setof public.placements
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query
+  select p.* from public.placements p
+  where p_placement_ids is null or p.id = any (p_placement_ids)
+  order by p.created_at desc, p.id;
+end
+$$;
+comment on function private.rpc_admin_placements(uuid[]) is
+  'Body of public.admin_placements (platform admins only, 42501).';
+
+create function private.rpc_admin_placement_invoices(p_placement_ids uuid[])
+returns setof public.placement_invoices
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query
+  select i.* from public.placement_invoices i
+  where p_placement_ids is null or i.placement_id = any (p_placement_ids)
+  order by i.created_at desc, i.id;
+end
+$$;
+comment on function private.rpc_admin_placement_invoices(uuid[]) is
+  'Body of public.admin_placement_invoices (platform admins only, 42501).';
+
+create function private.rpc_admin_payout_audit_log(
+  p_entity_type text, p_entity_id uuid, p_placement_id uuid, p_payout_id uuid, p_after_id bigint, p_limit integer)
+returns setof public.payout_audit_log
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  if p_limit is null or p_limit not between 1 and 1000 then
+    raise exception 'p_limit must be between 1 and 1000 (got %)', p_limit using errcode = 'PT400';
+  end if;
+  return query
+  select a.* from public.payout_audit_log a
+  where (p_entity_type is null or a.entity_type = p_entity_type)
+    and (p_entity_id is null or a.entity_id = p_entity_id)
+    and (p_placement_id is null or a.placement_id = p_placement_id)
+    and (p_payout_id is null or a.payout_id = p_payout_id)
+    and a.id > coalesce(p_after_id, 0)
+  order by a.id
+  limit p_limit;
+end
+$$;
+comment on function private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) is
+  'Body of public.admin_payout_audit_log (platform admins only, 42501).';
+
+revoke execute on function
+  private.rpc_placement_escrow_total(uuid),
+  private.rpc_payout_run_preview(timestamptz),
+  private.rpc_admin_companies(uuid[]),
+  private.rpc_admin_placements(uuid[]),
+  private.rpc_admin_placement_invoices(uuid[]),
+  private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer)
+from public, anon, authenticated, service_role;
+grant execute on function private.rpc_placement_escrow_total(uuid) to authenticated;
+grant execute on function private.rpc_payout_run_preview(timestamptz) to authenticated;
+grant execute on function private.rpc_admin_companies(uuid[]) to authenticated;
+grant execute on function private.rpc_admin_placements(uuid[]) to authenticated;
+grant execute on function private.rpc_admin_placement_invoices(uuid[]) to authenticated;
+grant execute on function private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) to authenticated;
+
+create function public.admin_companies(p_company_ids uuid[] default null)
+returns setof public.companies
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query select c.* from private.rpc_admin_companies(p_company_ids) c;
+end
+$$;
+comment on function public.admin_companies(uuid[]) is
+  'Admin: full company rows (stripe_customer_id included), all or those in p_company_ids, by name. 42501.';
+
+create function public.admin_placements(p_placement_ids uuid[] default null)
+returns setof public.placements
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query select p.* from private.rpc_admin_placements(p_placement_ids) p;
+end
+$$;
+comment on function public.admin_placements(uuid[]) is
+  'Admin: full placement rows (platform_amount included), all or those in p_placement_ids, newest first. 42501.';
+
+create function public.admin_placement_invoices(p_placement_ids uuid[] default null)
+returns setof public.placement_invoices
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query select i.* from private.rpc_admin_placement_invoices(p_placement_ids) i;
+end
+$$;
+comment on function public.admin_placement_invoices(uuid[]) is
+  'Admin: full invoice rows (Stripe invoice and payment intent ids included), all or those of p_placement_ids, newest first. 42501.';
+
+create function public.admin_payout_audit_log(
+  p_entity_type text default null, p_entity_id uuid default null, p_placement_id uuid default null,
+  p_payout_id uuid default null, p_after_id bigint default 0, p_limit integer default 100)
+returns setof public.payout_audit_log
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  if not private.is_platform_admin() then
+    raise exception 'permission denied: platform admin only' using errcode = '42501';
+  end if;
+  return query select a.* from private.rpc_admin_payout_audit_log(p_entity_type, p_entity_id, p_placement_id,
+                                                                 p_payout_id, p_after_id, p_limit) a;
+end
+$$;
+comment on function public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) is
+  'Admin: full audit rows (old_values, new_values, hashes included) filtered by entity type/id, placement, payout (null = any), in id order after p_after_id (keyset paging: pass the last id received), at most p_limit (1..1000). 42501; PT400 bad limit.';
+
+revoke execute on function
+  public.placement_escrow_total(uuid),
+  public.payout_run_preview(timestamptz),
+  public.admin_companies(uuid[]),
+  public.admin_placements(uuid[]),
+  public.admin_placement_invoices(uuid[]),
+  public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer)
+from public, anon, authenticated, service_role;
+grant execute on function public.placement_escrow_total(uuid) to authenticated;
+grant execute on function public.payout_run_preview(timestamptz) to authenticated;
+grant execute on function public.admin_companies(uuid[]) to authenticated;
+grant execute on function public.admin_placements(uuid[]) to authenticated;
+grant execute on function public.admin_placement_invoices(uuid[]) to authenticated;
+grant execute on function public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) to authenticated;

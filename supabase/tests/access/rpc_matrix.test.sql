@@ -1,0 +1,135 @@
+-- Every RPC by every actor: platform admins succeed, everyone else gets 42501 - except
+-- placement_escrow_total, which the placement's parties may call. Each call is a dry run (its
+-- effects are rolled back), so every cell starts from the same fixture. Refusal comes before
+-- validation: a non-admin with bad arguments still gets 42501, the admin gets the input error.
+-- The public functions of the plumbing layer (outbox consumer, chain verifier) are not API.
+begin;
+\ir _fixtures.psql
+
+-- Runs a statement as an actor and always rolls it back: 'ok' or 'ERROR <sqlstate>'.
+create function access_test.dry_run_as(p_actor text, p_sql text)
+returns text language plpgsql as $$
+begin
+  begin
+    perform access_test.become(p_actor);
+    execute p_sql;
+    raise exception 'dry run' using errcode = 'TSTOK';
+  exception
+    when sqlstate 'TSTOK' then return 'ok';
+    when others then return 'ERROR ' || sqlstate;
+  end;
+end $$;
+
+-- what the calls need: a pending schedule of C, a live placement (today's clock), a second admin
+select access_test.remember('schC', (private.create_payout_schedule(access_test.id('payC'), 'fixture', '2000-02-01', '2000-01-20')).id);
+select access_test.live_placement('L1');
+select access_test.remember('u_admin2', tests.create_user('access-admin2@test.invalid'));
+insert into public.platform_admins (user_id) values (access_test.id('u_admin2'));
+
+create temp table calls (rpc text, good text, bad text, bad_error text);
+insert into calls values
+  ('create_payout_schedule', format('select public.create_payout_schedule(%L)', access_test.id('payC')),
+   'select public.create_payout_schedule(null)', 'PT400'),
+  ('update_payout_schedule', format('select public.update_payout_schedule(%L, now() + interval ''1 day'', ''later'')', access_test.id('schC')),
+   format('select public.update_payout_schedule(%L, null, ''later'')', access_test.id('schC')), 'PT400'),
+  ('cancel_payout_schedule', format('select public.cancel_payout_schedule(%L, ''not needed'')', access_test.id('schC')),
+   format('select public.cancel_payout_schedule(%L, ''x'')', access_test.id('schA')), 'PT409'),
+  ('trigger_payout_schedule', format('select public.trigger_payout_schedule(%L, ''now please'')', access_test.id('schC')),
+   format('select public.trigger_payout_schedule(%L, '''')', access_test.id('schC')), 'PT400'),
+  ('process_due_payout_schedules', 'select public.process_due_payout_schedules()', null, null),
+  ('create_escrow_hold', format('select public.create_escrow_hold(%L, 100, ''dispute'')', access_test.id('payC')),
+   format('select public.create_escrow_hold(%L, 999999, ''dispute'')', access_test.id('payC')), 'PT422'),
+  ('release_escrow_hold', format('select public.release_escrow_hold(%L, ''early'')', access_test.id('holdC')),
+   format('select public.release_escrow_hold(%L, ''early'')', gen_random_uuid()), 'PT404'),
+  ('cancel_escrow_hold', format('select public.cancel_escrow_hold(%L, ''dispute lost'')', access_test.id('holdC')),
+   format('select public.cancel_escrow_hold(%L, null)', access_test.id('holdC')), 'PT400'),
+  ('process_due_escrow_releases', 'select public.process_due_escrow_releases()', null, null),
+  ('fail_placement', format('select public.fail_placement(%L, ''candidate left'')', access_test.id('L1')),
+   format('select public.fail_placement(%L, ''candidate left'')', access_test.id('P1')), 'PT409'),
+  ('create_company', 'select public.create_company(''New Co'', ''cus_matrix'')',
+   'select public.create_company(''New Co'', ''not-a-customer'')', 'PT400'),
+  ('create_recruiter', format('select public.create_recruiter(%L, ''Nobody'')', access_test.id('u_nobody')),
+   format('select public.create_recruiter(%L, ''A again'')', access_test.id('u_ra')), 'PT409'),
+  ('create_placement', format('select public.create_placement(%L, 1000, ''USD'', now(), 30, %L)', access_test.id('X'),
+     jsonb_build_array(jsonb_build_object('recruiter_id', access_test.id('rA'), 'role', 'job_owner', 'share_bps', 100))),
+   format('select public.create_placement(%L, 1000, ''USD'', now(), 30, %L)', access_test.id('X'),
+     jsonb_build_array(jsonb_build_object('recruiter_id', access_test.id('rA'), 'role', 'job_owner', 'share_bps', 10001))), 'PT400'),
+  ('set_placement_splits', format('select count(*) from public.set_placement_splits(%L, %L)', access_test.id('L1'),
+     jsonb_build_array(jsonb_build_object('recruiter_id', access_test.id('rB'), 'role', 'job_owner', 'share_bps', 100))),
+   format('select count(*) from public.set_placement_splits(%L, ''[]'')', access_test.id('P1')), 'PT409'),
+  ('record_placement_invoice', format('select public.record_placement_invoice(%L, ''in_matrix'')', access_test.id('L1')),
+   format('select public.record_placement_invoice(%L, ''in_fixtureP1'')', access_test.id('L1')), 'PT409'),
+  ('payout_controls', 'select public.payout_controls()', null, null),
+  ('pause_payouts', 'select public.pause_payouts(''incident'')', 'select public.pause_payouts(null)', 'PT400'),
+  ('resume_payouts', 'select public.resume_payouts()', null, null),
+  ('pause_recruiter_payouts', format('select public.pause_recruiter_payouts(%L, ''fraud check'')', access_test.id('rA')),
+   format('select public.pause_recruiter_payouts(%L, ''fraud check'')', gen_random_uuid()), 'PT404'),
+  ('resume_recruiter_payouts', format('select public.resume_recruiter_payouts(%L)', access_test.id('rA')),
+   'select public.resume_recruiter_payouts(null)', 'PT400'),
+  ('grant_platform_admin', format('select public.grant_platform_admin(%L)', access_test.id('u_nobody')),
+   format('select public.grant_platform_admin(%L)', gen_random_uuid()), 'PT404'),
+  ('revoke_platform_admin', format('select public.revoke_platform_admin(%L)', access_test.id('u_admin2')),
+   format('select public.revoke_platform_admin(%L)', access_test.id('u_nobody')), 'PT404'),
+  ('add_company_member', format('select public.add_company_member(%L, %L, ''hiring_manager'')', access_test.id('Y'), access_test.id('u_nobody')),
+   format('select public.add_company_member(%L, %L, ''owner'')', access_test.id('Y'), access_test.id('u_nobody')), 'PT400'),
+  ('remove_company_member', format('select public.remove_company_member(%L, %L)', access_test.id('X'), access_test.id('u_hm')),
+   format('select public.remove_company_member(%L, %L)', access_test.id('Y'), access_test.id('u_hm')), 'PT404'),
+  ('placement_escrow_total', format('select count(*) from public.placement_escrow_total(%L)', access_test.id('P1')),
+   'select count(*) from public.placement_escrow_total(null)', 'PT400'),
+  ('payout_run_preview', 'select count(*) from public.payout_run_preview()',
+   'select count(*) from public.payout_run_preview(null)', 'PT400'),
+  ('admin_companies', 'select count(*) from public.admin_companies()', null, null),
+  ('admin_placements', 'select count(*) from public.admin_placements()', null, null),
+  ('admin_placement_invoices', 'select count(*) from public.admin_placement_invoices()', null, null),
+  ('admin_payout_audit_log', 'select count(*) from public.admin_payout_audit_log()',
+   'select count(*) from public.admin_payout_audit_log(p_limit => 0)', 'PT400');
+
+-- not API: the plumbing layer's public functions
+create temp table not_api (fn text, sql text);
+insert into not_api values
+  ('read_payout_events', 'select count(*) from public.read_payout_events()'),
+  ('verify_payout_audit_chain', 'select count(*) from public.verify_payout_audit_chain()');
+
+create temp table actors (actor text primary key);
+insert into actors values ('anon'), ('admin'), ('ra'), ('rb'), ('rc'), ('cadm'), ('hm'), ('other'), ('nobody'),
+                          ('fake_admin'), ('jobs'), ('service');
+
+create temp table before as
+select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;
+
+select plan(
+  1
+  + (select count(*)::int from calls, actors)
+  + (select count(*)::int from calls where bad is not null) * 2
+  + (select count(*)::int from not_api, actors)
+  + 1);
+
+select is((select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace
+           and has_function_privilege('authenticated', p.oid, 'EXECUTE')
+           and p.proname not in (select rpc from calls)), 0, 'the matrix covers every RPC');
+
+select is(access_test.dry_run_as(a.actor, c.good),
+          case
+            when a.actor = 'admin' then 'ok'
+            when c.rpc = 'placement_escrow_total' and a.actor in ('ra', 'rb', 'cadm', 'hm') then 'ok'
+            else 'ERROR 42501'
+          end,
+          format('%s calls %s', a.actor, c.rpc))
+from calls c, actors a
+order by c.rpc, a.actor;
+
+select is(access_test.dry_run_as('nobody', c.bad), 'ERROR 42501',
+          format('nobody calls %s with bad input: 42501 first', c.rpc))
+from calls c where c.bad is not null order by c.rpc;
+select is(access_test.dry_run_as('admin', c.bad), 'ERROR ' || c.bad_error,
+          format('admin calls %s with bad input: %s', c.rpc, c.bad_error))
+from calls c where c.bad is not null order by c.rpc;
+
+select is(access_test.dry_run_as(a.actor, n.sql), 'ERROR 42501', format('%s cannot call %s', a.actor, n.fn))
+from not_api n, actors a order by n.fn, a.actor;
+
+select is(((select count(*) from public.payout_audit_log), (select count(*) from public.payout_events))::text,
+          (select (audit_rows, events)::text from before), 'refused calls wrote nothing');
+
+select * from finish();
+rollback;

@@ -19,6 +19,26 @@ export type Database = {
                   Relationships: [
                     
                   ]
+                },"company_members": {
+                  Row: {
+                    "company_id": string,"created_at": string,"id": string,"role": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "company_id": string,"created_at"?: string,"id"?: string,"role": string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "company_id"?: string,"created_at"?: string,"id"?: string,"role"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "company_members_company_id_fkey"
+      columns: ["company_id"]
+isOneToOne: false
+      referencedRelation: "companies"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"escrow_holds": {
                   Row: {
                     "cancellation_reason": string | null,"cancelled_at": string | null,"cancelled_by": string | null,"created_at": string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id": string,"payout_id": string,"placement_id": string,"release_scheduled_date": string | null,"released_at": string | null,"released_by": string | null,"status": string,"updated_at": string
@@ -211,6 +231,20 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"platform_admins": {
+                  Row: {
+                    "created_at": string,"granted_by": string | null,"id": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"granted_by"?: string | null,"id"?: string,"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"granted_by"?: string | null,"id"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"recruiters": {
                   Row: {
                     "can_receive_transfers": boolean,"created_at": string,"display_name": string,"id": string,"paused_at": string | null,"paused_reason": string | null,"payouts_paused": boolean,"stripe_capability_updated_at": string | null,"stripe_connect_account_id": string | null,"stripe_transfers_capability": string | null,"updated_at": string,"user_id": string
@@ -228,10 +262,400 @@ isOneToOne: false
                 }
           }
           Views: {
-            [_ in never]: never
+            "payout_audit_trail": {
+                  Row: {
+                    "action": string,"changed_by": string | null,"changed_by_role": string,"created_at": string,"entity_id": string,"entity_seq": number,"entity_type": string,"id": number,"operation": string,"payout_id": string | null,"placement_id": string | null,"reason": string | null
+                  }
+                  ComputedFields: never
+                  Insert: {
+                           "action"?: string | null,"changed_by"?: string | null,"changed_by_role"?: string | null,"created_at"?: string | null,"entity_id"?: string | null,"entity_seq"?: number | null,"entity_type"?: string | null,"id"?: number | null,"operation"?: string | null,"payout_id"?: string | null,"placement_id"?: string | null,"reason"?: string | null
+                         }
+                        Update: {
+                           "action"?: string | null,"changed_by"?: string | null,"changed_by_role"?: string | null,"created_at"?: string | null,"entity_id"?: string | null,"entity_seq"?: number | null,"entity_type"?: string | null,"id"?: number | null,"operation"?: string | null,"payout_id"?: string | null,"placement_id"?: string | null,"reason"?: string | null
+                         }
+                        Relationships: [
+                    
+                  ]
+                },"placement_escrow_holds": {
+                  Row: {
+                    "cancelled_at": string | null,"currency": string | null,"held_at": string | null,"hold_reason": string | null,"id": string | null,"placement_id": string | null,"release_scheduled_date": string | null,"released_at": string | null,"status": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                }
           }
           Functions: {
-            "read_payout_events":
+            "add_company_member":
+{ Args: { "p_company_id": string,"p_role": string,"p_user_id": string }; Returns: {
+              "company_id": string,
+"created_at": string,
+"id": string,
+"role": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "company_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"admin_companies":
+{ Args: { "p_company_ids"?: (string)[] }; Returns: {
+              "created_at": string,
+"id": string,
+"name": string,
+"stripe_customer_id": string | null,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "companies"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"admin_payout_audit_log":
+{ Args: { "p_after_id"?: number,"p_entity_id"?: string,"p_entity_type"?: string,"p_limit"?: number,"p_payout_id"?: string,"p_placement_id"?: string }; Returns: {
+              "action": string,
+"changed_by": string | null,
+"changed_by_role": string,
+"created_at": string,
+"entity_id": string,
+"entity_seq": number,
+"entity_type": string,
+"id": number,
+"new_values": Json | null,
+"old_values": Json | null,
+"operation": string,
+"payout_id": string | null,
+"placement_id": string | null,
+"prev_hash": string | null,
+"reason": string | null,
+"row_hash": string,
+"txid": unknown
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "payout_audit_log"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"admin_placement_invoices":
+{ Args: { "p_placement_ids"?: (string)[] }; Returns: {
+              "amount_due": number,
+"collectible_at": string | null,
+"created_at": string,
+"currency": string,
+"id": string,
+"paid_at": string | null,
+"placement_id": string,
+"status": string,
+"stripe_invoice_id": string | null,
+"stripe_payment_intent_id": string | null,
+"updated_at": string,
+"voided_at": string | null
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "placement_invoices"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"admin_placements":
+{ Args: { "p_placement_ids"?: (string)[] }; Returns: {
+              "activated_at": string | null,
+"company_id": string,
+"completed_at": string | null,
+"created_at": string,
+"currency": string,
+"failed_at": string | null,
+"failure_reason": string | null,
+"fee_amount": number,
+"guarantee_days": number,
+"guarantee_expires_at": string,
+"hired_at": string,
+"holdback_bps": number,
+"id": string,
+"platform_amount": number | null,
+"refund_amount": number | null,
+"refund_decided_at": string | null,
+"splits_locked_at": string | null,
+"status": string,
+"title": string,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "placements"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"cancel_escrow_hold":
+{ Args: { "p_hold_id": string,"p_reason": string }; Returns: {
+              "cancellation_reason": string | null,
+"cancelled_at": string | null,
+"cancelled_by": string | null,
+"created_at": string,
+"currency": string,
+"held_at": string,
+"hold_amount": number,
+"hold_reason": string,
+"id": string,
+"payout_id": string,
+"placement_id": string,
+"release_scheduled_date": string | null,
+"released_at": string | null,
+"released_by": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "escrow_holds"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"cancel_payout_schedule":
+{ Args: { "p_reason": string,"p_schedule_id": string }; Returns: {
+              "cancel_reason": string | null,
+"cancelled_at": string | null,
+"claimed_at": string | null,
+"claimed_by_run": string | null,
+"created_at": string,
+"failure_reason": string | null,
+"guarantee_completion_date": string | null,
+"id": string,
+"is_exhausted": boolean,
+"last_retry_at": string | null,
+"lease_expires_at": string | null,
+"max_attempts": number,
+"next_attempt_at": string | null,
+"payout_id": string,
+"placement_id": string,
+"processed_at": string | null,
+"retry_count": number,
+"scheduled_date": string,
+"skip_reason": string | null,
+"skipped_at": string | null,
+"status": string,
+"trigger_event": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "payout_schedules"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_company":
+{ Args: { "p_name": string,"p_stripe_customer_id"?: string }; Returns: {
+              "created_at": string,
+"id": string,
+"name": string,
+"stripe_customer_id": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "companies"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_escrow_hold":
+{ Args: { "p_hold_amount": number,"p_hold_reason": string,"p_payout_id": string,"p_reason"?: string,"p_release_scheduled_date"?: string }; Returns: {
+              "cancellation_reason": string | null,
+"cancelled_at": string | null,
+"cancelled_by": string | null,
+"created_at": string,
+"currency": string,
+"held_at": string,
+"hold_amount": number,
+"hold_reason": string,
+"id": string,
+"payout_id": string,
+"placement_id": string,
+"release_scheduled_date": string | null,
+"released_at": string | null,
+"released_by": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "escrow_holds"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_payout_schedule":
+{ Args: { "p_due_at"?: string,"p_payout_id": string,"p_reason"?: string }; Returns: {
+              "cancel_reason": string | null,
+"cancelled_at": string | null,
+"claimed_at": string | null,
+"claimed_by_run": string | null,
+"created_at": string,
+"failure_reason": string | null,
+"guarantee_completion_date": string | null,
+"id": string,
+"is_exhausted": boolean,
+"last_retry_at": string | null,
+"lease_expires_at": string | null,
+"max_attempts": number,
+"next_attempt_at": string | null,
+"payout_id": string,
+"placement_id": string,
+"processed_at": string | null,
+"retry_count": number,
+"scheduled_date": string,
+"skip_reason": string | null,
+"skipped_at": string | null,
+"status": string,
+"trigger_event": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "payout_schedules"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_placement":
+{ Args: { "p_company_id": string,"p_currency": string,"p_fee_amount": number,"p_guarantee_days": number,"p_hired_at": string,"p_holdback_bps"?: number,"p_splits"?: Json,"p_title"?: string }; Returns: {
+              "activated_at": string | null,
+"company_id": string,
+"completed_at": string | null,
+"created_at": string,
+"currency": string,
+"failed_at": string | null,
+"failure_reason": string | null,
+"fee_amount": number,
+"guarantee_days": number,
+"guarantee_expires_at": string,
+"hired_at": string,
+"holdback_bps": number,
+"id": string,
+"platform_amount": number | null,
+"refund_amount": number | null,
+"refund_decided_at": string | null,
+"splits_locked_at": string | null,
+"status": string,
+"title": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "placements"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"create_recruiter":
+{ Args: { "p_display_name": string,"p_user_id": string }; Returns: {
+              "can_receive_transfers": boolean,
+"created_at": string,
+"display_name": string,
+"id": string,
+"paused_at": string | null,
+"paused_reason": string | null,
+"payouts_paused": boolean,
+"stripe_capability_updated_at": string | null,
+"stripe_connect_account_id": string | null,
+"stripe_transfers_capability": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "recruiters"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"fail_placement":
+{ Args: { "p_placement_id": string,"p_reason": string }; Returns: {
+              "activated_at": string | null,
+"company_id": string,
+"completed_at": string | null,
+"created_at": string,
+"currency": string,
+"failed_at": string | null,
+"failure_reason": string | null,
+"fee_amount": number,
+"guarantee_days": number,
+"guarantee_expires_at": string,
+"hired_at": string,
+"holdback_bps": number,
+"id": string,
+"platform_amount": number | null,
+"refund_amount": number | null,
+"refund_decided_at": string | null,
+"splits_locked_at": string | null,
+"status": string,
+"title": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "placements"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"grant_platform_admin":
+{ Args: { "p_user_id": string }; Returns: {
+              "created_at": string,
+"granted_by": string | null,
+"id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "platform_admins"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"pause_payouts":
+{ Args: { "p_reason": string }; Returns: Json
+                           },
+"pause_recruiter_payouts":
+{ Args: { "p_reason": string,"p_recruiter_id": string }; Returns: {
+              "can_receive_transfers": boolean,
+"created_at": string,
+"display_name": string,
+"id": string,
+"paused_at": string | null,
+"paused_reason": string | null,
+"payouts_paused": boolean,
+"stripe_capability_updated_at": string | null,
+"stripe_connect_account_id": string | null,
+"stripe_transfers_capability": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "recruiters"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"payout_controls":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"payout_run_preview":
+{ Args: { "p_now"?: string }; Returns: {
+              "amount": number,"currency": string,"held_amount": number,"in_flight_amount": number,"next_attempt_at": string,"payable_amount": number,"payout_id": string,"payout_status": string,"placement_id": string,"reason": string,"recruiter_id": string,"schedule_id": string,"schedule_status": string,"would_pay": boolean
+            }[]
+                           },
+"placement_escrow_total":
+{ Args: { "p_placement_id": string }; Returns: {
+              "active_hold_count": number,"cancelled_amount": number,"currency": string,"held_amount": number,"next_release_date": string,"placement_id": string,"released_amount": number,"scope": string
+            }[]
+                           },
+"process_due_escrow_releases":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"process_due_payout_schedules":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"read_payout_events":
 { Args: { "p_after_id"?: number,"p_after_txid"?: unknown,"p_limit"?: number }; Returns: {
               "actor_id": string | null,
 "actor_role": string,
@@ -250,6 +674,184 @@ isOneToOne: false
         to: "payout_events"
         isOneToOne: false
         isSetofReturn: true
+      } },
+"record_placement_invoice":
+{ Args: { "p_amount_due"?: number,"p_placement_id": string,"p_status"?: string,"p_stripe_invoice_id": string }; Returns: {
+              "amount_due": number,
+"collectible_at": string | null,
+"created_at": string,
+"currency": string,
+"id": string,
+"paid_at": string | null,
+"placement_id": string,
+"status": string,
+"stripe_invoice_id": string | null,
+"stripe_payment_intent_id": string | null,
+"updated_at": string,
+"voided_at": string | null
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "placement_invoices"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"release_escrow_hold":
+{ Args: { "p_hold_id": string,"p_reason": string }; Returns: {
+              "cancellation_reason": string | null,
+"cancelled_at": string | null,
+"cancelled_by": string | null,
+"created_at": string,
+"currency": string,
+"held_at": string,
+"hold_amount": number,
+"hold_reason": string,
+"id": string,
+"payout_id": string,
+"placement_id": string,
+"release_scheduled_date": string | null,
+"released_at": string | null,
+"released_by": string | null,
+"status": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "escrow_holds"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"remove_company_member":
+{ Args: { "p_company_id": string,"p_user_id": string }; Returns: {
+              "company_id": string,
+"created_at": string,
+"id": string,
+"role": string,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "company_members"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"resume_payouts":
+{ Args: { "p_reason"?: string }; Returns: Json
+                           },
+"resume_recruiter_payouts":
+{ Args: { "p_reason"?: string,"p_recruiter_id": string }; Returns: {
+              "can_receive_transfers": boolean,
+"created_at": string,
+"display_name": string,
+"id": string,
+"paused_at": string | null,
+"paused_reason": string | null,
+"payouts_paused": boolean,
+"stripe_capability_updated_at": string | null,
+"stripe_connect_account_id": string | null,
+"stripe_transfers_capability": string | null,
+"updated_at": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "recruiters"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"revoke_platform_admin":
+{ Args: { "p_user_id": string }; Returns: {
+              "created_at": string,
+"granted_by": string | null,
+"id": string,
+"user_id": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "platform_admins"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_placement_splits":
+{ Args: { "p_placement_id": string,"p_splits": Json }; Returns: {
+              "created_at": string,
+"id": string,
+"placement_id": string,
+"recruiter_id": string,
+"role": string,
+"share_bps": number,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "placement_splits"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
+"trigger_payout_schedule":
+{ Args: { "p_reason": string,"p_schedule_id": string }; Returns: {
+              "cancel_reason": string | null,
+"cancelled_at": string | null,
+"claimed_at": string | null,
+"claimed_by_run": string | null,
+"created_at": string,
+"failure_reason": string | null,
+"guarantee_completion_date": string | null,
+"id": string,
+"is_exhausted": boolean,
+"last_retry_at": string | null,
+"lease_expires_at": string | null,
+"max_attempts": number,
+"next_attempt_at": string | null,
+"payout_id": string,
+"placement_id": string,
+"processed_at": string | null,
+"retry_count": number,
+"scheduled_date": string,
+"skip_reason": string | null,
+"skipped_at": string | null,
+"status": string,
+"trigger_event": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "payout_schedules"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"update_payout_schedule":
+{ Args: { "p_due_at": string,"p_reason": string,"p_schedule_id": string }; Returns: {
+              "cancel_reason": string | null,
+"cancelled_at": string | null,
+"claimed_at": string | null,
+"claimed_by_run": string | null,
+"created_at": string,
+"failure_reason": string | null,
+"guarantee_completion_date": string | null,
+"id": string,
+"is_exhausted": boolean,
+"last_retry_at": string | null,
+"lease_expires_at": string | null,
+"max_attempts": number,
+"next_attempt_at": string | null,
+"payout_id": string,
+"placement_id": string,
+"processed_at": string | null,
+"retry_count": number,
+"scheduled_date": string,
+"skip_reason": string | null,
+"skipped_at": string | null,
+"status": string,
+"trigger_event": string,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "payout_schedules"
+        isOneToOne: true
+        isSetofReturn: false
       } },
 "verify_payout_audit_chain":
 { Args: { "p_entity_id"?: string,"p_entity_type"?: string }; Returns: {

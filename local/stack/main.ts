@@ -2,6 +2,7 @@
 import { pidFile, stackConfig } from "./config.ts";
 import { dropDatabase, loadBootstrap, loadSeed, pushMigrations } from "./database.ts";
 import { ensureCluster, startPostgres, stopPostgres } from "./postgres.ts";
+import { setupPayoutCron, setupPayoutJobs } from "./payout_jobs.ts";
 import { isAlive } from "./proc.ts";
 import { startStack, statusText } from "./stack.ts";
 
@@ -61,7 +62,9 @@ switch (Deno.args[0] ?? "start") {
     await loadBootstrap(config);
     await pushMigrations(config);
     await loadSeed(config);
+    await setupPayoutJobs(config); // the functions' login and Vault entries
     const pids = await readPids();
+    if (pids && isAlive(pids.supervisor)) await setupPayoutCron(config, true);
     if (!pids || !isAlive(pids.supervisor)) await stopPostgres(config);
     console.log("database recreated from migrations + seed");
     break;

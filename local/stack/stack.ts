@@ -6,6 +6,7 @@ import { FunctionsServer } from "./functions.ts";
 import { startGateway } from "./gateway.ts";
 import { apiKeys } from "./jwt.ts";
 import { join } from "./paths.ts";
+import { mirrorIntoStandIn, setupPayoutCron, setupPayoutJobs } from "./payout_jobs.ts";
 import { ensureCluster, startPostgres, stopPostgres } from "./postgres.ts";
 import { isAlive, spawnLogged, waitFor } from "./proc.ts";
 
@@ -47,6 +48,11 @@ export async function startStack(
     await stopPostgres(c);
     throw e;
   }
+  // Payout-run functions: their login, the Vault entries of the doorbells (payout_jobs.ts).
+  const payoutEnv = await setupPayoutJobs(c).catch(async (e) => {
+    await stopPostgres(c);
+    throw e;
+  });
 
   const keys = await apiKeys(c.jwtSecret);
   const env: Record<string, string> = {
@@ -57,6 +63,9 @@ export async function startStack(
     SUPABASE_JWT_SECRET: c.jwtSecret,
     STRIPE_SECRET_KEY: STRIPE_TEST_KEY,
     STRIPE_API_BASE: stripeUrl(c),
+    // Stripe sync: the stand-in's webhook signing secrets (its defaults, local/stripe/webhooks.ts).
+    STRIPE_WEBHOOK_SECRET: "whsec_standin_platform_secret", STRIPE_CONNECT_WEBHOOK_SECRET: "whsec_standin_connect_secret",
+    ...payoutEnv,
   };
 
   const children: Deno.ChildProcess[] = [];
@@ -133,6 +142,10 @@ export async function startStack(
       "PostgREST and the Stripe stand-in",
       30000,
     );
+    // The seeded accounts and invoices in the stand-in; cron jobs for `npm start` (tests schedule
+    // them themselves when they need them).
+    await mirrorIntoStandIn(c);
+    await setupPayoutCron(c, c.profile === "dev");
   } catch (e) {
     await stop();
     throw e;

@@ -17,6 +17,7 @@ export const FAULT_KINDS = [
   "no_capability",
   "error_500_after",
   "drop_after",
+  "latency_after",
 ] as const;
 export type FaultKind = typeof FAULT_KINDS[number];
 
@@ -24,9 +25,11 @@ export type FaultKind = typeof FAULT_KINDS[number];
  * gate: before idempotency (nothing stored, nothing executed);
  * latency: after the idempotency key is locked (so a slow request holds the key);
  * before_execute: execution began, nothing moved yet, the response IS stored;
- * after_execute: the money moved; the response stored is the fault's (500) or the real one (drop).
+ * after_execute: the money moved; the response stored is the fault's (500) or the real one (drop);
+ * respond: the response is stored; sending it is delayed (a caller killed meanwhile never sees
+ *   the success that Stripe recorded).
  */
-export type FaultStage = "gate" | "latency" | "before_execute" | "after_execute";
+export type FaultStage = "gate" | "latency" | "before_execute" | "after_execute" | "respond";
 
 export const FAULT_STAGE: Record<FaultKind, FaultStage> = {
   rate_limit: "gate",
@@ -37,6 +40,7 @@ export const FAULT_STAGE: Record<FaultKind, FaultStage> = {
   no_capability: "before_execute",
   error_500_after: "after_execute",
   drop_after: "after_execute",
+  latency_after: "respond",
 };
 
 export interface FaultSpec {
@@ -54,7 +58,7 @@ export interface FaultSpec {
   times?: number;
   /** Scheduled: act on every Nth matching request. */
   every_nth?: number;
-  /** latency: delay in ms (default 1000). */
+  /** latency, latency_after: delay in ms (default 1000). */
   latency_ms?: number;
   /** error_500_*: HTTP status (default 500). */
   status?: number;

@@ -7,6 +7,7 @@
  *   -> idempotency (replay / 400 / 409) -> latency (holding the key) -> validation (400, not stored)
  *   -> execution begins: before-faults (500 / balance / capability; stored)
  *   -> execute (money moves; result stored) -> after-faults (500 stored, or drop with the real response stored)
+ *   -> respond (latency_after: the stored response is sent late)
  */
 import { type ApiCtx, type Execute, findRoute } from "./api.ts";
 import { handleControl, json } from "./control.ts";
@@ -306,5 +307,8 @@ async function handleApi(state: StandInState, req: RawRequest): Promise<RawRespo
     }
   }
   store(result);
+  // respond: the response is stored under the key; its delivery is delayed
+  const late = take("respond");
+  if (late) await sleep(late.spec.latency_ms ?? 1000, req.signal);
   return send(result);
 }

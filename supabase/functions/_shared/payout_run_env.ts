@@ -1,0 +1,55 @@
+/**
+ * Settings of the payout run beyond `env.ts` (which holds the database, doorbell secret, budgets
+ * and Stripe client settings). All optional; problems name the variable, never its value.
+ *
+ * | variable                          | meaning                                                                 |
+ * | --------------------------------- | ----------------------------------------------------------------------- |
+ * | `PAYOUT_CLAIM_LEASE_SECONDS`      | lease of a claimed tranche (default: `private.payout_settings.claim_lease`, 15 min) |
+ * | `PAYOUT_RECONCILE_SETTLE_SECONDS` | settle delay before an unknown outcome is reconciled (default 120)       |
+ * | `PAYOUT_CONCURRENCY`              | tranches sent at once within a batch (default 4, 1–16)                   |
+ * | `PAYOUT_KEY_WINDOW_HOURS`         | age of an idempotency key after which it is never reused (default 23: Stripe prunes keys after 24 h) |
+ * | `PAYOUT_DEFER_SECONDS`            | how long a tranche is left alone after Stripe was unreachable (default 15) |
+ */
+import { z } from "zod";
+import { EnvError, type EnvGetter } from "./env.ts";
+
+/** Run settings (see module doc). */
+export interface PayoutRunSettings {
+  /** Claim lease in seconds, or null for the database's `claim_lease`. */
+  leaseSeconds: number | null;
+  settleSeconds: number;
+  concurrency: number;
+  keyWindowMs: number;
+  deferSeconds: number;
+}
+
+const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const int = (min: number, max: number) =>
+  z.preprocess(
+    empty,
+    z.coerce.number({ error: "must be a number" }).int({ error: "must be an integer" })
+      .min(min, { error: `must be >= ${min}` }).max(max, { error: `must be <= ${max}` }).optional(),
+  );
+
+const schema = z.object({
+  PAYOUT_CLAIM_LEASE_SECONDS: int(1, 86_400),
+  PAYOUT_RECONCILE_SETTLE_SECONDS: int(0, 86_400),
+  PAYOUT_CONCURRENCY: int(1, 16),
+  PAYOUT_KEY_WINDOW_HOURS: int(1, 24),
+  PAYOUT_DEFER_SECONDS: int(0, 3_600),
+});
+
+/** Reads the run settings. Throws `EnvError` naming the bad variables. */
+export function loadPayoutRunSettings(get: EnvGetter = (n) => Deno.env.get(n)): PayoutRunSettings {
+  const names = Object.keys(schema.shape);
+  const r = schema.safeParse(Object.fromEntries(names.map((n) => [n, get(n)])));
+  if (!r.success) throw new EnvError(r.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`));
+  const v = r.data;
+  return {
+    leaseSeconds: v.PAYOUT_CLAIM_LEASE_SECONDS ?? null,
+    settleSeconds: v.PAYOUT_RECONCILE_SETTLE_SECONDS ?? 120,
+    concurrency: v.PAYOUT_CONCURRENCY ?? 4,
+    keyWindowMs: (v.PAYOUT_KEY_WINDOW_HOURS ?? 23) * 3_600_000,
+    deferSeconds: v.PAYOUT_DEFER_SECONDS ?? 15,
+  };
+}

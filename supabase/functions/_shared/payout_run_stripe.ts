@@ -1,0 +1,138 @@
+/**
+ * `StripeGateway` over the real `stripe` SDK (API version pinned in `stripe.ts`): every request
+ * goes through `callStripe` (client-side pacing under STRIPE_MAX_RPS, 429 `Retry-After` pauses the
+ * pacer for everyone, `Stripe-Should-Retry` honoured, same idempotency key on every retry).
+ *
+ * - `createTransfer`: `transfers.create(params, { idempotencyKey })` with the tranche's stored
+ *   params and key;
+ * - `listTransferGroup`: all pages of `transfers.list({ transfer_group })` (newest first; the run
+ *   filters on our metadata);
+ * - `resolveSourceCharge`: the charge behind the invoice, for `source_transaction`: on current API
+ *   versions from the invoice's payments (`invoice_payments.list({ invoice })` →
+ *   `payment.charge`, or `payment.payment_intent` → `latest_charge`), else from the invoice's
+ *   PaymentIntent. Null when nothing is known.
+ */
+import type Stripe from "stripe";
+import type { Budget } from "./budget.ts";
+import type { Logger } from "./log.ts";
+import type { Pacer } from "./pacer.ts";
+import type { StripeGateway, TransferLike, TransferParams } from "./payout_run.ts";
+import { callStripe, type CallStripeOptions, type StripeCallResult } from "./stripe.ts";
+
+/** Options of `createStripeGateway`. */
+export interface GatewayOptions {
+  /** Attempts per `callStripe` (STRIPE_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** Keep this much of the budget when deciding whether to wait for a retry (default 5 s). */
+  minRemainingMs?: number;
+  log?: Logger;
+}
+
+/** Transfers pages read at most per listing (100 each). */
+const MAX_PAGES = 50;
+
+const idOf = (v: unknown): string | null =>
+  typeof v === "string"
+    ? v
+    : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string"
+    ? (v as { id: string }).id
+    : null;
+
+function toTransferLike(t: Stripe.Transfer): TransferLike {
+  return {
+    id: t.id,
+    amount: t.amount,
+    currency: t.currency,
+    destination: idOf(t.destination),
+    created: t.created,
+    transfer_group: t.transfer_group ?? null,
+    source_transaction: idOf(t.source_transaction),
+    metadata: (t.metadata ?? {}) as Record<string, string>,
+  };
+}
+
+/** The Stripe side of the payout run. */
+export function createStripeGateway(stripe: Stripe, pacer: Pacer, opts: GatewayOptions): StripeGateway {
+  const call = <T>(what: string, budget: Budget, fn: () => Promise<T>): Promise<StripeCallResult<T>> => {
+    const o: CallStripeOptions = {
+      maxAttempts: opts.maxAttempts,
+      budget,
+      minRemainingMs: opts.minRemainingMs ?? 5_000,
+      onRetry: (c, attempt) =>
+        opts.log?.warn("stripe retry (same idempotency key)", {
+          call: what,
+          attempt,
+          reason: c.reason,
+          delay_ms: c.delayMs,
+          status: c.status,
+          request_id: c.requestId,
+          should_retry: c.shouldRetryHeader,
+        }),
+    };
+    return callStripe(pacer, fn, o);
+  };
+
+  return {
+    async createTransfer(params: TransferParams, idempotencyKey: string, { budget }) {
+      const r = await call(
+        "transfers.create",
+        budget,
+        () => stripe.transfers.create(params as Stripe.TransferCreateParams, { idempotencyKey }),
+      );
+      return r.kind === "ok" ? { ...r, value: toTransferLike(r.value) } : r;
+    },
+
+    async listTransferGroup(group: string, { budget }) {
+      const transfers: TransferLike[] = [];
+      let startingAfter: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const r = await call(
+          "transfers.list",
+          budget,
+          () =>
+            stripe.transfers.list({
+              transfer_group: group,
+              limit: 100,
+              ...(startingAfter ? { starting_after: startingAfter } : {}),
+            }),
+        );
+        if (r.kind !== "ok") return { ok: false as const, failure: r };
+        transfers.push(...r.value.data.map(toTransferLike));
+        if (!r.value.has_more || r.value.data.length === 0) return { ok: true as const, transfers };
+        startingAfter = r.value.data[r.value.data.length - 1].id;
+      }
+      throw new Error(`transfer_group ${group}: more than ${MAX_PAGES * 100} transfers`);
+    },
+
+    async resolveSourceCharge({ stripeInvoiceId, stripePaymentIntentId }, { budget }) {
+      const chargeOfIntent = async (pi: string): Promise<string | null> => {
+        const r = await call("payment_intents.retrieve", budget, () => stripe.paymentIntents.retrieve(pi));
+        if (r.kind !== "ok") {
+          if (r.kind === "definitive_failure") return null; // e.g. resource_missing
+          throw new Error(`payment intent lookup failed: ${r.kind}`);
+        }
+        return idOf(r.value.latest_charge);
+      };
+      if (stripeInvoiceId) {
+        const r = await call(
+          "invoice_payments.list",
+          budget,
+          () => stripe.invoicePayments.list({ invoice: stripeInvoiceId, limit: 10 }),
+        );
+        if (r.kind !== "ok") {
+          if (r.kind === "definitive_failure") return null;
+          throw new Error(`invoice payments lookup failed: ${r.kind}`);
+        }
+        const paid = r.value.data.find((p) => p.status === "paid") ?? null;
+        if (paid) {
+          const charge = idOf(paid.payment?.charge);
+          if (charge) return charge;
+          const pi = idOf(paid.payment?.payment_intent);
+          if (pi) return await chargeOfIntent(pi);
+        }
+      }
+      if (stripePaymentIntentId) return await chargeOfIntent(stripePaymentIntentId);
+      return null;
+    },
+  };
+}

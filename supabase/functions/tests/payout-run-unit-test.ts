@@ -1,0 +1,574 @@
+/**
+ * payout_run.ts decisions without the stack: a fake database and a fake Stripe gateway record
+ * what the run does for each outcome (send, adopt, fail, unknown, defer, stop) and in which order.
+ */
+import assert from "node:assert/strict";
+import { createBudget } from "../_shared/budget.ts";
+import { createLogger } from "../_shared/log.ts";
+import {
+  type ClaimRow,
+  type FailedState,
+  type InvocationOutcome,
+  mapPool,
+  type ReconcileRow,
+  type RunConfig,
+  type RunDb,
+  runPayoutInvocation,
+  type StoredRequest,
+  type StripeGateway,
+  type Tranche,
+  type TransferLike,
+  type TransferParams,
+  transferParams,
+} from "../_shared/payout_run.ts";
+import type { StripeCallResult } from "../_shared/stripe.ts";
+
+const NOW = Date.parse("2026-11-29T12:00:00Z");
+let seq = 0;
+const uuid = () => `00000000-0000-4000-8000-${String(++seq).padStart(12, "0")}`;
+
+function tranche(over: Partial<Tranche> = {}): Tranche {
+  const transferId = over.transferId ?? uuid();
+  const placementId = over.placementId ?? uuid();
+  return {
+    transferId,
+    payoutId: uuid(),
+    scheduleId: uuid(),
+    placementId,
+    amount: "12500",
+    currency: "USD",
+    destination: "acct_dest1",
+    idempotencyKey: `payout_transfer:${transferId}`,
+    attemptNumber: 1,
+    transferGroup: `placement_${placementId}`,
+    stripeInvoiceId: null,
+    stripePaymentIntentId: null,
+    sourceChargeId: null,
+    createdAt: new Date(NOW - 60_000),
+    request: null,
+    ...over,
+  };
+}
+const claimed = (t: Tranche): ClaimRow => ({ outcome: "claimed", ...t });
+const recon = (t: Tranche, over: Partial<ReconcileRow> = {}): ReconcileRow => ({
+  ...t,
+  transferStatus: "pending",
+  scheduleStatus: "processing",
+  gateReason: null,
+  ...over,
+});
+const storedFor = (t: Tranche, ageMs: number): StoredRequest => ({
+  params: transferParams(t, null),
+  preparedAt: new Date(NOW - ageMs),
+});
+const stripeTransfer = (t: Tranche, over: Partial<TransferLike> = {}): TransferLike => ({
+  id: `tr_${t.transferId.slice(-6)}`,
+  amount: Number(t.amount),
+  currency: "usd",
+  destination: t.destination,
+  created: 1,
+  transfer_group: t.transferGroup,
+  metadata: { payout_id: t.payoutId, payout_transfer_id: t.transferId, attempt_number: "1" },
+  ...over,
+});
+
+type Result = StripeCallResult<TransferLike>;
+const ok = (tr: TransferLike): Result => ({ kind: "ok", value: tr, attempts: 1 });
+const definitive = (code: string, stopRun = false): Result => ({
+  kind: "definitive_failure",
+  code,
+  message: `${code} message`,
+  stopRun,
+  mayHaveExecuted: false,
+  status: stopRun ? 401 : 400,
+  attempts: 1,
+  error: null,
+});
+const unknown500: Result = {
+  kind: "unknown_outcome",
+  reason: "stripe_500",
+  status: 500,
+  mayHaveExecuted: true,
+  attempts: 1,
+  error: null,
+};
+const rateLimited: Result = {
+  kind: "retry_same_key",
+  reason: "rate_limited",
+  delayMs: 0,
+  rateLimited: true,
+  mayHaveExecuted: false,
+  status: 429,
+  attempts: 3,
+  exhausted: true,
+  error: null,
+};
+const dropped: Result = {
+  kind: "retry_same_key",
+  reason: "connection_error",
+  delayMs: 500,
+  rateLimited: false,
+  mayHaveExecuted: true,
+  attempts: 3,
+  exhausted: true,
+  error: null,
+};
+
+class FakeDb implements RunDb {
+  log: string[] = [];
+  reconQueue: ReconcileRow[][] = [];
+  batchQueue: ClaimRow[][] = [];
+  paused = false;
+  requests = new Map<string, StoredRequest>();
+  failThrowsFor = new Set<string>();
+  paidThrowsFor = new Set<string>();
+  finishedWith: InvocationOutcome | null = null;
+  begin() {
+    this.log.push("begin");
+    return Promise.resolve({ runId: "run-1", resumed: false, paused: this.paused });
+  }
+  heartbeat() {
+    this.log.push("heartbeat");
+    return Promise.resolve({ alive: true, paused: this.paused });
+  }
+  claimReconciliations() {
+    this.log.push("claimReconciliations");
+    return Promise.resolve(this.reconQueue.shift() ?? []);
+  }
+  claimBatch() {
+    this.log.push("claimBatch");
+    return Promise.resolve(this.batchQueue.shift() ?? []);
+  }
+  prepare(_inv: string, reqs: { transferId: string; params: TransferParams }[]) {
+    this.log.push(`prepare ${reqs.map((r) => r.transferId).join(",")}`);
+    for (const r of reqs) {
+      if (!this.requests.has(r.transferId)) {
+        this.requests.set(r.transferId, { params: r.params, preparedAt: new Date(NOW) });
+      }
+    }
+    return Promise.resolve(new Map(reqs.map((r) => [r.transferId, this.requests.get(r.transferId)!])));
+  }
+  paid(_inv: string, id: string, tr: string, adopted: boolean) {
+    if (this.paidThrowsFor.has(id)) return Promise.reject(new Error("connection lost"));
+    this.log.push(`${adopted ? "adopted" : "paid"} ${id} ${tr}`);
+    return Promise.resolve();
+  }
+  failed(_inv: string, id: string, _reason: string, code: string | null): Promise<FailedState> {
+    this.log.push(`failed ${id} ${code}`);
+    return Promise.resolve({
+      retryCount: 1,
+      maxAttempts: 3,
+      exhausted: false,
+      nextAttemptAt: null,
+      connectRequired: false,
+    });
+  }
+  unknown(_inv: string, id: string, _reason: string, settle: number) {
+    this.log.push(`unknown ${id} settle=${settle}`);
+    return Promise.resolve();
+  }
+  defer(_inv: string, id: string, delay: number, reason: string) {
+    this.log.push(`defer ${id} ${delay} ${reason.split(":")[0]}`);
+    return Promise.resolve();
+  }
+  error(_inv: string, err: { code: string }) {
+    this.log.push(`error ${err.code}`);
+    return Promise.resolve();
+  }
+  finish(_inv: string, outcome: InvocationOutcome) {
+    this.finishedWith = outcome;
+    this.log.push(`finish ${outcome}`);
+    return Promise.resolve({ runId: "run-1", status: "finished" });
+  }
+  only(prefix: string) {
+    return this.log.filter((l) => l.startsWith(prefix));
+  }
+}
+
+class FakeStripe implements StripeGateway {
+  creates: Array<{ params: TransferParams; key: string }> = [];
+  results: Result[] = [];
+  groups = new Map<string, TransferLike[]>();
+  listCalls: string[] = [];
+  charges = new Map<string, string>();
+  createTransfer(params: TransferParams, key: string) {
+    this.creates.push({ params, key });
+    return Promise.resolve(this.results.shift() ?? definitive("unexpected_call"));
+  }
+  listTransferGroup(group: string) {
+    this.listCalls.push(group);
+    return Promise.resolve({ ok: true as const, transfers: this.groups.get(group) ?? [] });
+  }
+  resolveSourceCharge(inv: { stripeInvoiceId: string | null }) {
+    return Promise.resolve(inv.stripeInvoiceId ? this.charges.get(inv.stripeInvoiceId) ?? null : null);
+  }
+}
+
+const config: RunConfig = {
+  batchSize: 25,
+  concurrency: 1,
+  leaseSeconds: 900,
+  settleSeconds: 120,
+  keyWindowMs: 23 * 3_600_000,
+  stopMarginMs: 0,
+  maxSendRounds: 3,
+  deferSeconds: 15,
+};
+
+function run(db: FakeDb, stripe: FakeStripe, over: Partial<RunConfig> = {}) {
+  const lines: string[] = [];
+  const log = createLogger({ fn: "test" }, { sink: (l) => lines.push(l), level: "debug" });
+  return runPayoutInvocation(
+    { db, stripe, log, budget: createBudget(60_000), now: () => NOW, config: { ...config, ...over } },
+    "11111111-1111-4111-8111-111111111111",
+    "manual",
+  ).then((r) => ({ ...r, lines: lines.map((l) => JSON.parse(l)) }));
+}
+
+Deno.test("payout run: a claimed tranche is prepared (request stored) before it is sent, then recorded paid", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche({ stripeInvoiceId: "in_1" });
+  stripe.charges.set("in_1", "ch_1");
+  db.batchQueue.push([claimed(t)]);
+  stripe.results.push(ok(stripeTransfer(t)));
+  const r = await run(db, stripe);
+  assert.equal(r.outcome, "done");
+  assert.deepEqual(db.log.filter((l) => /^(prepare|paid)/.test(l)), [
+    `prepare ${t.transferId}`,
+    `paid ${t.transferId} ${stripeTransfer(t).id}`,
+  ]);
+  assert.equal(stripe.creates.length, 1);
+  assert.equal(stripe.creates[0].key, t.idempotencyKey);
+  assert.deepEqual(stripe.creates[0].params, {
+    amount: 12500,
+    currency: "usd",
+    destination: "acct_dest1",
+    transfer_group: t.transferGroup,
+    metadata: {
+      payout_id: t.payoutId,
+      payout_transfer_id: t.transferId,
+      schedule_id: t.scheduleId,
+      placement_id: t.placementId,
+      attempt_number: "1",
+    },
+    source_transaction: "ch_1",
+  });
+  const line = r.lines.find((l) => l.msg === "payout decision");
+  assert.equal(line.decision, "paid");
+  assert.equal(line.payout_id, t.payoutId);
+  assert.equal(line.idempotency_key, t.idempotencyKey);
+  assert.equal(line.run_id, "run-1");
+  assert.equal(db.finishedWith, "done");
+});
+
+Deno.test("payout run: definitive 4xx fails the attempt (with Stripe's code); a stored 5xx makes it unknown", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche();
+  const b = tranche();
+  db.batchQueue.push([claimed(a), claimed(b)]);
+  stripe.results.push(definitive("balance_insufficient"), unknown500);
+  await run(db, stripe);
+  assert.deepEqual(db.only("failed"), [`failed ${a.transferId} balance_insufficient`]);
+  assert.deepEqual(db.only("unknown"), [`unknown ${b.transferId} settle=120`]);
+  assert.deepEqual(db.only("paid"), []);
+});
+
+Deno.test("payout run: rate limited beyond callStripe's attempts -> sent again with the SAME key and params", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  db.batchQueue.push([claimed(t)]);
+  stripe.results.push(rateLimited, rateLimited, ok(stripeTransfer(t)));
+  await run(db, stripe);
+  assert.equal(stripe.creates.length, 3);
+  assert.ok(stripe.creates.every((c) => c.key === t.idempotencyKey));
+  assert.ok(stripe.creates.every((c) => JSON.stringify(c.params) === JSON.stringify(stripe.creates[0].params)));
+  assert.deepEqual(db.only("paid"), [`paid ${t.transferId} ${stripeTransfer(t).id}`]);
+  assert.deepEqual(db.only("failed"), [], "a rate limit is never a failed attempt");
+});
+
+Deno.test("payout run: still unresolved after maxSendRounds -> deferred (rate limit: now; network: deferSeconds), never failed", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche();
+  const b = tranche();
+  db.batchQueue.push([claimed(a), claimed(b)]);
+  stripe.results.push(rateLimited, rateLimited, rateLimited, dropped, dropped, dropped);
+  await run(db, stripe);
+  assert.deepEqual(db.only("defer"), [
+    `defer ${a.transferId} 0 stripe unreachable (rate_limited, HTTP 429)`,
+    `defer ${b.transferId} 15 stripe unreachable (connection_error)`,
+  ]);
+  assert.deepEqual(db.only("failed"), []);
+  assert.deepEqual(db.only("unknown"), []);
+});
+
+Deno.test("payout run: Stripe 401 stops the run; the tranche and the rest of the batch are given back unsent", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche();
+  const b = tranche();
+  db.batchQueue.push([claimed(a), claimed(b)]);
+  stripe.results.push(definitive("api_key_expired", true));
+  const r = await run(db, stripe);
+  assert.equal(r.outcome, "stopped");
+  assert.equal(stripe.creates.length, 1);
+  assert.deepEqual(db.only("defer").map((l) => l.split(" ").slice(0, 3).join(" ")), [
+    `defer ${a.transferId} 0`,
+    `defer ${b.transferId} 0`,
+  ]);
+  assert.deepEqual(db.only("failed"), []);
+  assert.equal(db.finishedWith, "stopped");
+});
+
+Deno.test("payout run: reconciliation adopts a transfer that exists (pending or unknown) and never sends", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche({ request: storedFor(tranche(), 1000) });
+  const b = tranche();
+  a.request = storedFor(a, 1000);
+  stripe.groups.set(a.transferGroup, [stripeTransfer(a), stripeTransfer(tranche(), { id: "tr_other" })]);
+  stripe.groups.set(b.transferGroup, [stripeTransfer(b)]);
+  db.reconQueue.push([recon(a), recon(b, { transferStatus: "unknown" })]);
+  const r = await run(db, stripe);
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("adopted"), [
+    `adopted ${a.transferId} ${stripeTransfer(a).id}`,
+    `adopted ${b.transferId} ${stripeTransfer(b).id}`,
+  ]);
+  assert.equal(r.decisions.adopted, 2);
+});
+
+Deno.test("payout run: nothing at Stripe -> pending with a young key is sent again under the same key and stored params", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche({ stripeInvoiceId: "in_9" });
+  t.request = {
+    params: { ...transferParams(t, null), source_transaction: "ch_first" },
+    preparedAt: new Date(NOW - 3_600_000),
+  };
+  stripe.charges.set("in_9", "ch_changed_since");
+  db.reconQueue.push([recon(t)]);
+  stripe.results.push(ok(stripeTransfer(t)));
+  await run(db, stripe);
+  assert.deepEqual(stripe.listCalls, [t.transferGroup], "listed before sending");
+  assert.equal(stripe.creates.length, 1);
+  assert.equal(stripe.creates[0].key, t.idempotencyKey);
+  assert.equal(stripe.creates[0].params.source_transaction, "ch_first", "the stored request, not a rebuilt one");
+  assert.deepEqual(db.only("paid"), [`paid ${t.transferId} ${stripeTransfer(t).id}`]);
+});
+
+Deno.test("payout run: never-sent pending tranche (killed before preparing) is prepared, then sent", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  db.reconQueue.push([recon(t)]);
+  stripe.results.push(ok(stripeTransfer(t)));
+  await run(db, stripe);
+  assert.deepEqual(db.log.filter((l) => /^(prepare|paid)/.test(l)), [
+    `prepare ${t.transferId}`,
+    `paid ${t.transferId} ${stripeTransfer(t).id}`,
+  ]);
+});
+
+Deno.test("payout run: nothing at Stripe and the key is past its window -> failed (new key next attempt), never resent", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  t.request = storedFor(t, 23 * 3_600_000 + 1);
+  db.reconQueue.push([recon(t)]);
+  await run(db, stripe);
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("failed"), [`failed ${t.transferId} key_window_passed`]);
+});
+
+Deno.test("payout run: unknown with nothing at Stripe -> failed (reconciled_absent); cancelled schedule -> failed, not sent", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche();
+  a.request = storedFor(a, 60_000);
+  const b = tranche();
+  b.request = storedFor(b, 60_000);
+  db.reconQueue.push([recon(a, { transferStatus: "unknown" }), recon(b, { scheduleStatus: "cancelled" })]);
+  await run(db, stripe);
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("failed"), [
+    `failed ${a.transferId} reconciled_absent`,
+    `failed ${b.transferId} reconciled_not_sent`,
+  ]);
+});
+
+Deno.test("payout run: a closed gate (recruiter paused) leaves an unsent pending tranche alone for a lease", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  db.reconQueue.push([recon(t, { gateReason: "recruiter_paused" })]);
+  await run(db, stripe);
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("defer"), [`defer ${t.transferId} 900 waiting`]);
+});
+
+Deno.test("payout run: a transfer carrying the tranche's id but another amount is never adopted", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  t.request = storedFor(t, 1000);
+  stripe.groups.set(t.transferGroup, [stripeTransfer(t, { amount: 1 })]);
+  db.reconQueue.push([recon(t)]);
+  const r = await run(db, stripe);
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("adopted"), []);
+  assert.deepEqual(db.only("error"), ["error transfer_mismatch"]);
+  assert.equal(r.decisions.anomaly, 1);
+});
+
+Deno.test("payout run: a tranche handed back by the claim (reclaimed) is reconciled before sending", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  t.request = storedFor(t, 1000);
+  stripe.groups.set(t.transferGroup, [stripeTransfer(t)]);
+  db.batchQueue.push([{ outcome: "reclaimed", ...t }]);
+  await run(db, stripe);
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("adopted"), [`adopted ${t.transferId} ${stripeTransfer(t).id}`]);
+});
+
+Deno.test("payout run: kill switch on -> nothing claimed, outcome paused", async () => {
+  const db = new FakeDb();
+  db.paused = true;
+  db.batchQueue.push([claimed(tranche())]);
+  const r = await run(db, new FakeStripe());
+  assert.equal(r.outcome, "paused");
+  assert.deepEqual(db.log, ["begin", "finish paused"]);
+});
+
+Deno.test("payout run: a database error on one tranche is recorded; the others go on", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche();
+  const b = tranche();
+  db.paidThrowsFor.add(a.transferId);
+  db.batchQueue.push([claimed(a), claimed(b)]);
+  stripe.results.push(ok(stripeTransfer(a)), ok(stripeTransfer(b)));
+  const r = await run(db, stripe);
+  assert.deepEqual(db.only("paid"), [`paid ${b.transferId} ${stripeTransfer(b).id}`]);
+  assert.deepEqual(db.only("error"), ["error error"]);
+  assert.equal(r.decisions.error, 1);
+  assert.equal(r.outcome, "done");
+});
+
+Deno.test("payout run: skipped and cancelled claims are logged as decisions with their reason", async () => {
+  const db = new FakeDb();
+  db.batchQueue.push([
+    { outcome: "skipped", scheduleId: uuid(), payoutId: uuid(), placementId: uuid(), skipReason: "recruiter_paused" },
+  ]);
+  const r = await run(db, new FakeStripe());
+  const line = r.lines.find((l) => l.decision === "skipped");
+  assert.equal(line.reason, "recruiter_paused");
+  assert.equal(r.decisions.skipped, 1);
+});
+
+Deno.test("payout run: keeps claiming batches until one comes back empty", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const ts = [tranche(), tranche(), tranche()];
+  db.batchQueue.push([claimed(ts[0]), claimed(ts[1])], [claimed(ts[2])]);
+  for (const t of ts) stripe.results.push(ok(stripeTransfer(t)));
+  await run(db, stripe, { concurrency: 2 });
+  assert.equal(db.only("claimBatch").length, 3);
+  assert.equal(db.only("paid").length, 3);
+});
+
+Deno.test("payout run: transferParams is deterministic and refuses what is not an integer of minor units", () => {
+  const t = tranche();
+  assert.deepEqual(transferParams(t, "ch_1"), transferParams({ ...t }, "ch_1"));
+  assert.throws(() => transferParams({ ...t, amount: "12.5" }, null));
+  assert.throws(() => transferParams({ ...t, amount: "0" }, null));
+  assert.throws(() => transferParams({ ...t, amount: "9007199254740993" }, null));
+});
+
+Deno.test("payout run: mapPool runs at most `limit` at once and every item once", async () => {
+  let running = 0;
+  let max = 0;
+  const seen: number[] = [];
+  await mapPool([1, 2, 3, 4, 5, 6, 7], 3, async (i) => {
+    running++;
+    max = Math.max(max, running);
+    await new Promise((r) => setTimeout(r, 2));
+    seen.push(i);
+    running--;
+  });
+  assert.equal(max, 3);
+  assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 6, 7]);
+});
+
+Deno.test("payout run: a charge the database knows is the source_transaction (no Stripe lookup)", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche({ stripeInvoiceId: "in_2", sourceChargeId: "ch_from_db" });
+  stripe.charges.set("in_2", "ch_from_api");
+  db.batchQueue.push([claimed(t)]);
+  stripe.results.push(ok(stripeTransfer(t)));
+  await run(db, stripe);
+  assert.equal(stripe.creates[0].params.source_transaction, "ch_from_db");
+});
+
+Deno.test("payout run: claimed tranches are not sent when the time budget is nearly used up (given back)", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  db.batchQueue.push([claimed(t)]);
+  const lines: string[] = [];
+  let clock = 0;
+  const budget = createBudget(100_000, { now: () => clock });
+  const log = createLogger({ fn: "test" }, { sink: (l) => lines.push(l) });
+  const origClaim = db.claimBatch.bind(db);
+  db.claimBatch = () => {
+    clock = 95_000; // the batch came back late: 5 s left, below half the 20 s margin
+    return origClaim();
+  };
+  const r = await runPayoutInvocation(
+    { db, stripe, log, budget, now: () => NOW, config: { ...config, stopMarginMs: 20_000 } },
+    "11111111-1111-4111-8111-111111111112",
+    "doorbell",
+  );
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("defer"), [`defer ${t.transferId} 0 time budget used up before sending`]);
+  assert.equal(r.outcome, "budget");
+});
+
+Deno.test("run db: a transient database error (restart, 57P01) is retried; a real error is not", async () => {
+  const { createRunDb, isTransientDbError } = await import("../_shared/payout_run_db.ts");
+  assert.equal(isTransientDbError({ code: "57P01" }), true);
+  assert.equal(isTransientDbError({ code: "CONNECTION_CLOSED" }), true);
+  assert.equal(isTransientDbError({ code: "PT409" }), false);
+  assert.equal(isTransientDbError(new Error("x")), false);
+  let calls = 0;
+  const fake = {
+    begin(fn: (tx: unknown) => Promise<unknown>) {
+      calls++;
+      if (calls === 1) return Promise.reject(Object.assign(new Error("terminating connection"), { code: "57P01" }));
+      const tx = (strings: TemplateStringsArray) =>
+        Promise.resolve(strings.join("").includes("heartbeat") ? [{ alive: true, payouts_paused: false }] : []);
+      return fn(tx);
+    },
+  };
+  const retries: number[] = [];
+  // deno-lint-ignore no-explicit-any
+  const db = createRunDb(fake as any, () => null, {
+    sleep: () => Promise.resolve(),
+    onRetry: (_w, _e, a) => retries.push(a),
+  });
+  assert.deepEqual(await db.heartbeat("11111111-1111-4111-8111-111111111113"), { alive: true, paused: false });
+  assert.deepEqual(retries, [1]);
+  calls = 10;
+  const failing = {
+    begin: () => Promise.reject(Object.assign(new Error("illegal transition"), { code: "PT409" })),
+  };
+  // deno-lint-ignore no-explicit-any
+  const db2 = createRunDb(failing as any, () => null, { sleep: () => Promise.resolve() });
+  await assert.rejects(db2.heartbeat("11111111-1111-4111-8111-111111111113"), /illegal transition/);
+});

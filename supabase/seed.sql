@@ -13,6 +13,9 @@
 --                         forfeited, refund decided)
 --   P6 QA Engineer        invoice paid, but Carol has no transfer-capable account and Dan is
 --                         paused: skipped, one payout.connect_required event each
+--   P7 Platform Engineer  invoice paid and collectible, no holdback      (due at the next run)
+-- People: admin@demo.test is a platform admin; hr@ / manager@acme.demo.test are Acme's
+-- company_admin / hiring_manager.
 -- Business due times (UTC): payouts fall due at 02:00, escrow holds are released at 03:00.
 --
 -- Demo users (auth.users) alice/bob/carol/dan/erin@demo.test have fixed ids 00000000-...-00000000000{1..5}.
@@ -163,6 +166,37 @@ insert into public.placement_splits (placement_id, recruiter_id, role, share_bps
   (:'p1', '20000000-0000-0000-0000-000000000002', 'candidate_recruiter', 4000),
   (:'p1', '20000000-0000-0000-0000-000000000001', 'job_owner', 2500),
   (:'p1', '20000000-0000-0000-0000-000000000005', 'candidate_sourcer', 2000);
+
+-- ---------------------------------------------------------------------------------------------
+-- P7 Platform Engineer: invoice paid and collectible, no holdback: due at the next payout run
+-- (npm start, then `select process_due_payout_schedules()` as the demo admin pays it)
+-- ---------------------------------------------------------------------------------------------
+select (private.create_placement('10000000-0000-0000-0000-000000000001', 1500000, 'USD', pg_temp.t(-30, '09:00'), 90,
+                                0, 'Platform Engineer')).id as p7 \gset
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p7', '20000000-0000-0000-0000-000000000001', 'candidate_recruiter', 5000),
+  (:'p7', '20000000-0000-0000-0000-000000000002', 'company_recruiter', 3000);
+select private.transition_placement(:'p7', 'active', null, pg_temp.t(-29));
+select (private.record_placement_invoice(:'p7', 'in_demoPlatformEngineer', null, 'open', pg_temp.t(-28))).id as inv7 \gset
+select private.transition_placement_invoice(:'inv7', 'paid', null, pg_temp.t(-10, '12:00'));
+
+-- ---------------------------------------------------------------------------------------------
+-- People with roles: a platform admin (the documented one-line bootstrap), and members of Acme
+-- ---------------------------------------------------------------------------------------------
+insert into auth.users (id, email, aud, role, raw_app_meta_data) values
+  ('00000000-0000-0000-0000-000000000006', 'admin@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000007', 'hr@acme.demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000008', 'manager@acme.demo.test', 'authenticated', 'authenticated', '{"provider":"email"}');
+select private.bootstrap_platform_admin('admin@demo.test');
+do $$
+begin
+  -- as the demo admin (transaction-local claims, as PostgREST sets them)
+  perform set_config('request.jwt.claims', '{"sub":"00000000-0000-0000-0000-000000000006","role":"authenticated"}', true);
+  perform private.rpc_add_company_member('10000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000007', 'company_admin');
+  perform private.rpc_add_company_member('10000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000008', 'hiring_manager');
+  perform set_config('request.jwt.claims', '', true);
+end
+$$;
 
 -- The demo must be consistent (deferred checks run at commit anyway; fail early and clearly).
 do $$

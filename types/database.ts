@@ -5,7 +5,45 @@ export type Database = {
   
   "public": {
           Tables: {
-            "companies": {
+            "clawback_offsets": {
+                  Row: {
+                    "amount": number,"clawback_id": string,"created_at": string,"currency": string,"id": string,"payout_id": string,"placement_id": string,"recruiter_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount": number,"clawback_id": string,"created_at"?: string,"currency": string,"id"?: string,"payout_id": string,"placement_id": string,"recruiter_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "amount"?: number,"clawback_id"?: string,"created_at"?: string,"currency"?: string,"id"?: string,"payout_id"?: string,"placement_id"?: string,"recruiter_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "clawback_offsets_clawback_id_fkey"
+      columns: ["clawback_id"]
+isOneToOne: false
+      referencedRelation: "recruiter_clawbacks"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "clawback_offsets_payout_id_fkey"
+      columns: ["payout_id"]
+isOneToOne: false
+      referencedRelation: "payouts"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "clawback_offsets_placement_id_fkey"
+      columns: ["placement_id"]
+isOneToOne: false
+      referencedRelation: "placements"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "clawback_offsets_recruiter_id_fkey"
+      columns: ["recruiter_id"]
+isOneToOne: false
+      referencedRelation: "recruiters"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"companies": {
                   Row: {
                     "created_at": string,"id": string,"name": string,"stripe_customer_id": string | null,"updated_at": string
                   }
@@ -41,14 +79,14 @@ isOneToOne: false
                   ]
                 },"escrow_holds": {
                   Row: {
-                    "cancellation_reason": string | null,"cancelled_at": string | null,"cancelled_by": string | null,"created_at": string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id": string,"payout_id": string,"placement_id": string,"release_scheduled_date": string | null,"released_at": string | null,"released_by": string | null,"status": string,"updated_at": string
+                    "cancellation_reason": string | null,"cancelled_at": string | null,"cancelled_by": string | null,"created_at": string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id": string,"payout_id": string,"placement_id": string,"recruiter_id": string,"release_scheduled_date": string | null,"released_at": string | null,"released_by": string | null,"status": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "cancellation_reason"?: string | null,"cancelled_at"?: string | null,"cancelled_by"?: string | null,"created_at"?: string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id"?: string,"payout_id": string,"placement_id": string,"release_scheduled_date"?: string | null,"released_at"?: string | null,"released_by"?: string | null,"status": string,"updated_at"?: string
+                    "cancellation_reason"?: string | null,"cancelled_at"?: string | null,"cancelled_by"?: string | null,"created_at"?: string,"currency": string,"held_at": string,"hold_amount": number,"hold_reason": string,"id"?: string,"payout_id": string,"placement_id": string,"recruiter_id": string,"release_scheduled_date"?: string | null,"released_at"?: string | null,"released_by"?: string | null,"status": string,"updated_at"?: string
                   }
                   Update: {
-                    "cancellation_reason"?: string | null,"cancelled_at"?: string | null,"cancelled_by"?: string | null,"created_at"?: string,"currency"?: string,"held_at"?: string,"hold_amount"?: number,"hold_reason"?: string,"id"?: string,"payout_id"?: string,"placement_id"?: string,"release_scheduled_date"?: string | null,"released_at"?: string | null,"released_by"?: string | null,"status"?: string,"updated_at"?: string
+                    "cancellation_reason"?: string | null,"cancelled_at"?: string | null,"cancelled_by"?: string | null,"created_at"?: string,"currency"?: string,"held_at"?: string,"hold_amount"?: number,"hold_reason"?: string,"id"?: string,"payout_id"?: string,"placement_id"?: string,"recruiter_id"?: string,"release_scheduled_date"?: string | null,"released_at"?: string | null,"released_by"?: string | null,"status"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     {
@@ -61,42 +99,80 @@ isOneToOne: false
                   ]
                 },"payout_audit_log": {
                   Row: {
-                    "action": string,"changed_by": string | null,"changed_by_role": string,"created_at": string,"entity_id": string,"entity_seq": number,"entity_type": string,"id": number,"new_values": Json | null,"old_values": Json | null,"operation": string,"payout_id": string | null,"placement_id": string | null,"prev_hash": string | null,"reason": string | null,"row_hash": string,"txid": unknown
+                    "action": string,"changed_by": string | null,"changed_by_role": string,"created_at": string,"entity_id": string,"entity_seq": number,"entity_type": string,"id": number,"new_values": Json | null,"old_values": Json | null,"operation": string,"payout_id": string | null,"placement_id": string | null,"prev_hash": string | null,"reason": string | null,"recruiter_id": string | null,"row_hash": string,"txid": unknown
                   }
                   ComputedFields: never
                   Insert: {
-                    "action": string,"changed_by"?: string | null,"changed_by_role": string,"created_at"?: string,"entity_id": string,"entity_seq": number,"entity_type": string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"payout_id"?: string | null,"placement_id"?: string | null,"prev_hash"?: string | null,"reason"?: string | null,"row_hash": string,"txid"?: unknown
+                    "action": string,"changed_by"?: string | null,"changed_by_role": string,"created_at"?: string,"entity_id": string,"entity_seq": number,"entity_type": string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation": string,"payout_id"?: string | null,"placement_id"?: string | null,"prev_hash"?: string | null,"reason"?: string | null,"recruiter_id"?: string | null,"row_hash": string,"txid"?: unknown
                   }
                   Update: {
-                    "action"?: string,"changed_by"?: string | null,"changed_by_role"?: string,"created_at"?: string,"entity_id"?: string,"entity_seq"?: number,"entity_type"?: string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"payout_id"?: string | null,"placement_id"?: string | null,"prev_hash"?: string | null,"reason"?: string | null,"row_hash"?: string,"txid"?: unknown
+                    "action"?: string,"changed_by"?: string | null,"changed_by_role"?: string,"created_at"?: string,"entity_id"?: string,"entity_seq"?: number,"entity_type"?: string,"id"?: never,"new_values"?: Json | null,"old_values"?: Json | null,"operation"?: string,"payout_id"?: string | null,"placement_id"?: string | null,"prev_hash"?: string | null,"reason"?: string | null,"recruiter_id"?: string | null,"row_hash"?: string,"txid"?: unknown
                   }
                   Relationships: [
                     
                   ]
                 },"payout_events": {
                   Row: {
-                    "actor_id": string | null,"actor_role": string,"created_at": string,"entity_id": string,"entity_type": string,"event_type": string,"id": number,"payload": NonNullable<Json>,"payout_id": string | null,"placement_id": string | null,"txid": unknown
+                    "actor_id": string | null,"actor_role": string,"created_at": string,"entity_id": string,"entity_type": string,"event_type": string,"id": number,"payload": NonNullable<Json>,"payout_id": string | null,"placement_id": string | null,"recruiter_id": string | null,"txid": unknown
                   }
                   ComputedFields: never
                   Insert: {
-                    "actor_id"?: string | null,"actor_role": string,"created_at"?: string,"entity_id": string,"entity_type": string,"event_type": string,"id"?: never,"payload"?: NonNullable<Json>,"payout_id"?: string | null,"placement_id"?: string | null,"txid"?: unknown
+                    "actor_id"?: string | null,"actor_role": string,"created_at"?: string,"entity_id": string,"entity_type": string,"event_type": string,"id"?: never,"payload"?: NonNullable<Json>,"payout_id"?: string | null,"placement_id"?: string | null,"recruiter_id"?: string | null,"txid"?: unknown
                   }
                   Update: {
-                    "actor_id"?: string | null,"actor_role"?: string,"created_at"?: string,"entity_id"?: string,"entity_type"?: string,"event_type"?: string,"id"?: never,"payload"?: NonNullable<Json>,"payout_id"?: string | null,"placement_id"?: string | null,"txid"?: unknown
+                    "actor_id"?: string | null,"actor_role"?: string,"created_at"?: string,"entity_id"?: string,"entity_type"?: string,"event_type"?: string,"id"?: never,"payload"?: NonNullable<Json>,"payout_id"?: string | null,"placement_id"?: string | null,"recruiter_id"?: string | null,"txid"?: unknown
                   }
                   Relationships: [
                     
                   ]
-                },"payout_schedules": {
+                },"payout_reversals": {
                   Row: {
-                    "cancel_reason": string | null,"cancelled_at": string | null,"claimed_at": string | null,"claimed_by_run": string | null,"created_at": string,"failure_reason": string | null,"guarantee_completion_date": string | null,"id": string,"is_exhausted": boolean,"last_retry_at": string | null,"lease_expires_at": string | null,"max_attempts": number,"next_attempt_at": string | null,"payout_id": string,"placement_id": string,"processed_at": string | null,"retry_count": number,"scheduled_date": string,"skip_reason": string | null,"skipped_at": string | null,"status": string,"trigger_event": string,"updated_at": string
+                    "amount": number,"attempts": number,"claimed_by": string | null,"completed_at": string | null,"created_at": string,"currency": string,"destination_account_id": string,"failure_code": string | null,"failure_reason": string | null,"id": string,"idempotency_key": string,"last_error": Json | null,"lease_expires_at": string | null,"partial_amount": number | null,"partial_idempotency_key": string | null,"payout_id": string,"placement_id": string,"reason": string,"recruiter_id": string,"requested_at": string,"requested_by": string | null,"reversed_amount": number,"shortfall_amount": number,"status": string,"stripe_reversal_ids": (string)[],"stripe_transfer_id": string,"transfer_id": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts": number,"next_attempt_at"?: string | null,"payout_id": string,"placement_id": string,"processed_at"?: string | null,"retry_count"?: number,"scheduled_date": string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status": string,"trigger_event": string,"updated_at"?: string
+                    "amount": number,"attempts"?: number,"claimed_by"?: string | null,"completed_at"?: string | null,"created_at"?: string,"currency": string,"destination_account_id": string,"failure_code"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key": string,"last_error"?: Json | null,"lease_expires_at"?: string | null,"partial_amount"?: number | null,"partial_idempotency_key"?: string | null,"payout_id": string,"placement_id": string,"reason": string,"recruiter_id": string,"requested_at": string,"requested_by"?: string | null,"reversed_amount"?: number,"shortfall_amount"?: number,"status": string,"stripe_reversal_ids"?: (string)[],"stripe_transfer_id": string,"transfer_id": string,"updated_at"?: string
                   }
                   Update: {
-                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string | null,"payout_id"?: string,"placement_id"?: string,"processed_at"?: string | null,"retry_count"?: number,"scheduled_date"?: string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status"?: string,"trigger_event"?: string,"updated_at"?: string
+                    "amount"?: number,"attempts"?: number,"claimed_by"?: string | null,"completed_at"?: string | null,"created_at"?: string,"currency"?: string,"destination_account_id"?: string,"failure_code"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key"?: string,"last_error"?: Json | null,"lease_expires_at"?: string | null,"partial_amount"?: number | null,"partial_idempotency_key"?: string | null,"payout_id"?: string,"placement_id"?: string,"reason"?: string,"recruiter_id"?: string,"requested_at"?: string,"requested_by"?: string | null,"reversed_amount"?: number,"shortfall_amount"?: number,"status"?: string,"stripe_reversal_ids"?: (string)[],"stripe_transfer_id"?: string,"transfer_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "payout_reversals_payout_id_fkey"
+      columns: ["payout_id"]
+isOneToOne: false
+      referencedRelation: "payouts"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "payout_reversals_placement_id_fkey"
+      columns: ["placement_id"]
+isOneToOne: false
+      referencedRelation: "placements"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "payout_reversals_recruiter_id_fkey"
+      columns: ["recruiter_id"]
+isOneToOne: false
+      referencedRelation: "recruiters"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "payout_reversals_transfer_id_fkey"
+      columns: ["transfer_id"]
+isOneToOne: false
+      referencedRelation: "payout_transfers"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"payout_schedules": {
+                  Row: {
+                    "cancel_reason": string | null,"cancelled_at": string | null,"claimed_at": string | null,"claimed_by_run": string | null,"created_at": string,"failure_reason": string | null,"guarantee_completion_date": string | null,"id": string,"is_exhausted": boolean,"last_retry_at": string | null,"lease_expires_at": string | null,"max_attempts": number,"next_attempt_at": string | null,"payout_id": string,"placement_id": string,"processed_at": string | null,"recruiter_id": string,"retry_count": number,"scheduled_date": string,"skip_reason": string | null,"skipped_at": string | null,"status": string,"trigger_event": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts": number,"next_attempt_at"?: string | null,"payout_id": string,"placement_id": string,"processed_at"?: string | null,"recruiter_id": string,"retry_count"?: number,"scheduled_date": string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status": string,"trigger_event": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string | null,"payout_id"?: string,"placement_id"?: string,"processed_at"?: string | null,"recruiter_id"?: string,"retry_count"?: number,"scheduled_date"?: string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status"?: string,"trigger_event"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     {
@@ -109,14 +185,14 @@ isOneToOne: false
                   ]
                 },"payout_transfers": {
                   Row: {
-                    "amount": number,"attempt_number": number,"claimed_by_run": string,"created_at": string,"currency": string,"destination_account_id": string,"failed_at": string | null,"failure_reason": string | null,"id": string,"idempotency_key": string,"payout_id": string,"placement_id": string,"schedule_id": string,"status": string,"stripe_transfer_id": string | null,"succeeded_at": string | null,"unknown_at": string | null,"updated_at": string
+                    "amount": number,"attempt_number": number,"claimed_by_run": string,"created_at": string,"currency": string,"destination_account_id": string,"failed_at": string | null,"failure_reason": string | null,"id": string,"idempotency_key": string,"payout_id": string,"placement_id": string,"recruiter_id": string,"reversed_amount": number,"schedule_id": string,"status": string,"stripe_transfer_id": string | null,"succeeded_at": string | null,"unknown_at": string | null,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount": number,"attempt_number": number,"claimed_by_run": string,"created_at"?: string,"currency": string,"destination_account_id": string,"failed_at"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key": string,"payout_id": string,"placement_id": string,"schedule_id": string,"status": string,"stripe_transfer_id"?: string | null,"succeeded_at"?: string | null,"unknown_at"?: string | null,"updated_at"?: string
+                    "amount": number,"attempt_number": number,"claimed_by_run": string,"created_at"?: string,"currency": string,"destination_account_id": string,"failed_at"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key": string,"payout_id": string,"placement_id": string,"recruiter_id": string,"reversed_amount"?: number,"schedule_id": string,"status": string,"stripe_transfer_id"?: string | null,"succeeded_at"?: string | null,"unknown_at"?: string | null,"updated_at"?: string
                   }
                   Update: {
-                    "amount"?: number,"attempt_number"?: number,"claimed_by_run"?: string,"created_at"?: string,"currency"?: string,"destination_account_id"?: string,"failed_at"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key"?: string,"payout_id"?: string,"placement_id"?: string,"schedule_id"?: string,"status"?: string,"stripe_transfer_id"?: string | null,"succeeded_at"?: string | null,"unknown_at"?: string | null,"updated_at"?: string
+                    "amount"?: number,"attempt_number"?: number,"claimed_by_run"?: string,"created_at"?: string,"currency"?: string,"destination_account_id"?: string,"failed_at"?: string | null,"failure_reason"?: string | null,"id"?: string,"idempotency_key"?: string,"payout_id"?: string,"placement_id"?: string,"recruiter_id"?: string,"reversed_amount"?: number,"schedule_id"?: string,"status"?: string,"stripe_transfer_id"?: string | null,"succeeded_at"?: string | null,"unknown_at"?: string | null,"updated_at"?: string
                   }
                   Relationships: [
                     {
@@ -245,6 +321,38 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"recruiter_clawbacks": {
+                  Row: {
+                    "amount": number,"created_at": string,"currency": string,"id": string,"offset_amount": number,"outstanding_amount": number,"payout_id": string,"payout_reversal_id": string,"reason": string,"recruiter_id": string,"settled_at": string | null,"status": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount": number,"created_at"?: string,"currency": string,"id"?: string,"offset_amount"?: number,"outstanding_amount"?: never,"payout_id": string,"payout_reversal_id": string,"reason": string,"recruiter_id": string,"settled_at"?: string | null,"status"?: never,"updated_at"?: string
+                  }
+                  Update: {
+                    "amount"?: number,"created_at"?: string,"currency"?: string,"id"?: string,"offset_amount"?: number,"outstanding_amount"?: never,"payout_id"?: string,"payout_reversal_id"?: string,"reason"?: string,"recruiter_id"?: string,"settled_at"?: string | null,"status"?: never,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "recruiter_clawbacks_payout_id_fkey"
+      columns: ["payout_id"]
+isOneToOne: false
+      referencedRelation: "payouts"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "recruiter_clawbacks_payout_reversal_id_fkey"
+      columns: ["payout_reversal_id"]
+isOneToOne: true
+      referencedRelation: "payout_reversals"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "recruiter_clawbacks_recruiter_id_fkey"
+      columns: ["recruiter_id"]
+isOneToOne: false
+      referencedRelation: "recruiters"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"recruiters": {
                   Row: {
                     "can_receive_transfers": boolean,"created_at": string,"display_name": string,"id": string,"paused_at": string | null,"paused_reason": string | null,"payouts_paused": boolean,"stripe_capability_updated_at": string | null,"stripe_connect_account_id": string | null,"stripe_transfers_capability": string | null,"updated_at": string,"user_id": string
@@ -262,7 +370,15 @@ isOneToOne: false
                 }
           }
           Views: {
-            "payout_audit_trail": {
+            "payout_alerts": {
+                  Row: {
+                    "amount": number | null,"currency": string | null,"details": Json | null,"detected_at": string | null,"kind": string | null,"payout_id": string | null,"placement_id": string | null,"recruiter_id": string | null,"subject_id": string | null,"subject_type": string | null
+                  }
+                  ComputedFields: never
+                  Relationships: [
+                    
+                  ]
+                },"payout_audit_trail": {
                   Row: {
                     "action": string,"changed_by": string | null,"changed_by_role": string,"created_at": string,"entity_id": string,"entity_seq": number,"entity_type": string,"id": number,"operation": string,"payout_id": string | null,"placement_id": string | null,"reason": string | null
                   }
@@ -333,6 +449,7 @@ isOneToOne: false
 "placement_id": string | null,
 "prev_hash": string | null,
 "reason": string | null,
+"recruiter_id": string | null,
 "row_hash": string,
 "txid": unknown
             }[]
@@ -405,6 +522,7 @@ isOneToOne: false
 "id": string,
 "payout_id": string,
 "placement_id": string,
+"recruiter_id": string,
 "release_scheduled_date": string | null,
 "released_at": string | null,
 "released_by": string | null,
@@ -435,6 +553,7 @@ isOneToOne: false
 "payout_id": string,
 "placement_id": string,
 "processed_at": string | null,
+"recruiter_id": string,
 "retry_count": number,
 "scheduled_date": string,
 "skip_reason": string | null,
@@ -476,6 +595,7 @@ isOneToOne: false
 "id": string,
 "payout_id": string,
 "placement_id": string,
+"recruiter_id": string,
 "release_scheduled_date": string | null,
 "released_at": string | null,
 "released_by": string | null,
@@ -506,6 +626,7 @@ isOneToOne: false
 "payout_id": string,
 "placement_id": string,
 "processed_at": string | null,
+"recruiter_id": string,
 "retry_count": number,
 "scheduled_date": string,
 "skip_reason": string | null,
@@ -667,6 +788,7 @@ isOneToOne: false
 "payload": NonNullable<Json>,
 "payout_id": string | null,
 "placement_id": string | null,
+"recruiter_id": string | null,
 "txid": unknown
             }[]
                           SetofOptions: {
@@ -709,6 +831,7 @@ isOneToOne: false
 "id": string,
 "payout_id": string,
 "placement_id": string,
+"recruiter_id": string,
 "release_scheduled_date": string | null,
 "released_at": string | null,
 "released_by": string | null,
@@ -760,6 +883,43 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reverse_payout":
+{ Args: { "p_payout_id": string,"p_reason": string }; Returns: {
+              "amount": number,
+"attempts": number,
+"claimed_by": string | null,
+"completed_at": string | null,
+"created_at": string,
+"currency": string,
+"destination_account_id": string,
+"failure_code": string | null,
+"failure_reason": string | null,
+"id": string,
+"idempotency_key": string,
+"last_error": Json | null,
+"lease_expires_at": string | null,
+"partial_amount": number | null,
+"partial_idempotency_key": string | null,
+"payout_id": string,
+"placement_id": string,
+"reason": string,
+"recruiter_id": string,
+"requested_at": string,
+"requested_by": string | null,
+"reversed_amount": number,
+"shortfall_amount": number,
+"status": string,
+"stripe_reversal_ids": (string)[],
+"stripe_transfer_id": string,
+"transfer_id": string,
+"updated_at": string
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "payout_reversals"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "revoke_platform_admin":
 { Args: { "p_user_id": string }; Returns: {
               "created_at": string,
@@ -807,6 +967,7 @@ isOneToOne: false
 "payout_id": string,
 "placement_id": string,
 "processed_at": string | null,
+"recruiter_id": string,
 "retry_count": number,
 "scheduled_date": string,
 "skip_reason": string | null,
@@ -839,6 +1000,7 @@ isOneToOne: false
 "payout_id": string,
 "placement_id": string,
 "processed_at": string | null,
+"recruiter_id": string,
 "retry_count": number,
 "scheduled_date": string,
 "skip_reason": string | null,

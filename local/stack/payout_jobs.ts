@@ -52,7 +52,7 @@ select vault.create_secret(${
 
 /** Schedules (dev) or removes (test: the cron test schedules them itself) the payout cron jobs. */
 export async function setupPayoutCron(c: StackConfig, enabled: boolean): Promise<void> {
-  await psqlStdin(c, `select count(*) from private.setup_payout_cron(${enabled});`);
+  await psqlStdin(c, `select count(*) from private.setup_cron(${enabled});`);
 }
 
 /**

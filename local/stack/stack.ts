@@ -105,6 +105,9 @@ export async function startStack(
       join(ROOT, "local", "stripe", "main.ts"),
       "--port",
       String(c.stripePort),
+      // npm start: the stand-in delivers its signed webhooks to the product's endpoint. Tests
+      // point it at the function themselves (POST /_standin/webhooks/config) when they need it.
+      ...(c.profile === "dev" ? ["--webhook-url", `${apiUrl(c)}/functions/v1/stripe-webhook`] : []),
     ], join(logs, "stripe.log")),
   );
 

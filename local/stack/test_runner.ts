@@ -150,6 +150,7 @@ try {
         ...walk(join(ROOT, "local"), ".ts"),
         ...walk(join(ROOT, "types"), ".ts"),
         ...walk(join(ROOT, "bench"), ".ts"),
+        ...walk(join(ROOT, "supabase", "tests"), ".ts"),
       ];
       await run(Deno.execPath(), ["check", "--quiet", ...files], { cwd: ROOT, env: { NO_COLOR: "1" } });
     });
@@ -178,6 +179,7 @@ try {
     const files = [
       ...walk(join(ROOT, "local", "tests"), "_test.ts"),
       ...walk(join(ROOT, "supabase", "functions", "tests"), "-test.ts"),
+      ...walk(join(ROOT, "supabase", "tests"), "-test.ts"), // frontends' view: supabase-js through PostgREST
     ].map(rel);
     const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], {
       cwd: ROOT,

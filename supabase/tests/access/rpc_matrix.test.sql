@@ -82,7 +82,9 @@ insert into calls values
   ('admin_placements', 'select count(*) from public.admin_placements()', null, null),
   ('admin_placement_invoices', 'select count(*) from public.admin_placement_invoices()', null, null),
   ('admin_payout_audit_log', 'select count(*) from public.admin_payout_audit_log()',
-   'select count(*) from public.admin_payout_audit_log(p_limit => 0)', 'PT400');
+   'select count(*) from public.admin_payout_audit_log(p_limit => 0)', 'PT400'),
+  ('reverse_payout', format('select count(*) from public.reverse_payout(%L, ''placement failed'')', access_test.id('payA')),
+   format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400');
 
 -- not API: the plumbing layer's public functions
 create temp table not_api (fn text, sql text);

@@ -67,8 +67,9 @@ select is((select hidden from granted_columns where rel = 'payout_audit_log'),
   'payout_audit_log: everything but the old/new values, the hashes and txid');
 select is(
   (select array_agg(rel order by rel) from granted_columns where hidden is null and cols is not null),
-  array['company_members', 'escrow_holds', 'payout_audit_trail', 'payout_events', 'payout_schedules',
-        'payout_transfers', 'payouts', 'placement_escrow_holds', 'placement_splits', 'platform_admins', 'recruiters'],
+  array['clawback_offsets', 'company_members', 'escrow_holds', 'payout_alerts', 'payout_audit_trail', 'payout_events',
+        'payout_reversals', 'payout_schedules', 'payout_transfers', 'payouts', 'placement_escrow_holds', 'placement_splits',
+        'platform_admins', 'recruiter_clawbacks', 'recruiters'],
   'every other exposed relation is readable whole (its rows are the reader''s own, or admin-only)');
 select is(
   (select array_agg(rel order by rel) from granted_columns where cols is null),
@@ -160,16 +161,17 @@ insert into rpcs values
   ('payout_controls'), ('pause_payouts'), ('resume_payouts'), ('pause_recruiter_payouts'), ('resume_recruiter_payouts'),
   ('grant_platform_admin'), ('revoke_platform_admin'), ('add_company_member'), ('remove_company_member'),
   ('placement_escrow_total'), ('payout_run_preview'),
-  ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log');
+  ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
+  ('reverse_payout');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 30 RPCs in public');
+  'authenticated executes exactly the 31 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  30, 'one overload per RPC');
+  31, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -189,7 +191,8 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   array(select x from unnest(array['is_platform_admin', 'my_company_ids', 'my_payout_ids', 'my_recruiter_id',
-                                   'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries']
+                                   'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries',
+                                   'visible_recruiter_id_min', 'visible_recruiter_id_max', 'payout_alert_rows']
                              || array(select 'rpc_' || name from rpcs)) x order by x),
   'authenticated executes in private exactly the policy helpers and the RPC bodies (private.rpc_<name>)');
 select is(
@@ -213,7 +216,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
         'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits', 'write_placement_splits',
         'payout_controls_json')));
-select is((select count(*)::int from access_functions), 30 + 30 + 7 + 7, 'the access layer has its 74 functions');
+select is((select count(*)::int from access_functions), 31 + 31 + 7 + 7, 'the access layer has its 76 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -8,7 +8,9 @@ select tests.create_user('events-alice@example.test', '00000000-0000-4000-8000-0
 
 select columns_are('public', 'payout_events', array[
   'id', 'event_type', 'entity_type', 'entity_id', 'placement_id', 'payout_id', 'payload',
-  'actor_id', 'actor_role', 'txid', 'created_at'], 'payout_events has the contract columns');
+  'actor_id', 'actor_role', 'txid', 'created_at',
+  'recruiter_id' -- the payout's recruiter, for index-friendly RLS (20261128100200)
+  ], 'payout_events has the contract columns');
 select is((select attidentity from pg_attribute where attrelid = 'public.payout_events'::regclass and attname = 'id'), 'a',
   'id is generated always as identity');
 select is_indexed('public', 'payout_events', array['txid', 'id'], 'the consumer cursor (txid, id) is indexed');

@@ -1,0 +1,413 @@
+// DB-only claim -> paid of the payout run (audit log, hash chain, outbox and the deferred
+// consistency triggers included; Stripe stubbed), against, in the same run on the same cluster:
+//   (a) the same `for update skip locked` claim / per-row complete loop on a plain table with no
+//       triggers (target: ours >= 0.5x), and
+//   (b) pg-boss 10 working the same number of no-op jobs (target: ours >= 1.0x).
+//
+//   npm run bench -- --only claim
+//
+// Setup (timed separately, not part of any throughput): N due payout schedules made through the
+// model's functions (bench/payout_claim_db_fixture.ts; 2 connections, slices of 50 placements
+// per transaction), N rows in the baseline table, N jobs in each pg-boss queue, then VACUUM
+// ANALYZE + CHECKPOINT so no run pays for the others' load (planner statistics, autovacuum, dirty
+// buffers). Then, one after the other on the same cluster: (a), (b) batch, (b) per-job, ours.
+//
+// Ours: K connections, each looping
+//   tx: set_config('role', 'payout_jobs', true) (= SET LOCAL ROLE), set_config('payouts.actor_role', 'job', true);
+//       select * from private.claim_due_payout_schedules(run, B, lease, now)
+//   then per claimed tranche, one tx: same role/actor;
+//       select private.complete_payout_transfer(transfer_id, 'tr_bench<transfer id hex>', now)
+//   until a claim returns nothing. (The brief's 'tr_bench_<hex>' would fail the model's
+//   ^tr_[A-Za-z0-9]+$ check: no underscore after tr_.) Throughput = tranches paid / s, wall clock
+//   from the first claim to the last completion.
+// (a) K connections, B per claim: `update ... where id in (select ... order by next_attempt_at, id
+//   limit B for update skip locked) returning id`, then one tx per row `update ... set status =
+//   'done'`. Same driver (postgres.js), same explicit transactions.
+// (b) see bench/payout_claim_db_pgboss.ts (batch mode is the target; per-job mode is reported).
+//
+// Afterwards: every schedule processed, every payout paid exactly once (one succeeded tranche
+// per payout, Σ paid = Σ amounts = Σ succeeded tranches), audit rows and outbox events of the run
+// counted (and written as role `job`), public.verify_payout_audit_chain() over the whole log,
+// private.payout_problems() for the bench payouts.
+//
+// Besides wall-clock throughput (the targets), each contender's CPU time of the whole cluster per
+// job is reported (db_cpu_*; bench/payout_claim_db_cpu.ts): the box is shared, and that number
+// does not move with other processes' load the way wall clock does.
+//
+// Profile (unmeasured, after the checks): a separate small set of schedules is claimed and
+// completed serially on one connection with track_functions = 'all'; pg_stat_user_functions'
+// self time per tranche says what the DB time is spent on (metric profile_top).
+//
+// Knobs for investigation only (the committed targets use the defaults): BENCH_CLAIM_N (payouts,
+// default 5000), BENCH_CLAIM_WORKERS (4), BENCH_CLAIM_BATCH (25 = PAYOUT_BATCH_SIZE's default).
+import postgres from "postgres";
+import {
+  createFixture,
+  LEASE,
+  PROFILE_NOW,
+  RUN_NOW,
+  SPLITS_PER_PLACEMENT,
+  verifyMain,
+} from "./payout_claim_db_fixture.ts";
+import { clusterCpuClock } from "./payout_claim_db_cpu.ts";
+import { PgBossBaseline } from "./payout_claim_db_pgboss.ts";
+import { type BenchCheck, type BenchEntry, medianMs } from "./types.ts";
+
+const intEnv = (name: string, dflt: number) => {
+  const v = Deno.env.get(name);
+  return v && /^\d+$/.test(v) ? Number(v) : dflt;
+};
+
+const PROFILE_PLACEMENTS = 40; // 200 schedules for the profile pass
+const RECRUITERS = 500;
+const SETUP_SLICE = 50; // placements per setup transaction
+
+interface ClaimRow {
+  schedule_id: string;
+  transfer_id: string | null;
+  outcome: string;
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const secs = (ms: number) => round(ms / 1000, 2);
+
+function connect(url: string, max = 1) {
+  return postgres(url, { max, onnotice: () => {}, idle_timeout: 30, connection: { application_name: "bench-claim" } });
+}
+
+/** Our path: one claim tx per batch, one complete tx per tranche, as payout_jobs. */
+async function ourWorker(sql: postgres.Sql, runId: string, batch: number, now: string, onPaid: (id: string) => void) {
+  let skipped = 0;
+  for (;;) {
+    const rows = await sql.begin(async (tx) => {
+      await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+      return await tx<ClaimRow[]>`
+        select schedule_id, transfer_id, outcome
+        from private.claim_due_payout_schedules(${runId}::uuid, ${batch}::integer, ${LEASE}::interval, ${now}::timestamptz)`;
+    });
+    if (rows.length === 0) return skipped;
+    for (const r of rows) {
+      if (r.outcome !== "claimed" || !r.transfer_id) {
+        skipped++;
+        continue;
+      }
+      const tid = r.transfer_id;
+      const stripeId = "tr_bench" + tid.replaceAll("-", ""); // Stripe stubbed: a fake transfer id
+      await sql.begin(async (tx) => {
+        await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+        await tx`select status from private.complete_payout_transfer(${tid}::uuid, ${stripeId}, ${now}::timestamptz)`;
+      });
+      onPaid(tid);
+    }
+  }
+}
+
+/** Baseline (a): the same loop on bench_claim.bench_jobs (no triggers). */
+async function plainWorker(sql: postgres.Sql, runId: string, batch: number, now: string): Promise<number> {
+  let done = 0;
+  for (;;) {
+    const rows = await sql.begin(async (tx) =>
+      await tx<{ id: string }[]>`
+        update bench_claim.bench_jobs j
+           set status = 'processing', claimed_by_run = ${runId}::uuid, claimed_at = ${now}::timestamptz,
+               lease_expires_at = ${now}::timestamptz + ${LEASE}::interval, updated_at = now()
+         where j.id in (select q.id from bench_claim.bench_jobs q
+                         where q.status = 'pending' and q.next_attempt_at <= ${now}::timestamptz
+                         order by q.next_attempt_at, q.id
+                         limit ${batch}::integer
+                         for update skip locked)
+        returning j.id`
+    );
+    if (rows.length === 0) return done;
+    for (const r of rows) {
+      const result = "tr_bench" + r.id;
+      await sql.begin(async (tx) =>
+        await tx`
+          update bench_claim.bench_jobs
+             set status = 'done', result = ${result}, completed_at = ${now}::timestamptz, updated_at = now()
+           where id = ${r.id} and status = 'processing'`
+      );
+      done++;
+    }
+  }
+}
+
+type CpuClock = (() => Promise<number>) | null;
+
+/**
+ * Runs fn on k fresh connections at once; wall clock from the start to the last worker's end.
+ * The cluster CPU is read while those backends are alive (after connecting, before closing):
+ * a backend that has exited but is not reaped yet would be missing from both ends.
+ */
+async function runWorkers<T>(url: string, k: number, cpuClock: CpuClock, fn: (sql: postgres.Sql) => Promise<T>) {
+  const conns = Array.from({ length: k }, () => connect(url));
+  try {
+    await Promise.all(conns.map((c) => c`select 1`)); // connected before the clock starts
+    const c0 = cpuClock ? await cpuClock() : 0;
+    const t0 = performance.now();
+    const results = await Promise.all(conns.map(fn));
+    const ms = performance.now() - t0;
+    return { ms, results, cpuMs: cpuClock ? (await cpuClock()) - c0 : NaN };
+  } finally {
+    await Promise.all(conns.map((c) => c.end()));
+  }
+}
+
+/** Serial claim/complete of the profile set with track_functions = 'all' (not a throughput). */
+async function profilePass(url: string, admin: postgres.Sql, batch: number) {
+  type F = { f: string; calls: string; self: number; total: number };
+  const snap = async () => {
+    await admin`select pg_stat_clear_snapshot()`;
+    const rows = await admin<F[]>`
+      select schemaname || '.' || funcname as f, calls::text, self_time as self, total_time as total
+      from pg_stat_user_functions`;
+    return new Map(rows.map((r) => [r.f, r]));
+  };
+  const before = await snap();
+  const sql = connect(url);
+  let claimMs = 0, completeMs = 0, n = 0;
+  try {
+    await sql`set track_functions = 'all'`;
+    const runId = crypto.randomUUID();
+    for (;;) {
+      let t = performance.now();
+      const rows = await sql.begin(async (tx) => {
+        await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+        return await tx<ClaimRow[]>`
+          select schedule_id, transfer_id, outcome from private.claim_due_payout_schedules(
+            ${runId}::uuid, ${batch}::integer, ${LEASE}::interval, ${PROFILE_NOW}::timestamptz)`;
+      });
+      claimMs += performance.now() - t;
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        if (!r.transfer_id) continue;
+        const tid = r.transfer_id;
+        t = performance.now();
+        await sql.begin(async (tx) => {
+          await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+          await tx`select status from private.complete_payout_transfer(
+            ${tid}::uuid, ${"tr_benchprof" + tid.replaceAll("-", "")}, ${PROFILE_NOW}::timestamptz)`;
+        });
+        completeMs += performance.now() - t;
+        n++;
+      }
+    }
+  } finally {
+    await sql.end(); // backend exit flushes its function statistics
+  }
+  let after = await snap();
+  for (
+    let i = 0;
+    i < 20 &&
+    (after.get("private.complete_payout_transfer")?.calls ?? "0") ===
+      (before.get("private.complete_payout_transfer")?.calls ?? "0");
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 250));
+    after = await snap();
+  }
+  const perTrancheMs = (claimMs + completeMs) / Math.max(n, 1);
+  const diffs = [...after.values()].map((a) => {
+    const b = before.get(a.f);
+    return {
+      f: a.f.replace(/^private\./, ""),
+      calls: Number(a.calls) - Number(b?.calls ?? 0),
+      self: a.self - (b?.self ?? 0),
+    };
+  }).filter((d) => d.calls > 0).sort((x, y) => y.self - x.self);
+  const top = diffs.slice(0, 6).map((d) =>
+    `${d.f} ${round((100 * d.self / Math.max(n, 1)) / perTrancheMs, 0)}% ` +
+    `(${round(d.calls / Math.max(n, 1), 2)}/tranche, ${round(d.self / d.calls, 3)} ms/call)`
+  );
+  return { n, claimMsPerTranche: claimMs / Math.max(n, 1), completeMsPerTranche: completeMs / Math.max(n, 1), top };
+}
+
+const entry: BenchEntry = {
+  name: "payout claim->paid (DB only)",
+  description:
+    "claim_due_payout_schedules + complete_payout_transfer (audit, chain, outbox, consistency triggers; Stripe stubbed) " +
+    "vs the same skip-locked loop without triggers (>= 0.5x) and vs pg-boss no-op jobs (>= 1.0x)",
+  async run(ctx) {
+    const url = ctx.env.SUPABASE_DB_URL;
+    const placements = Math.max(1, Math.round(intEnv("BENCH_CLAIM_N", 5000) / SPLITS_PER_PLACEMENT));
+    const n = placements * SPLITS_PER_PLACEMENT;
+    const workers = Math.max(1, intEnv("BENCH_CLAIM_WORKERS", 4));
+    const batch = Math.max(1, intEnv("BENCH_CLAIM_BATCH", 25));
+    const admin = connect(url, 2);
+    const boss = new PgBossBaseline(url, workers, batch);
+    try {
+      // ---- setup (timed, not measured as throughput) ----
+      const s0 = performance.now();
+      await createFixture(admin, () => connect(url), {
+        recruiters: RECRUITERS,
+        placements,
+        profilePlacements: PROFILE_PLACEMENTS,
+        slice: SETUP_SLICE,
+        parallel: 2,
+      });
+      const modelSetupMs = performance.now() - s0;
+      const [due] = await admin<{ n: number }[]>`
+        select count(*)::int as n from public.payout_schedules
+        where status = 'pending' and next_attempt_at <= ${RUN_NOW}::timestamptz`;
+      if (due.n !== n) throw new Error(`setup: ${due.n} due schedules at ${RUN_NOW}, expected ${n}`);
+      await admin`
+        insert into bench_claim.bench_jobs (amount, next_attempt_at)
+        select 100000 + g, '2001-01-13 02:00Z' from generate_series(1, ${n}::integer) g`;
+      await boss.setup(n);
+      await admin`vacuum analyze`;
+      await admin`checkpoint`;
+      const setupMs = performance.now() - s0;
+
+      // Each contender: wall clock (the targets) and the cluster's CPU time (reported).
+      const cpuClock = await clusterCpuClock(admin);
+      const measure = async <T>(fn: () => Promise<T>) => { // pg-boss: its pool stays open meanwhile
+        const c0 = cpuClock ? await cpuClock() : 0;
+        const r = await fn();
+        return { r, cpuMs: cpuClock ? (await cpuClock()) - c0 : NaN };
+      };
+
+      // ---- (a) plain skip-locked loop, no triggers ----
+      const a = await runWorkers(url, workers, cpuClock, (c) => plainWorker(c, crypto.randomUUID(), batch, RUN_NOW));
+      const aDone = a.results.reduce((x, y) => x + y, 0);
+      const aPerS = aDone / (a.ms / 1000);
+
+      // ---- (b) pg-boss ----
+      await boss.warm();
+      const bBatch = await measure(() => boss.run("batch"));
+      const bPerJob = await measure(() => boss.run("per-job"));
+      const bPerS = bBatch.r.completed / (bBatch.r.ms / 1000);
+      const bPerJobPerS = bPerJob.r.completed / (bPerJob.r.ms / 1000);
+
+      // ---- ours ----
+      const [mark] = await admin<{ audit: string; events: string }[]>`
+        select (select coalesce(max(id), 0) from public.payout_audit_log)::text as audit,
+               (select coalesce(max(id), 0) from public.payout_events)::text as events`;
+      const paidIds: string[] = [];
+      const runId = crypto.randomUUID();
+      const ours = await runWorkers(
+        url,
+        workers,
+        cpuClock,
+        (c) => ourWorker(c, runId, batch, RUN_NOW, (id) => paidIds.push(id)),
+      );
+      const oursPerS = paidIds.length / (ours.ms / 1000);
+      const skipped = ours.results.reduce((x, y) => x + y, 0);
+
+      // ---- verification ----
+      const v = await verifyMain(admin);
+      const [written] = await admin<{ audit: number; events: number; audit_not_job: number }[]>`
+        select (select count(*) from public.payout_audit_log where id > ${mark.audit}::bigint)::int as audit,
+               (select count(*) from public.payout_events where id > ${mark.events}::bigint)::int as events,
+               (select count(*) from public.payout_audit_log where id > ${mark.audit}::bigint
+                  and changed_by_role <> 'job')::int as audit_not_job`;
+      const t0 = performance.now();
+      const [chain] = await admin<{ problems: number; rows: number }[]>`
+        select (select count(*) from public.verify_payout_audit_chain())::int as problems,
+               (select count(*) from public.payout_audit_log)::int as rows`;
+      const chainMs = performance.now() - t0;
+      const [cons] = await admin<{ problems: number }[]>`
+        select count(*)::int as problems from private.payout_problems() p
+        join public.payouts po on po.id = p.payout_id
+        join bench_claim.placements pl on pl.id = po.placement_id`;
+      const bossDb = await boss.completedInDb();
+      const [aDb] = await admin<
+        { done: number }[]
+      >`select count(*)::int as done from bench_claim.bench_jobs where status = 'done'`;
+      // One payout's deferred consistency check (what payout_consistent runs per row event), N payouts in the table.
+      const [probe] = await admin<{ id: string }[]>`select id from public.payouts order by id limit 1`;
+      const oneProblemsMs = await medianMs(
+        21,
+        () => admin`select count(*) from private.payout_problems(${probe.id}::uuid)`,
+      );
+
+      // ---- profile (unmeasured) ----
+      const prof = await profilePass(url, admin, batch);
+
+      const ratioA = oursPerS / aPerS;
+      const ratioB = oursPerS / bPerS;
+      const cpuPerJob = (cpuMs: number, jobs: number) => round(cpuMs / Math.max(jobs, 1), 3);
+      const uniquePaid = new Set(paidIds).size;
+      const checks: BenchCheck[] = [
+        { name: "ratio_vs_skip_locked", value: round(ratioA, 3), target: ">= 0.5", ok: ratioA >= 0.5 },
+        { name: "ratio_vs_pgboss", value: round(ratioB, 3), target: ">= 1.0", ok: ratioB >= 1.0 },
+        {
+          name: "zero double pays (one succeeded tranche per payout, Σ paid = Σ amounts)",
+          value: `${v.double_paid} double, ${v.transfers_succeeded}/${v.payouts} paid, Σ ${v.sum_paid}/${v.sum_amount}`,
+          target: `0 double, ${n}/${n} paid, Σ paid = Σ amounts = Σ succeeded`,
+          ok: v.double_paid === 0 && v.transfers === n && v.transfers_succeeded === n && v.payouts === n &&
+            v.payouts_paid === n && v.sum_paid === v.sum_amount && v.sum_succeeded === v.sum_amount &&
+            uniquePaid === n && paidIds.length === n,
+        },
+        {
+          name: "every schedule processed",
+          value: `${v.schedules_processed}/${v.schedules} (${skipped} skipped claims)`,
+          target: `${n}/${n}`,
+          ok: v.schedules === n && v.schedules_processed === n && v.schedules_other === 0 && skipped === 0,
+        },
+        {
+          name: "audit chain verified",
+          value: `${chain.problems} problems in ${chain.rows} rows`,
+          target: "0 problems",
+          ok: chain.problems === 0,
+        },
+        {
+          name: "audit rows and outbox events written by the run (as job)",
+          value: `${written.audit} audit (${written.audit_not_job + v.not_job} not job), ${written.events} events`,
+          target: "> 0, all as job",
+          ok: written.audit > 0 && written.events > 0 && written.audit_not_job === 0 && v.not_job === 0,
+        },
+        { name: "payouts consistent (payout_problems)", value: cons.problems, target: "0", ok: cons.problems === 0 },
+        {
+          name: "baselines did all their jobs",
+          value:
+            `a ${aDone}/${aDb.done}, pg-boss ${bBatch.r.completed}/${bossDb.batch} + ${bPerJob.r.completed}/${bossDb.perJob}`,
+          target: `${n} each`,
+          ok: aDone === n && aDb.done === n && bBatch.r.completed === n && bossDb.batch === n &&
+            bPerJob.r.completed === n && bossDb.perJob === n,
+        },
+      ];
+      return {
+        metrics: {
+          n,
+          workers,
+          batch_size: batch,
+          setup_s: secs(setupMs),
+          setup_model_s: secs(modelSetupMs),
+          ours_tranches_per_s: round(oursPerS),
+          ours_s: secs(ours.ms),
+          skip_locked_jobs_per_s: round(aPerS),
+          skip_locked_s: secs(a.ms),
+          pgboss_batch_jobs_per_s: round(bPerS),
+          pgboss_batch_s: secs(bBatch.r.ms),
+          pgboss_per_job_jobs_per_s: round(bPerJobPerS),
+          pgboss_per_job_s: secs(bPerJob.r.ms),
+          ratio_vs_pgboss_per_job: round(oursPerS / bPerJobPerS, 3),
+          ...(cpuClock
+            ? {
+              db_cpu_ms_per_tranche_ours: cpuPerJob(ours.cpuMs, paidIds.length),
+              db_cpu_ms_per_job_skip_locked: cpuPerJob(a.cpuMs, aDone),
+              db_cpu_ms_per_job_pgboss_batch: cpuPerJob(bBatch.cpuMs, bBatch.r.completed),
+              db_cpu_ms_per_job_pgboss_per_job: cpuPerJob(bPerJob.cpuMs, bPerJob.r.completed),
+              db_cpu_ratio_vs_skip_locked: round((a.cpuMs / aDone) / (ours.cpuMs / paidIds.length), 3),
+              db_cpu_ratio_vs_pgboss: round((bBatch.cpuMs / bBatch.r.completed) / (ours.cpuMs / paidIds.length), 3),
+            }
+            : {}),
+          audit_rows_per_tranche: round(written.audit / n, 2),
+          events_per_tranche: round(written.events / n, 2),
+          verify_chain_s: secs(chainMs),
+          payout_problems_one_payout_ms: round(oneProblemsMs, 3),
+          profile_tranches: prof.n,
+          profile_claim_ms_per_tranche: round(prof.claimMsPerTranche, 3),
+          profile_complete_ms_per_tranche: round(prof.completeMsPerTranche, 3),
+          profile_top: prof.top.join("; "),
+        },
+        checks,
+      };
+    } finally {
+      await boss.stop().catch(() => {});
+      await admin.end();
+    }
+  },
+};
+
+export default entry;

@@ -1,0 +1,169 @@
+/**
+ * The Stripe webhook endpoint (`stripe-webhook`), as a handler over injected dependencies.
+ *
+ * 1. Verify: `Stripe-Signature` against the RAW body with the real SDK
+ *    (`webhooks.constructEventAsync`, SubtleCrypto provider, 300 s tolerance), with the platform
+ *    endpoint's secret and then the Connect endpoint's secret (connected-account events are sent
+ *    by their own endpoint). Missing, bad or stale signature → 400 and nothing is written.
+ * 2. Store: `receive` (one row per event id). A replay of a processed or ignored event → 200, no-op.
+ * 3. Decide: `effectOf` (stripe_events.ts; reads the object again from Stripe where order matters).
+ * 4. Apply: `process` (one transaction; the event is marked processed with its effect).
+ * A failure in 3 or 4 is recorded on the event (`fail`: status failed, attempts, last error) and
+ * answered 500, so Stripe delivers it again; reconcile-payouts also retries failed events.
+ */
+import Stripe from "stripe";
+import { HttpError, json, requireMethod } from "./http.ts";
+import type { Logger } from "./log.ts";
+import { effectOf, type StripeEventLike, type StripeReader, type WebhookEffect } from "./stripe_events.ts";
+import { errorInfo, type WebhookInbox } from "./stripe_sync_db.ts";
+import type { WebhookSecrets } from "./stripe_sync_env.ts";
+
+/** Signature tolerance (seconds), as Stripe's libraries default to. */
+export const WEBHOOK_TOLERANCE_S = 300;
+/** Largest body accepted (Stripe events are far smaller). */
+export const MAX_WEBHOOK_BYTES = 512 * 1024;
+
+/** Why a request was refused before anything was stored. */
+export type SignatureFailure = "missing_signature" | "timestamp_outside_tolerance" | "signature_mismatch";
+
+/** A verified event and the endpoint whose secret verified it. */
+export interface VerifiedEvent {
+  event: StripeEventLike & Record<string, unknown>;
+  endpoint: "platform" | "connect";
+}
+
+const cryptoProvider = Stripe.createSubtleCryptoProvider();
+
+/**
+ * Verifies `raw` against `signature` with each configured secret (platform first). Returns the
+ * parsed event, or the failure: `timestamp_outside_tolerance` when a secret matched an old
+ * timestamp, else `signature_mismatch`. `nowMs` is the receive time (tests).
+ */
+export async function verifyStripeSignature(
+  raw: Uint8Array,
+  signature: string | null,
+  secrets: WebhookSecrets,
+  opts: { toleranceS?: number; nowMs?: number } = {},
+): Promise<VerifiedEvent | { failure: SignatureFailure }> {
+  if (!signature || signature.trim() === "") return { failure: "missing_signature" };
+  let stale = false;
+  for (const endpoint of ["platform", "connect"] as const) {
+    const secret = secrets[endpoint];
+    if (!secret) continue;
+    try {
+      const event = await Stripe.webhooks.constructEventAsync(
+        raw,
+        signature,
+        secret,
+        opts.toleranceS ?? WEBHOOK_TOLERANCE_S,
+        cryptoProvider,
+        opts.nowMs,
+      );
+      return { event: event as unknown as VerifiedEvent["event"], endpoint };
+    } catch (e) {
+      if (e instanceof Error && /tolerance/i.test(e.message)) stale = true;
+    }
+  }
+  return { failure: stale ? "timestamp_outside_tolerance" : "signature_mismatch" };
+}
+
+/** Everything the handler needs. */
+export interface WebhookDeps {
+  secrets: WebhookSecrets;
+  inbox: WebhookInbox;
+  reader: StripeReader;
+  log: Logger;
+  /** Receive time in ms (default `Date.now`). */
+  now?: () => number;
+}
+
+/** Outcome of processing one stored event. */
+export type ProcessOutcome =
+  | { ok: true; effect: WebhookEffect["kind"]; result: Record<string, unknown> }
+  | { ok: false; stage: "decide" | "apply"; error: { code: string; message: string } };
+
+/** Decides and applies one stored event; a failure is recorded on the event. Never throws. */
+export async function processStoredEvent(
+  event: StripeEventLike,
+  deps: Pick<WebhookDeps, "inbox" | "reader" | "log">,
+): Promise<ProcessOutcome> {
+  let effect: WebhookEffect;
+  try {
+    effect = await effectOf(event, deps.reader);
+  } catch (e) {
+    const error = errorInfo(e);
+    deps.log.warn("stripe event: reading from Stripe failed", { event_id: event.id, type: event.type, ...error });
+    await deps.inbox.fail(event.id, error).catch((e2) => deps.log.error("recording the failure failed", { error: e2 }));
+    return { ok: false, stage: "decide", error };
+  }
+  try {
+    const result = await deps.inbox.process(event.id, effect);
+    deps.log.info("stripe event processed", {
+      event_id: event.id,
+      type: event.type,
+      effect: effect.kind,
+      outcome: result.outcome,
+    });
+    return { ok: true, effect: effect.kind, result };
+  } catch (e) {
+    const error = errorInfo(e);
+    deps.log.warn("stripe event: applying failed", { event_id: event.id, type: event.type, effect: effect.kind, ...error });
+    await deps.inbox.fail(event.id, error).catch((e2) => deps.log.error("recording the failure failed", { error: e2 }));
+    return { ok: false, stage: "apply", error };
+  }
+}
+
+async function readBody(req: Request): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BYTES) throw new HttpError(413, "body_too_large");
+  const buf = new Uint8Array(await req.arrayBuffer());
+  if (buf.byteLength > MAX_WEBHOOK_BYTES) throw new HttpError(413, "body_too_large");
+  return buf;
+}
+
+/** The request handler (wrap with `handle` from http.ts). */
+export function createWebhookHandler(deps: WebhookDeps): (req: Request) => Promise<Response> {
+  return async (req) => {
+    requireMethod(req, "POST");
+    const raw = await readBody(req);
+    const verified = await verifyStripeSignature(raw, req.headers.get("stripe-signature"), deps.secrets, {
+      nowMs: deps.now?.(),
+    });
+    if ("failure" in verified) {
+      deps.log.warn("stripe webhook refused", { reason: verified.failure });
+      throw new HttpError(400, verified.failure);
+    }
+    const { event, endpoint } = verified;
+    const stored = await deps.inbox.receive(event, endpoint);
+    if (stored.duplicate) {
+      deps.log.info("stripe event replayed: no-op", { event_id: event.id, type: event.type, status: stored.status });
+      return json(200, { received: true, event_id: event.id, duplicate: true, status: stored.status });
+    }
+    const outcome = await processStoredEvent(event, deps);
+    if (!outcome.ok) {
+      // Kept (status failed) for Stripe's redelivery and reconcile-payouts' retry.
+      return json(500, { error: "internal_error", reason: "processing_failed", event_id: event.id });
+    }
+    return json(200, {
+      received: true,
+      event_id: event.id,
+      endpoint,
+      effect: outcome.effect,
+      outcome: outcome.result.outcome ?? null,
+    });
+  };
+}
+
+/** Processes the inbox's failed (or never processed) events again, oldest first (reconcile-payouts). */
+export async function retryFailedWebhookEvents(
+  deps: Pick<WebhookDeps, "inbox" | "reader" | "log">,
+  limit = 50,
+): Promise<{ retried: number; failed: number }> {
+  const out = { retried: 0, failed: 0 };
+  for (const row of await deps.inbox.toRetry(limit)) {
+    const outcome = await processStoredEvent(row.payload as StripeEventLike, deps);
+    out.retried++;
+    if (!outcome.ok) out.failed++;
+  }
+  return out;
+}

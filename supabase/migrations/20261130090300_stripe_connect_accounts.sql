@@ -1,0 +1,184 @@
+-- squawk-ignore-file prefer-robust-stmts,require-concurrent-index-creation,ban-char-field
+-- (the table is created in this file, empty, inside the CLI's one transaction per migration:
+-- nothing to rerun half-way and nobody to block by a plain CREATE INDEX; currency is char(3) by
+-- contract, as on every money table)
+-- Stripe sync, part 4: connected accounts (Connect events).
+--
+--   private.stripe_sync_account_capability(account, transfers capability, observed_at, now)
+--       effect of account.updated. The Edge Function does not trust the event's snapshot (events
+--       arrive late, twice, out of order): it re-reads the account from Stripe and passes what it
+--       read with the time it read it. A read older than the recruiter's last recorded
+--       capability change is stale and ignored. The capability goes through
+--       private.set_recruiter_connect_account (audited, recruiter.connect_account_updated); when
+--       the account becomes transfer-capable, the recruiter's pending schedules that were skipped
+--       for recruiter_cannot_receive_transfers fall due now (private.reschedule_payout_schedule):
+--       the waiting payouts become payable at the next run instead of the next due time.
+--   private.connected_account_payout_failures
+--   private.stripe_record_connected_payout_failure(...)
+--       effect of a connected account's payout.failed (its BANK payout failed). Recorded against
+--       the recruiter for operators (and the outbox event recruiter.bank_payout_failed). It never
+--       touches a tranche: the transfer to the connected account succeeded and stays paid. (The
+--       system we replace demoted the transfer to failed here, and paid it again.)
+
+-- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
+-- migration file in one transaction, so these last for this file only.
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+create function private.stripe_sync_account_capability(
+  p_account_id text,
+  p_transfers_capability text,
+  p_observed_at timestamptz,
+  p_now timestamptz default pg_catalog.now())
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_rec public.recruiters;
+  v_cap text := coalesce(nullif(p_transfers_capability, ''), 'unrequested');
+  v_was boolean;
+  v_changed boolean;
+  v_observed timestamptz := least(coalesce(p_observed_at, p_now), p_now);
+  v_rescheduled integer := 0;
+  v_schedule record;
+begin
+  if p_account_id is null or p_account_id !~ '^acct_[A-Za-z0-9]+$' then
+    raise exception 'a connected account id (acct_...) is required (got %)', p_account_id using errcode = 'PT400';
+  end if;
+  if v_cap not in ('active', 'inactive', 'pending', 'unrequested') then
+    raise exception 'unknown transfers capability %', v_cap using errcode = 'PT400';
+  end if;
+
+  select * into v_rec from public.recruiters r where r.stripe_connect_account_id = p_account_id for update;
+  if not found then
+    return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_account', 'account_id', p_account_id);
+  end if;
+  -- timestamp guard: a read older than the last recorded change never overwrites it
+  if v_rec.stripe_capability_updated_at is not null and v_observed < v_rec.stripe_capability_updated_at then
+    return pg_catalog.jsonb_build_object('outcome', 'noop', 'reason', 'stale', 'recruiter_id', v_rec.id,
+      'transfers_capability', v_rec.stripe_transfers_capability, 'observed_at', v_observed,
+      'capability_updated_at', v_rec.stripe_capability_updated_at);
+  end if;
+
+  v_was := v_rec.can_receive_transfers;
+  v_changed := v_rec.stripe_transfers_capability is distinct from v_cap;
+  if v_changed then
+    v_rec := private.set_recruiter_connect_account(v_rec.id, p_account_id, v_cap, v_observed);
+  end if;
+
+  if v_rec.can_receive_transfers and not v_was then
+    for v_schedule in
+      select s.id from public.payout_schedules s
+      join public.payouts po on po.id = s.payout_id
+      where po.recruiter_id = v_rec.id and s.status = 'pending'
+        and s.skip_reason = 'recruiter_cannot_receive_transfers' and s.next_attempt_at > p_now
+      order by s.id
+    loop
+      perform private.reschedule_payout_schedule(v_schedule.id, p_now,
+        'connected account can receive transfers (Stripe capabilities.transfers active)');
+      v_rescheduled := v_rescheduled + 1;
+    end loop;
+  end if;
+
+  return pg_catalog.jsonb_build_object(
+    'outcome', case when v_changed then 'applied' else 'noop' end,
+    'recruiter_id', v_rec.id, 'transfers_capability', v_rec.stripe_transfers_capability,
+    'can_receive_transfers', v_rec.can_receive_transfers, 'was_able', v_was,
+    'observed_at', v_observed, 'rescheduled', v_rescheduled);
+end
+$$;
+comment on function private.stripe_sync_account_capability(text, text, timestamptz, timestamptz) is
+  'Effect of account.updated: the recruiter with this connected account gets Stripe''s capabilities.transfers as read at p_observed_at (private.set_recruiter_connect_account; a read older than the last recorded change is stale: noop). Becoming transfer-capable makes the pending schedules skipped for recruiter_cannot_receive_transfers due now. Unknown account: ignored. PT400.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Bank payouts of connected accounts that failed
+-- ---------------------------------------------------------------------------------------------
+create table private.connected_account_payout_failures (
+  id uuid primary key default pg_catalog.gen_random_uuid(),
+  recruiter_id uuid not null references public.recruiters (id),
+  stripe_account_id text not null check (stripe_account_id ~ '^acct_[A-Za-z0-9]+$'),
+  stripe_payout_id text not null unique check (stripe_payout_id ~ '^po_[A-Za-z0-9]+$'),
+  amount bigint not null check (amount >= 0),
+  currency char(3) not null check (currency ~ '^[A-Z]{3}$'),
+  failure_code text,
+  failure_message text,
+  arrival_date timestamptz,
+  stripe_created_at timestamptz,
+  stripe_event_id text,
+  recorded_at timestamptz not null,
+  created_at timestamptz not null default pg_catalog.now(),
+  updated_at timestamptz not null default pg_catalog.now()
+);
+comment on table private.connected_account_payout_failures is
+  'Failed bank payouts of recruiters'' connected accounts (payout.failed on the Connect endpoint): for operators (public.payout_alerts bank_payout_failed). Never changes a tranche: the transfer to the account succeeded.';
+create index connected_account_payout_failures_recruiter_id_idx on private.connected_account_payout_failures (recruiter_id);
+create index connected_account_payout_failures_recorded_at_idx on private.connected_account_payout_failures (recorded_at);
+alter table private.connected_account_payout_failures enable row level security;
+revoke all on table private.connected_account_payout_failures from public, anon, authenticated, service_role;
+create trigger money_guard before insert or update or delete on private.connected_account_payout_failures
+  for each row execute function private.guard_money_write('', 'all');
+select private.enable_audit('private.connected_account_payout_failures'::regclass, 'connected_payout_failure');
+
+create function private.stripe_record_connected_payout_failure(
+  p_account_id text,
+  p_stripe_payout_id text,
+  p_amount bigint,
+  p_currency text,
+  p_failure_code text,
+  p_failure_message text,
+  p_arrival_date timestamptz,
+  p_stripe_created_at timestamptz,
+  p_event_id text,
+  p_now timestamptz default pg_catalog.now())
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_recruiter_id uuid;
+  v_row private.connected_account_payout_failures;
+  v_prev jsonb;
+begin
+  if p_stripe_payout_id is null or p_stripe_payout_id !~ '^po_[A-Za-z0-9]+$' then
+    raise exception 'a Stripe payout id (po_...) is required (got %)', p_stripe_payout_id using errcode = 'PT400';
+  end if;
+  select r.id into v_recruiter_id from public.recruiters r where r.stripe_connect_account_id = p_account_id;
+  if v_recruiter_id is null then
+    return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_account', 'account_id', p_account_id);
+  end if;
+
+  v_prev := private.enter_transition('recruiter.bank_payout_failure', p_failure_code);
+  insert into private.connected_account_payout_failures (
+    recruiter_id, stripe_account_id, stripe_payout_id, amount, currency, failure_code, failure_message,
+    arrival_date, stripe_created_at, stripe_event_id, recorded_at)
+  values (v_recruiter_id, p_account_id, p_stripe_payout_id, coalesce(p_amount, 0),
+          pg_catalog.upper(coalesce(p_currency, 'usd')), p_failure_code, pg_catalog.left(p_failure_message, 1000),
+          p_arrival_date, p_stripe_created_at, p_event_id, p_now)
+  on conflict (stripe_payout_id) do nothing
+  returning * into v_row;
+  if v_row.id is not null then
+    -- The transfer that funded the account stays succeeded: nothing here touches payout_transfers
+    -- or payouts (no demotion, no second transfer).
+    perform private.emit_event('recruiter.bank_payout_failed', 'recruiter', v_recruiter_id, null, null,
+      pg_catalog.jsonb_build_object('stripe_account_id', p_account_id, 'stripe_payout_id', p_stripe_payout_id,
+        'amount', v_row.amount, 'currency', v_row.currency, 'failure_code', p_failure_code,
+        'failure_message', v_row.failure_message));
+  end if;
+  perform private.leave_transition(v_prev);
+
+  return pg_catalog.jsonb_build_object('outcome', case when v_row.id is null then 'noop' else 'applied' end,
+    'recruiter_id', v_recruiter_id, 'stripe_payout_id', p_stripe_payout_id);
+end
+$$;
+comment on function private.stripe_record_connected_payout_failure(text, text, bigint, text, text, text, timestamptz, timestamptz, text, timestamptz) is
+  'Effect of a connected account''s payout.failed: records the failed bank payout against the recruiter (once per Stripe payout) and emits recruiter.bank_payout_failed. Never changes a tranche or a payout. Unknown account: ignored. PT400.';
+
+revoke execute on function
+  private.stripe_sync_account_capability(text, text, timestamptz, timestamptz),
+  private.stripe_record_connected_payout_failure(text, text, bigint, text, text, text, timestamptz, timestamptz, text, timestamptz)
+from public, anon, authenticated, service_role;

@@ -1,0 +1,99 @@
+-- Stripe sync, last part: the webhook dispatcher (after every effect it dispatches to).
+--
+-- private.process_stripe_webhook_event(event id, effect, now): one transaction per event. Locks
+-- the inbox row (a concurrent duplicate delivery waits, then finds it processed), skips an event
+-- already processed or ignored, sets the actor (webhook), applies the effect the Edge Function
+-- decided (supabase/functions/_shared/stripe_events.ts maps event -> effect) and marks the event
+-- processed or ignored with the effect's result. Any error rolls the whole transaction back; the
+-- function then records the failure with private.fail_stripe_webhook_event.
+--
+-- Effects (p_effect ->> 'kind'):
+--   ignore                  {reason}                          nothing to do (unknown type/object)
+--   invoice_paid            private.stripe_record_invoice_paid
+--   account_capability      private.stripe_sync_account_capability
+--   connected_payout_failed private.stripe_record_connected_payout_failure
+--   transfer_reversals      private.stripe_record_transfer_reversals
+--   payment_disputed        private.stripe_record_payment_dispute (charge.refunded, charge.dispute.created)
+--   dispute_closed          private.stripe_close_payment_dispute (charge.dispute.closed)
+
+-- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
+-- migration file in one transaction, so these last for this file only.
+set local lock_timeout = '5s';
+set local statement_timeout = '60s';
+
+create function private.process_stripe_webhook_event(
+  p_event_id text, p_effect jsonb, p_now timestamptz default pg_catalog.now())
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_row private.stripe_webhook_events;
+  v_kind text := p_effect ->> 'kind';
+  v_result jsonb;
+  v_status text;
+begin
+  if p_effect is null or pg_catalog.jsonb_typeof(p_effect) <> 'object' or v_kind is null then
+    raise exception 'p_effect must be a JSON object with a kind' using errcode = 'PT400';
+  end if;
+  select * into v_row from private.stripe_webhook_events e where e.id = p_event_id for update;
+  if not found then
+    raise exception 'Stripe event % not found (receive it first)', p_event_id using errcode = 'PT404';
+  end if;
+  if v_row.status in ('processed', 'ignored') then
+    return pg_catalog.jsonb_build_object('outcome', 'duplicate', 'status', v_row.status, 'effect', v_row.effect);
+  end if;
+
+  perform private.set_actor(null, 'webhook');
+
+  case v_kind
+    when 'ignore' then
+      v_result := pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', coalesce(p_effect ->> 'reason', 'unhandled'));
+    when 'invoice_paid' then
+      v_result := private.stripe_record_invoice_paid(
+        p_effect ->> 'stripe_invoice_id', (p_effect ->> 'amount_due')::bigint, (p_effect ->> 'amount_paid')::bigint,
+        p_effect ->> 'currency', (p_effect ->> 'paid_at')::timestamptz, p_effect ->> 'payment_intent_id',
+        p_effect ->> 'charge_id', (p_effect ->> 'placement_id')::uuid, v_row.id, p_now);
+    when 'account_capability' then
+      v_result := private.stripe_sync_account_capability(
+        p_effect ->> 'account_id', p_effect ->> 'transfers_capability', (p_effect ->> 'observed_at')::timestamptz, p_now);
+    when 'connected_payout_failed' then
+      v_result := private.stripe_record_connected_payout_failure(
+        p_effect ->> 'account_id', p_effect ->> 'stripe_payout_id', (p_effect ->> 'amount')::bigint,
+        p_effect ->> 'currency', p_effect ->> 'failure_code', p_effect ->> 'failure_message',
+        (p_effect ->> 'arrival_date')::timestamptz, v_row.stripe_created_at, v_row.id, p_now);
+    when 'transfer_reversals' then
+      v_result := private.record_transfer_reversals(p_effect ->> 'stripe_transfer_id', p_effect -> 'reversals', p_now);
+    when 'payment_disputed' then
+      v_result := private.stripe_record_payment_dispute(
+        p_effect ->> 'source', p_effect ->> 'stripe_object_id', p_effect ->> 'charge_id', p_effect ->> 'payment_intent_id',
+        (p_effect ->> 'amount')::bigint, p_effect ->> 'currency', p_effect ->> 'reason',
+        (p_effect ->> 'occurred_at')::timestamptz, v_row.id, p_now);
+    when 'dispute_closed' then
+      v_result := private.stripe_close_payment_dispute(
+        p_effect ->> 'stripe_dispute_id', p_effect ->> 'charge_id', p_effect ->> 'outcome', p_effect ->> 'stripe_status',
+        (p_effect ->> 'closed_at')::timestamptz, v_row.id, p_now);
+    else
+      raise exception 'unknown Stripe webhook effect %', v_kind using errcode = 'PT400';
+  end case;
+
+  v_status := case when v_result ->> 'outcome' = 'ignored' then 'ignored' else 'processed' end;
+  update private.stripe_webhook_events e
+     set status = v_status,
+         effect = case when v_status = 'ignored' then 'ignored: ' || coalesce(v_result ->> 'reason', v_kind) else v_kind end,
+         result = v_result,
+         attempts = e.attempts + 1,
+         last_attempt_at = p_now,
+         processed_at = p_now
+   where e.id = v_row.id;
+  return v_result || pg_catalog.jsonb_build_object('status', v_status, 'effect', v_kind);
+end
+$$;
+comment on function private.process_stripe_webhook_event(text, jsonb, timestamptz) is
+  'Webhook inbox: applies the effect of a received Stripe event in one transaction (actor webhook) and marks it processed (or ignored). An event already processed or ignored: {outcome: duplicate}, nothing done. Errors roll everything back (record them with fail_stripe_webhook_event). PT400 unknown effect, PT404 unknown event; effects raise their own codes.';
+
+revoke execute on function private.process_stripe_webhook_event(text, jsonb, timestamptz)
+from public, anon, authenticated, service_role;
+grant execute on function private.process_stripe_webhook_event(text, jsonb, timestamptz) to stripe_sync;

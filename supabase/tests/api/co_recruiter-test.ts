@@ -1,0 +1,35 @@
+// Co-recruiter B (split on P1 next to A) through supabase-js with a real JWT: lists their
+// own payouts, holds, schedules and tranches, reads escrow totals of their own holds, and every
+// admin RPC, hidden column and write is refused the way PostgREST reports it.
+import { assertAdminRpcsRefused, buildWorld, type World } from "./_support.ts";
+import { assertHiddenColumnsRefused, assertRecruiterView, assertWritesRefused } from "./_views.ts";
+
+let w: World;
+
+Deno.test({
+  name: "co_recruiter",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    w = await buildWorld("co_recruiter");
+    try {
+      await t.step(
+        "lists own payouts, split, placement, holds, schedules, tranches, audit rows and events",
+        async () => {
+          await assertRecruiterView(w, "B");
+        },
+      );
+      await t.step("hidden columns are refused (42501, 403)", async () => {
+        await assertHiddenColumnsRefused(w.rb.db);
+      });
+      await t.step("every admin RPC is refused with 42501 / 403, also with bad input; nothing changes", async () => {
+        await assertAdminRpcsRefused(w, w.rb.db, 403);
+      });
+      await t.step("writes are refused (42501, 403)", async () => {
+        await assertWritesRefused(w, w.rb.db);
+      });
+    } finally {
+      await w.cleanup();
+    }
+  },
+});

@@ -1,0 +1,1277 @@
+// Zod schemas for what the API (PostgREST, `supabase-js`) sends and returns: every public RPC's
+// arguments and result, the table and view rows, and the outbox event payloads.
+//
+// One source of truth per fact:
+// - Columns, their types and the RPC signatures come from the generated `types/database.ts`.
+//   The schemas below are checked against it at type level (bottom of this file, and
+//   `types/domain.ts` for the rows), so `deno check types/*.ts` fails when they drift.
+// - What `supabase gen types` cannot see is defined here once: the value sets of the CHECK
+//   constraints (as `as const` tuples -> zod enums -> TS unions via `z.infer`), the columns granted
+//   to `authenticated` on the four tables with hidden columns, and the event payloads
+//   (`private.emit_event` calls in `supabase/migrations/`).
+//
+// Wire format (PostgREST 12): bigint and integer columns are JSON numbers (money is integer minor
+// units, at most 2^31-1 per fee, so always a safe integer); timestamptz is ISO 8601 with offset
+// (`2026-11-27T07:00:00.123456+00:00`); date is `YYYY-MM-DD`; jsonb is plain JSON; xid8 is a
+// string of digits; bytea is `\x` + hex.
+import { z } from "zod";
+import type { Database, Json } from "./database.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+// ---------------------------------------------------------------------------------------------
+/** Any 8-4-4-4-12 hex id, as Postgres' `uuid` accepts it. */
+export const UuidSchema = z.guid();
+/** `timestamptz` as PostgREST and `to_jsonb` print it; also accepts `Date.toISOString()` in arguments. */
+export const TimestamptzSchema = z.iso.datetime({ offset: true });
+/** `date`: `YYYY-MM-DD`. */
+export const DateSchema = z.iso.date();
+/** `time` (UTC wall-clock time of the nightly jobs): `HH:MM:SS`. */
+export const TimeSchema = z.iso.time();
+/** `interval` as Postgres prints it (`7 days`, `01:00:00`). */
+export const IntervalSchema = z.string().min(1);
+/** Money: integer minor units (cents), never negative. bigint columns arrive as JSON numbers. */
+export const MoneySchema = z.number().int().nonnegative();
+/** A fee is capped at 2^31 - 1 minor units (so that allocation products stay within bigint). */
+export const MAX_FEE_AMOUNT = 2147483647;
+/** Upper-case ISO 4217 code (`char(3)`). */
+export const CurrencySchema = z.string().regex(/^[A-Z]{3}$/);
+/** Basis points of a fee (0..10000). */
+export const BpsSchema = z.number().int().min(0).max(10000);
+/** xid8 (transaction id) as PostgREST returns it: a string of digits. */
+export const TxidSchema = z.string().regex(/^[0-9]+$/);
+/** bytea as PostgREST returns it. */
+export const ByteaHexSchema = z.string().regex(/^\\x[0-9a-f]*$/);
+/** A jsonb object (audit values, event payloads). */
+export const JsonObjectSchema: z.ZodType<{ [key: string]: Json | undefined }> = z.record(
+  z.string(),
+  z.json(),
+) as z.ZodType<{ [key: string]: Json | undefined }>;
+/** A non-empty reason, as the RPCs that require one check it (`btrim(p_reason) <> ''`). */
+export const ReasonSchema = z.string().trim().min(1).max(2000);
+
+// ---------------------------------------------------------------------------------------------
+// Value sets of the CHECK constraints (defined once; the TS unions are z.infer of these)
+// ---------------------------------------------------------------------------------------------
+export const PLACEMENT_STATUSES = ["hired", "active", "completed", "failed"] as const;
+export const PLACEMENT_INVOICE_STATUSES = ["draft", "open", "paid", "void", "uncollectible"] as const;
+/** The statuses `record_placement_invoice` accepts for a new invoice. */
+export const RECORDABLE_INVOICE_STATUSES = ["draft", "open"] as const;
+export const PLACEMENT_SPLIT_ROLES = [
+  "candidate_recruiter",
+  "company_recruiter",
+  "job_owner",
+  "candidate_sourcer",
+  "company_sourcer",
+] as const;
+export const PAYOUT_STATUSES = [
+  "pending",
+  "partially_paid",
+  "paid",
+  "forfeited",
+  "flagged_for_reversal",
+  "reversed",
+] as const;
+export const ESCROW_HOLD_STATUSES = ["active", "released", "cancelled"] as const;
+export const ESCROW_HOLD_REASONS = ["guarantee_period", "dispute", "verification", "other"] as const;
+export const PAYOUT_SCHEDULE_STATUSES = ["pending", "processing", "processed", "failed", "cancelled"] as const;
+export const PAYOUT_SCHEDULE_TRIGGER_EVENTS = ["invoice.collectible", "escrow_hold.released", "manual"] as const;
+export const PAYOUT_TRANSFER_STATUSES = ["pending", "succeeded", "failed", "unknown"] as const;
+export const STRIPE_TRANSFERS_CAPABILITIES = ["active", "inactive", "pending", "unrequested"] as const;
+export const COMPANY_MEMBER_ROLES = ["company_admin", "hiring_manager"] as const;
+/** `changed_by_role` of the audit log and `actor_role` of events (kept in sync with private.set_actor). */
+export const ACTOR_ROLES = [
+  "platform_admin",
+  "company_admin",
+  "recruiter",
+  "authenticated",
+  "anon",
+  "service_role",
+  "system",
+  "cron",
+  "job",
+  "webhook",
+] as const;
+export const AUDIT_OPERATIONS = ["INSERT", "UPDATE", "DELETE"] as const;
+export const ESCROW_TOTAL_SCOPES = ["placement", "own"] as const;
+/** Why a payout would not be paid (first failing eligibility gate, then the schedule reasons). */
+export const ELIGIBILITY_REASONS = [
+  "platform_paused",
+  "placement_failed",
+  "invoice_not_collectible",
+  "recruiter_cannot_receive_transfers",
+  "recruiter_paused",
+  "nothing_payable",
+] as const;
+export const PAYOUT_RUN_PREVIEW_REASONS = [
+  ...ELIGIBILITY_REASONS,
+  "no_schedule",
+  "in_flight",
+  "schedule_exhausted",
+  "not_due",
+] as const;
+export const AUDIT_CHAIN_PROBLEMS = [
+  "row_hash_mismatch",
+  "prev_hash_mismatch",
+  "seq_gap",
+  "head_mismatch",
+  "head_missing",
+  "head_orphan",
+] as const;
+
+export const PAYOUT_REVERSAL_STATUSES = ["pending", "processing", "succeeded", "partial", "failed"] as const;
+export const RECRUITER_CLAWBACK_STATUSES = ["open", "settled"] as const;
+/** What needs an operator (the view payout_alerts, 20261130091000). */
+export const PAYOUT_ALERT_KINDS = [
+  "transfer_missing_in_stripe",
+  "transfer_unknown_to_us",
+  "transfer_mismatch",
+  "tranche_stuck",
+  "schedule_exhausted",
+  "webhook_processing_failed",
+  "hold_past_release_date",
+  "clawback_outstanding",
+  "payment_disputed",
+  "payout_flagged_for_reversal",
+  "reversal_failed",
+  "bank_payout_failed",
+] as const;
+
+export const PlacementStatusSchema = z.enum(PLACEMENT_STATUSES);
+export const PlacementInvoiceStatusSchema = z.enum(PLACEMENT_INVOICE_STATUSES);
+export const PlacementSplitRoleSchema = z.enum(PLACEMENT_SPLIT_ROLES);
+export const PayoutStatusSchema = z.enum(PAYOUT_STATUSES);
+export const EscrowHoldStatusSchema = z.enum(ESCROW_HOLD_STATUSES);
+export const EscrowHoldReasonSchema = z.enum(ESCROW_HOLD_REASONS);
+export const PayoutScheduleStatusSchema = z.enum(PAYOUT_SCHEDULE_STATUSES);
+export const PayoutScheduleTriggerEventSchema = z.enum(PAYOUT_SCHEDULE_TRIGGER_EVENTS);
+export const PayoutTransferStatusSchema = z.enum(PAYOUT_TRANSFER_STATUSES);
+export const StripeTransfersCapabilitySchema = z.enum(STRIPE_TRANSFERS_CAPABILITIES);
+export const CompanyMemberRoleSchema = z.enum(COMPANY_MEMBER_ROLES);
+export const ActorRoleSchema = z.enum(ACTOR_ROLES);
+export const AuditOperationSchema = z.enum(AUDIT_OPERATIONS);
+export const EscrowTotalScopeSchema = z.enum(ESCROW_TOTAL_SCOPES);
+export const EligibilityReasonSchema = z.enum(ELIGIBILITY_REASONS);
+export const PayoutRunPreviewReasonSchema = z.enum(PAYOUT_RUN_PREVIEW_REASONS);
+export const AuditChainProblemSchema = z.enum(AUDIT_CHAIN_PROBLEMS);
+export const PayoutReversalStatusSchema = z.enum(PAYOUT_REVERSAL_STATUSES);
+export const RecruiterClawbackStatusSchema = z.enum(RECRUITER_CLAWBACK_STATUSES);
+export const PayoutAlertKindSchema = z.enum(PAYOUT_ALERT_KINDS);
+
+// ---------------------------------------------------------------------------------------------
+// Errors as PostgREST returns them (supabase-js: `{ data: null, error, status }`)
+// ---------------------------------------------------------------------------------------------
+/** SQLSTATEs of the API and the HTTP status PostgREST answers with (42501: 401 without a JWT). */
+export const API_ERROR_STATUS = {
+  "42501": 403,
+  PT400: 400,
+  PT404: 404,
+  PT409: 409,
+  PT422: 422,
+} as const;
+export const ApiErrorCodeSchema = z.enum(Object.keys(API_ERROR_STATUS) as [keyof typeof API_ERROR_STATUS]);
+export const PostgrestErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.string().nullable(),
+  hint: z.string().nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Rows (full rows, as the admin RPCs and `select=*` on fully granted tables return them)
+// ---------------------------------------------------------------------------------------------
+const nullableTs = TimestamptzSchema.nullable();
+
+export const CompanyAdminSchema = z.object({
+  id: UuidSchema,
+  name: z.string(),
+  stripe_customer_id: z.string().nullable(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const CompanyMemberSchema = z.object({
+  id: UuidSchema,
+  company_id: UuidSchema,
+  user_id: UuidSchema,
+  role: CompanyMemberRoleSchema,
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PlatformAdminSchema = z.object({
+  id: UuidSchema,
+  user_id: UuidSchema,
+  granted_by: UuidSchema.nullable(),
+  created_at: TimestamptzSchema,
+});
+
+export const RecruiterSchema = z.object({
+  id: UuidSchema,
+  user_id: UuidSchema,
+  display_name: z.string(),
+  stripe_connect_account_id: z.string().nullable(),
+  stripe_transfers_capability: StripeTransfersCapabilitySchema.nullable(),
+  stripe_capability_updated_at: nullableTs,
+  can_receive_transfers: z.boolean(),
+  paused_at: nullableTs,
+  paused_reason: z.string().nullable(),
+  payouts_paused: z.boolean(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PlacementAdminSchema = z.object({
+  id: UuidSchema,
+  company_id: UuidSchema,
+  title: z.string(),
+  fee_amount: MoneySchema.max(MAX_FEE_AMOUNT),
+  currency: CurrencySchema,
+  holdback_bps: BpsSchema,
+  hired_at: TimestamptzSchema,
+  guarantee_days: z.number().int().nonnegative(),
+  guarantee_expires_at: TimestamptzSchema,
+  status: PlacementStatusSchema,
+  activated_at: nullableTs,
+  completed_at: nullableTs,
+  failed_at: nullableTs,
+  failure_reason: z.string().nullable(),
+  splits_locked_at: nullableTs,
+  platform_amount: MoneySchema.nullable(),
+  refund_amount: MoneySchema.nullable(),
+  refund_decided_at: nullableTs,
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PlacementInvoiceAdminSchema = z.object({
+  id: UuidSchema,
+  placement_id: UuidSchema,
+  currency: CurrencySchema,
+  amount_due: MoneySchema,
+  status: PlacementInvoiceStatusSchema,
+  paid_at: nullableTs,
+  collectible_at: nullableTs,
+  voided_at: nullableTs,
+  stripe_invoice_id: z.string().nullable(),
+  stripe_payment_intent_id: z.string().nullable(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PlacementSplitSchema = z.object({
+  id: UuidSchema,
+  placement_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  role: PlacementSplitRoleSchema,
+  share_bps: z.number().int().min(1).max(10000),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PayoutSchema = z.object({
+  id: UuidSchema,
+  placement_id: UuidSchema,
+  split_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  currency: CurrencySchema,
+  amount: MoneySchema,
+  paid_amount: MoneySchema,
+  in_flight_amount: MoneySchema,
+  payable_amount: MoneySchema,
+  held_amount: MoneySchema,
+  forfeited_amount: MoneySchema,
+  reversed_amount: MoneySchema,
+  status: PayoutStatusSchema,
+  connect_required_notified_at: nullableTs,
+  flagged_for_reversal_at: nullableTs,
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const EscrowHoldSchema = z.object({
+  id: UuidSchema,
+  placement_id: UuidSchema,
+  payout_id: UuidSchema,
+  /** the payout's recruiter (denormalized for the policies, 20261128100100) */
+  recruiter_id: UuidSchema,
+  currency: CurrencySchema,
+  hold_amount: MoneySchema.positive(),
+  hold_reason: EscrowHoldReasonSchema,
+  status: EscrowHoldStatusSchema,
+  held_at: TimestamptzSchema,
+  release_scheduled_date: DateSchema.nullable(),
+  released_at: nullableTs,
+  released_by: UuidSchema.nullable(),
+  cancelled_at: nullableTs,
+  cancelled_by: UuidSchema.nullable(),
+  cancellation_reason: z.string().nullable(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PayoutScheduleSchema = z.object({
+  id: UuidSchema,
+  payout_id: UuidSchema,
+  placement_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  status: PayoutScheduleStatusSchema,
+  trigger_event: PayoutScheduleTriggerEventSchema,
+  scheduled_date: DateSchema,
+  guarantee_completion_date: DateSchema.nullable(),
+  next_attempt_at: nullableTs,
+  processed_at: nullableTs,
+  failure_reason: z.string().nullable(),
+  retry_count: z.number().int().nonnegative(),
+  max_attempts: z.number().int().nonnegative(),
+  last_retry_at: nullableTs,
+  is_exhausted: z.boolean(),
+  claimed_by_run: UuidSchema.nullable(),
+  claimed_at: nullableTs,
+  lease_expires_at: nullableTs,
+  skip_reason: z.string().nullable(),
+  skipped_at: nullableTs,
+  cancelled_at: nullableTs,
+  cancel_reason: z.string().nullable(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PayoutTransferSchema = z.object({
+  id: UuidSchema,
+  payout_id: UuidSchema,
+  placement_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  schedule_id: UuidSchema,
+  currency: CurrencySchema,
+  amount: MoneySchema.positive(),
+  /** of the amount, reversed at Stripe (20261130090400) */
+  reversed_amount: MoneySchema,
+  destination_account_id: z.string(),
+  attempt_number: z.number().int().positive(),
+  idempotency_key: z.string(),
+  status: PayoutTransferStatusSchema,
+  stripe_transfer_id: z.string().nullable(),
+  failure_reason: z.string().nullable(),
+  claimed_by_run: UuidSchema,
+  succeeded_at: nullableTs,
+  failed_at: nullableTs,
+  unknown_at: nullableTs,
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+export const PayoutAuditLogAdminSchema = z.object({
+  id: z.number().int().positive(),
+  entity_type: z.string(),
+  entity_id: UuidSchema,
+  placement_id: UuidSchema.nullable(),
+  payout_id: UuidSchema.nullable(),
+  /** the recruiter of the payout the row is about; null for rows about no payout (20261128100200) */
+  recruiter_id: UuidSchema.nullable(),
+  operation: AuditOperationSchema,
+  action: z.string(),
+  old_values: JsonObjectSchema.nullable(),
+  new_values: JsonObjectSchema.nullable(),
+  changed_by: UuidSchema.nullable(),
+  changed_by_role: ActorRoleSchema,
+  reason: z.string().nullable(),
+  txid: TxidSchema,
+  created_at: TimestamptzSchema,
+  entity_seq: z.number().int().positive(),
+  prev_hash: ByteaHexSchema.nullable(),
+  row_hash: ByteaHexSchema,
+});
+
+/** A request to claw a tranche back from the connected account (reverse_payout, 20261130090600). */
+export const PayoutReversalSchema = z.object({
+  id: UuidSchema,
+  payout_id: UuidSchema,
+  placement_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  transfer_id: UuidSchema,
+  stripe_transfer_id: z.string(),
+  destination_account_id: z.string(),
+  currency: CurrencySchema,
+  amount: MoneySchema.positive(),
+  reason: z.string(),
+  requested_by: UuidSchema.nullable(),
+  requested_at: TimestamptzSchema,
+  status: PayoutReversalStatusSchema,
+  idempotency_key: z.string(),
+  attempts: z.number().int().nonnegative(),
+  claimed_by: UuidSchema.nullable(),
+  lease_expires_at: nullableTs,
+  partial_amount: MoneySchema.nullable(),
+  partial_idempotency_key: z.string().nullable(),
+  reversed_amount: MoneySchema,
+  shortfall_amount: MoneySchema,
+  stripe_reversal_ids: z.array(z.string()),
+  failure_code: z.string().nullable(),
+  failure_reason: z.string().nullable(),
+  last_error: JsonObjectSchema.nullable(),
+  completed_at: nullableTs,
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+/** What a recruiter owes: a reversal's shortfall, netted against later payouts (20261130090700). */
+export const RecruiterClawbackSchema = z.object({
+  id: UuidSchema,
+  recruiter_id: UuidSchema,
+  payout_id: UuidSchema,
+  payout_reversal_id: UuidSchema,
+  currency: CurrencySchema,
+  amount: MoneySchema.positive(),
+  offset_amount: MoneySchema,
+  outstanding_amount: MoneySchema,
+  status: RecruiterClawbackStatusSchema,
+  reason: z.string(),
+  settled_at: nullableTs,
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+/** One netting of a clawback against a later payout's payable money. */
+export const ClawbackOffsetSchema = z.object({
+  id: UuidSchema,
+  clawback_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  payout_id: UuidSchema,
+  placement_id: UuidSchema,
+  currency: CurrencySchema,
+  amount: MoneySchema.positive(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
+/** A row of the view payout_alerts (platform admins only; everybody else reads no row). */
+export const PayoutAlertSchema = z.object({
+  kind: PayoutAlertKindSchema,
+  subject_type: z.string(),
+  subject_id: z.string(),
+  placement_id: UuidSchema.nullable(),
+  payout_id: UuidSchema.nullable(),
+  recruiter_id: UuidSchema.nullable(),
+  amount: MoneySchema.nullable(),
+  currency: z.string().nullable(),
+  detected_at: nullableTs,
+  details: JsonObjectSchema.nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Columns granted to `authenticated` where some are not (20261128090100_access_policies). Select
+// these (or use the view payout_audit_trail): `select=*` on these four tables is 42501.
+// ---------------------------------------------------------------------------------------------
+export const COMPANY_COLUMNS = ["id", "name", "created_at", "updated_at"] as const;
+export const PLACEMENT_COLUMNS = [
+  "id",
+  "company_id",
+  "title",
+  "fee_amount",
+  "currency",
+  "holdback_bps",
+  "hired_at",
+  "guarantee_days",
+  "guarantee_expires_at",
+  "status",
+  "activated_at",
+  "completed_at",
+  "failed_at",
+  "failure_reason",
+  "splits_locked_at",
+  "refund_amount",
+  "refund_decided_at",
+  "created_at",
+  "updated_at",
+] as const;
+export const PLACEMENT_INVOICE_COLUMNS = [
+  "id",
+  "placement_id",
+  "currency",
+  "amount_due",
+  "status",
+  "paid_at",
+  "collectible_at",
+  "voided_at",
+  "created_at",
+  "updated_at",
+] as const;
+export const PAYOUT_AUDIT_LOG_COLUMNS = [
+  "id",
+  "entity_type",
+  "entity_id",
+  "placement_id",
+  "payout_id",
+  "recruiter_id",
+  "operation",
+  "action",
+  "changed_by",
+  "changed_by_role",
+  "reason",
+  "created_at",
+  "entity_seq",
+] as const;
+
+/** `"a,b,c"` for `["a", "b", "c"]`, as a literal type (so supabase-js types the selected row). */
+export type JoinColumns<T extends readonly string[]> = T extends readonly [infer H extends string] ? H
+  : T extends readonly [infer H extends string, ...infer R extends readonly string[]] ? `${H},${JoinColumns<R>}`
+  : string;
+export function selectColumns<const T extends readonly string[]>(columns: T): JoinColumns<T> {
+  return columns.join(",") as JoinColumns<T>;
+}
+function mask<const T extends readonly string[]>(columns: T): { [K in T[number]]: true } {
+  return Object.fromEntries(columns.map((c) => [c, true])) as { [K in T[number]]: true };
+}
+
+export const COMPANY_SELECT = selectColumns(COMPANY_COLUMNS);
+export const PLACEMENT_SELECT = selectColumns(PLACEMENT_COLUMNS);
+export const PLACEMENT_INVOICE_SELECT = selectColumns(PLACEMENT_INVOICE_COLUMNS);
+export const PAYOUT_AUDIT_LOG_SELECT = selectColumns(PAYOUT_AUDIT_LOG_COLUMNS);
+
+/** Rows as a party reads them (the granted columns). */
+export const CompanySchema = CompanyAdminSchema.pick(mask(COMPANY_COLUMNS));
+export const PlacementSchema = PlacementAdminSchema.pick(mask(PLACEMENT_COLUMNS));
+export const PlacementInvoiceSchema = PlacementInvoiceAdminSchema.pick(mask(PLACEMENT_INVOICE_COLUMNS));
+export const PayoutAuditLogSchema = PayoutAuditLogAdminSchema.pick(mask(PAYOUT_AUDIT_LOG_COLUMNS));
+/** The view payout_audit_trail: the granted columns of payout_audit_log, except recruiter_id (the
+ * view was created before that column and selects its columns by name). */
+export const PayoutAuditTrailSchema = PayoutAuditLogSchema.omit({ recruiter_id: true });
+
+/** The view placement_escrow_holds: holds without amounts, payout ids, actors or free-text reasons. */
+export const PlacementEscrowHoldSchema = EscrowHoldSchema.pick({
+  id: true,
+  placement_id: true,
+  currency: true,
+  hold_reason: true,
+  status: true,
+  held_at: true,
+  release_scheduled_date: true,
+  released_at: true,
+  cancelled_at: true,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Event payloads (payout_events.payload), per event type, from the private.emit_event calls
+// ---------------------------------------------------------------------------------------------
+const reason = z.string().nullable();
+const payoutStatusChange = z.object({
+  from_status: PayoutStatusSchema,
+  to_status: PayoutStatusSchema,
+  amount: MoneySchema,
+  currency: CurrencySchema,
+  paid_amount: MoneySchema,
+  forfeited_amount: MoneySchema,
+  reversed_amount: MoneySchema,
+  reason,
+});
+const holdReleased = z.object({
+  from_status: z.literal("active"),
+  to_status: z.literal("released"),
+  hold_amount: MoneySchema,
+  currency: CurrencySchema,
+  hold_reason: EscrowHoldReasonSchema,
+  reason,
+});
+const invoiceStatusChange = z.object({
+  from_status: PlacementInvoiceStatusSchema,
+  to_status: PlacementInvoiceStatusSchema,
+  amount_due: MoneySchema,
+  currency: CurrencySchema,
+  paid_at: nullableTs,
+  collectible_at: nullableTs,
+  reason,
+});
+const placementStatusChange = z.object({
+  from_status: PlacementStatusSchema,
+  to_status: PlacementStatusSchema,
+  reason,
+});
+const reasonOnly = z.object({ reason });
+const disputeFlag = z.object({
+  paid_amount: MoneySchema,
+  reversed_amount: MoneySchema,
+  to_reverse: MoneySchema,
+  currency: CurrencySchema,
+  reason,
+});
+const clawbackOffset = z.object({
+  recruiter_id: UuidSchema,
+  offset: MoneySchema,
+  offset_amount: MoneySchema,
+  outstanding_amount: MoneySchema,
+  currency: CurrencySchema,
+  payout_ids: z.array(UuidSchema),
+});
+const reversalCompleted = z.object({
+  amount: MoneySchema,
+  reversed_amount: MoneySchema,
+  shortfall_amount: MoneySchema,
+  currency: CurrencySchema,
+  stripe_reversal_ids: z.array(z.string()),
+});
+
+/** Payload schema per event type. The keys of this record are the event types. */
+export const PAYOUT_EVENT_PAYLOADS = {
+  "placement.created": z.object({
+    to_status: z.literal("hired"),
+    fee_amount: MoneySchema,
+    currency: CurrencySchema,
+    holdback_bps: BpsSchema,
+    guarantee_expires_at: TimestamptzSchema,
+  }),
+  "placement.activated": placementStatusChange,
+  "placement.completed": placementStatusChange,
+  "placement.failed": placementStatusChange.extend({
+    forfeited_amount: MoneySchema,
+    amount_to_reverse: MoneySchema,
+    currency: CurrencySchema,
+  }),
+  "platform.refund_decision": z.object({
+    refund_amount: MoneySchema,
+    currency: CurrencySchema,
+    paid_invoice_amount: MoneySchema.nullable(),
+    reason,
+  }),
+  "placement_invoice.recorded": z.object({
+    to_status: PlacementInvoiceStatusSchema,
+    amount_due: MoneySchema,
+    currency: CurrencySchema,
+    stripe_invoice_id: z.string().nullable(),
+  }),
+  "placement_invoice.open": invoiceStatusChange,
+  "placement_invoice.paid": invoiceStatusChange,
+  "placement_invoice.void": invoiceStatusChange,
+  "placement_invoice.uncollectible": invoiceStatusChange,
+  "payout.created": z.object({
+    to_status: PayoutStatusSchema,
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    recruiter_id: UuidSchema,
+    split_id: UuidSchema,
+  }),
+  "payout.partially_paid": payoutStatusChange,
+  "payout.paid": payoutStatusChange,
+  "payout.forfeited": payoutStatusChange,
+  "payout.flagged_for_reversal": payoutStatusChange,
+  "payout.reversed": payoutStatusChange,
+  "payout.failed": z.object({
+    transfer_id: UuidSchema,
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    retry_count: z.number().int().nullable(),
+    exhausted: z.boolean(),
+    next_attempt_at: nullableTs,
+    reason,
+  }),
+  "payout.connect_required": z.object({
+    recruiter_id: UuidSchema,
+    reason: z.string().nullable(),
+    payable_amount: MoneySchema,
+    currency: CurrencySchema,
+    // set when the payout run learns it from Stripe (20261129090200)
+    stripe_code: z.string().nullable().optional(),
+    destination_account_id: z.string().nullable().optional(),
+    transfer_id: UuidSchema.optional(),
+  }),
+  "escrow_hold.created": z.object({
+    to_status: z.literal("active"),
+    hold_amount: MoneySchema,
+    currency: CurrencySchema,
+    hold_reason: EscrowHoldReasonSchema,
+    release_scheduled_date: DateSchema.nullable(),
+  }),
+  "escrow_hold.released": holdReleased,
+  "escrow_hold.auto_released": holdReleased,
+  "escrow_hold.cancelled": z.object({
+    from_status: z.literal("active"),
+    to_status: z.literal("cancelled"),
+    forfeited_amount: MoneySchema,
+    currency: CurrencySchema,
+    hold_reason: EscrowHoldReasonSchema,
+    reason,
+  }),
+  "payout_schedule.created": z.object({
+    to_status: z.literal("pending"),
+    trigger_event: PayoutScheduleTriggerEventSchema,
+    scheduled_date: DateSchema,
+    next_attempt_at: nullableTs,
+  }),
+  "payout_schedule.processing": z.object({
+    to_status: z.literal("processing"),
+    claimed_by_run: UuidSchema,
+    lease_expires_at: TimestamptzSchema,
+    attempt_number: z.number().int().positive(),
+  }),
+  "payout_schedule.processed": z.object({
+    from_status: z.literal("processing"),
+    to_status: z.literal("processed"),
+    transfer_id: UuidSchema,
+    amount: MoneySchema,
+  }),
+  "payout_schedule.failed": z.object({
+    from_status: z.literal("processing"),
+    to_status: z.literal("failed"),
+    retry_count: z.number().int().nonnegative(),
+    max_attempts: z.number().int().nonnegative(),
+    next_attempt_at: nullableTs,
+    exhausted: z.boolean(),
+    reason,
+  }),
+  "payout_schedule.cancelled": z.object({
+    // absent when the claim or a placement failure cancels a schedule
+    from_status: PayoutScheduleStatusSchema.optional(),
+    to_status: z.literal("cancelled"),
+    reason,
+  }),
+  "payout_schedule.triggered": z.object({
+    from_status: PayoutScheduleStatusSchema,
+    to_status: PayoutScheduleStatusSchema,
+    retry_count: z.number().int().nonnegative(),
+    max_attempts: z.number().int().nonnegative(),
+    next_attempt_at: nullableTs,
+    reason,
+  }),
+  "payout_schedule.rescheduled": z.object({
+    status: PayoutScheduleStatusSchema,
+    from_next_attempt_at: nullableTs,
+    next_attempt_at: nullableTs,
+    scheduled_date: DateSchema,
+    reason,
+  }),
+  "payout_schedule.reclaimed": z.object({
+    claimed_by_run: UuidSchema.nullable(),
+    lease_expires_at: nullableTs,
+    // set by the payout run's reconciliation (20261129090200)
+    purpose: z.string().optional(),
+    status: PayoutScheduleStatusSchema.optional(),
+    transfer_id: UuidSchema.optional(),
+    transfer_status: PayoutTransferStatusSchema.optional(),
+  }),
+  "payout_transfer.created": z.object({
+    to_status: z.literal("pending"),
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    destination_account_id: z.string(),
+    idempotency_key: z.string(),
+    attempt_number: z.number().int().positive(),
+    schedule_id: UuidSchema,
+  }),
+  "payout_transfer.succeeded": z.object({
+    from_status: PayoutTransferStatusSchema,
+    to_status: z.literal("succeeded"),
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    stripe_transfer_id: z.string(),
+    destination_account_id: z.string(),
+  }),
+  "payout_transfer.failed": z.object({
+    from_status: PayoutTransferStatusSchema,
+    to_status: z.literal("failed"),
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    reason,
+  }),
+  "payout_transfer.unknown": z.object({
+    from_status: z.literal("pending"),
+    to_status: z.literal("unknown"),
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    idempotency_key: z.string(),
+    reason,
+  }),
+  "recruiter.connect_account_updated": z.object({
+    stripe_connect_account_id: z.string().nullable(),
+    previous_account_id: z.string().nullable(),
+    transfers_capability: StripeTransfersCapabilitySchema.nullable(),
+    can_receive_transfers: z.boolean(),
+  }),
+  "recruiter.paused": reasonOnly,
+  "recruiter.resumed": reasonOnly,
+  "platform.payouts_paused": reasonOnly,
+  "platform.payouts_resumed": reasonOnly,
+  "platform.settings_updated": z.object({
+    settlement_buffer: IntervalSchema,
+    payout_due_time: TimeSchema,
+    escrow_release_time: TimeSchema,
+    max_failed_attempts: z.number().int().positive(),
+    retry_base_delay: IntervalSchema,
+    retry_max_delay: IntervalSchema,
+    claim_lease: IntervalSchema,
+    reason,
+  }),
+  // Stripe sync (20261130...)
+  "placement_invoice.payment_recorded": z.object({
+    stripe_invoice_id: z.string().nullable(),
+    stripe_payment_intent_id: z.string().nullable(),
+    stripe_charge_id: z.string().nullable(),
+    amount_paid: MoneySchema,
+    currency: CurrencySchema,
+    paid_at: nullableTs,
+    stripe_event_id: z.string().nullable(),
+  }),
+  "recruiter.bank_payout_failed": z.object({
+    stripe_account_id: z.string(),
+    stripe_payout_id: z.string(),
+    amount: MoneySchema.nullable(),
+    currency: z.string().nullable(),
+    failure_code: z.string().nullable(),
+    failure_message: z.string().nullable(),
+  }),
+  "payout_transfer.reversed": z.object({
+    stripe_transfer_id: z.string(),
+    stripe_reversal_ids: z.array(z.string()),
+    amount: MoneySchema,
+    reversed_amount: MoneySchema,
+    transfer_amount: MoneySchema,
+    currency: CurrencySchema,
+  }),
+  "payout.dispute_flagged": disputeFlag,
+  "payout.reversal_flagged": disputeFlag,
+  "payout.dispute_forfeited": z.object({ forfeited_amount: MoneySchema, currency: CurrencySchema, reason }),
+  "payout.dispute_flag_cleared": z.object({ reason, stripe_dispute_id: z.string().nullable() }),
+  "placement.payment_disputed": z.object({
+    kind: z.enum(["dispute", "refund"]),
+    payment_dispute_id: UuidSchema,
+    stripe_object_id: z.string(),
+    stripe_charge_id: z.string().nullable(),
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    reason,
+    held_amount: MoneySchema,
+    flagged_payout_ids: z.array(UuidSchema),
+    stripe_event_id: z.string().nullable(),
+  }),
+  "placement.payment_dispute_closed": z.object({
+    payment_dispute_id: UuidSchema,
+    stripe_dispute_id: z.string(),
+    outcome: z.enum(["won", "lost"]),
+    stripe_status: z.string().nullable(),
+    released_amount: MoneySchema,
+    cancelled_hold_amount: MoneySchema,
+    forfeited_amount: MoneySchema,
+    still_open: z.boolean(),
+    stripe_event_id: z.string().nullable(),
+  }),
+  "payout.clawback_offset": z.object({
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    clawback_ids: z.array(UuidSchema),
+    payable_amount: MoneySchema,
+    forfeited_amount: MoneySchema,
+    reason: z.literal("clawback_offset"),
+  }),
+  "recruiter_clawback.created": z.object({
+    recruiter_id: UuidSchema,
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    payout_reversal_id: UuidSchema,
+  }),
+  "recruiter_clawback.offset": clawbackOffset,
+  "recruiter_clawback.settled": clawbackOffset,
+  "payout_reversal.requested": z.object({
+    to_status: z.literal("pending"),
+    transfer_id: UuidSchema,
+    stripe_transfer_id: z.string(),
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    idempotency_key: z.string(),
+    reason,
+    flagged: z.boolean(),
+  }),
+  "payout_reversal.processing": z.object({
+    claimed_by: UuidSchema.nullable(),
+    attempt: z.number().int().nonnegative(),
+    lease_expires_at: nullableTs,
+    partial_amount: MoneySchema.nullable(),
+  }),
+  "payout_reversal.partial_planned": z.object({
+    amount: MoneySchema,
+    available: MoneySchema,
+    partial_amount: MoneySchema.nullable(),
+    currency: CurrencySchema,
+    idempotency_key: z.string().nullable(),
+  }),
+  "payout_reversal.succeeded": reversalCompleted,
+  "payout_reversal.partial": reversalCompleted,
+  "payout_reversal.failed": z.object({
+    amount: MoneySchema,
+    currency: CurrencySchema,
+    code: z.string().nullable(),
+    reason,
+  }),
+  "payout_run.requested": z.object({
+    kind: z.literal("payout_schedules"),
+    requested_at: TimestamptzSchema,
+    due_schedule_ids: z.array(UuidSchema),
+    due_count: z.number().int().nonnegative(),
+  }),
+} as const;
+
+export type PayoutEventTypeName = keyof typeof PAYOUT_EVENT_PAYLOADS;
+export const PAYOUT_EVENT_TYPES = Object.keys(PAYOUT_EVENT_PAYLOADS) as [
+  PayoutEventTypeName,
+  ...PayoutEventTypeName[],
+];
+export const PayoutEventTypeSchema = z.enum(PAYOUT_EVENT_TYPES);
+
+/** A payout_events row without its payload (the same for every event type). */
+export const PayoutEventBaseSchema = z.object({
+  id: z.number().int().positive(),
+  event_type: PayoutEventTypeSchema,
+  entity_type: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  entity_id: UuidSchema,
+  placement_id: UuidSchema.nullable(),
+  payout_id: UuidSchema.nullable(),
+  recruiter_id: UuidSchema.nullable(),
+  actor_id: UuidSchema.nullable(),
+  actor_role: ActorRoleSchema,
+  txid: TxidSchema,
+  created_at: TimestamptzSchema,
+});
+
+type EventVariant<T extends PayoutEventTypeName> = z.ZodObject<
+  Omit<typeof PayoutEventBaseSchema.shape, "event_type" | "payload"> & {
+    event_type: z.ZodLiteral<T>;
+    payload: (typeof PAYOUT_EVENT_PAYLOADS)[T];
+  }
+>;
+function eventVariant<T extends PayoutEventTypeName>(type: T): EventVariant<T> {
+  return PayoutEventBaseSchema.extend({
+    event_type: z.literal(type),
+    payload: PAYOUT_EVENT_PAYLOADS[type],
+  }) as unknown as EventVariant<T>;
+}
+type EventVariants = { [T in PayoutEventTypeName]: EventVariant<T> }[PayoutEventTypeName];
+
+/** A payout_events row with its payload, discriminated on event_type. */
+export const PayoutEventSchema = z.discriminatedUnion(
+  "event_type",
+  PAYOUT_EVENT_TYPES.map(eventVariant) as unknown as [EventVariants, ...EventVariants[]],
+);
+
+// ---------------------------------------------------------------------------------------------
+// RPC arguments and results (docs/access.md)
+// ---------------------------------------------------------------------------------------------
+const NoArgs = z.strictObject({});
+const holdIdAndReason = z.strictObject({ p_hold_id: UuidSchema, p_reason: ReasonSchema });
+const scheduleIdAndReason = z.strictObject({ p_schedule_id: UuidSchema, p_reason: ReasonSchema });
+
+/** One entry of `p_splits` (create_placement, set_placement_splits). Unknown keys are PT400. */
+export const PlacementSplitInputSchema = z.strictObject({
+  recruiter_id: UuidSchema,
+  role: PlacementSplitRoleSchema,
+  share_bps: z.number().int().min(1).max(10000),
+});
+/** `p_splits`: each (recruiter, role) once, shares summing to at most 10000 bps. */
+export const PlacementSplitsInputSchema = z
+  .array(PlacementSplitInputSchema)
+  .refine((s) => s.reduce((n, x) => n + x.share_bps, 0) <= 10000, {
+    message: "shares sum to more than 10000 bps",
+  })
+  .refine((s) => new Set(s.map((x) => `${x.recruiter_id.toLowerCase()}/${x.role}`)).size === s.length, {
+    message: "a (recruiter, role) pair appears twice",
+  });
+
+/** payout_controls(), pause_payouts(), resume_payouts(). */
+export const PayoutControlsSchema = z.object({
+  payouts_paused: z.boolean(),
+  paused_at: nullableTs,
+  paused_reason: z.string().nullable(),
+  settlement_buffer: IntervalSchema,
+  payout_due_time: TimeSchema,
+  escrow_release_time: TimeSchema,
+  max_failed_attempts: z.number().int().positive(),
+  updated_at: TimestamptzSchema,
+});
+
+/** process_due_payout_schedules(). */
+export const PayoutRunRequestSchema = z.object({
+  request_id: UuidSchema,
+  kind: z.literal("payout_schedules"),
+  requested_at: TimestamptzSchema,
+  due_schedule_ids: z.array(UuidSchema),
+  due_count: z.number().int().nonnegative(),
+  // the payout run's doorbell (20261129090300): the pg_net request id, null when not rung
+  doorbell_request_id: z.number().int().nullable().optional(),
+  doorbell_error: z.string().optional(),
+});
+
+/** process_due_escrow_releases(). */
+export const EscrowReleaseRequestSchema = z.object({
+  request_id: UuidSchema,
+  kind: z.literal("escrow_releases"),
+  requested_at: TimestamptzSchema,
+  released_hold_ids: z.array(UuidSchema),
+  released_count: z.number().int().nonnegative(),
+});
+
+/** placement_escrow_total(): one row. */
+export const PlacementEscrowTotalSchema = z.object({
+  placement_id: UuidSchema,
+  currency: CurrencySchema,
+  scope: EscrowTotalScopeSchema,
+  held_amount: MoneySchema,
+  released_amount: MoneySchema,
+  cancelled_amount: MoneySchema,
+  active_hold_count: z.number().int().nonnegative(),
+  next_release_date: DateSchema.nullable(),
+});
+
+/** payout_run_preview(): one row per payout with money outstanding. */
+export const PayoutRunPreviewRowSchema = z.object({
+  payout_id: UuidSchema,
+  placement_id: UuidSchema,
+  recruiter_id: UuidSchema,
+  currency: CurrencySchema,
+  payout_status: PayoutStatusSchema,
+  payable_amount: MoneySchema,
+  held_amount: MoneySchema,
+  in_flight_amount: MoneySchema,
+  schedule_id: UuidSchema.nullable(),
+  schedule_status: PayoutScheduleStatusSchema.nullable(),
+  next_attempt_at: nullableTs,
+  would_pay: z.boolean(),
+  amount: MoneySchema,
+  reason: PayoutRunPreviewReasonSchema.nullable(),
+});
+
+/** verify_payout_audit_chain(): one row per problem. */
+export const AuditChainProblemRowSchema = z.object({
+  entity_type: z.string(),
+  entity_id: UuidSchema,
+  entity_seq: z.number().int(),
+  audit_id: z.number().int().nullable(),
+  problem: AuditChainProblemSchema,
+});
+
+/**
+ * Every public RPC: its argument schema (validate before calling) and its result schema (parse
+ * what supabase-js returns as `data`). Functions returning a row return a JSON object; `setof` and
+ * `returns table` functions return an array.
+ */
+export const RPC = {
+  // money
+  create_payout_schedule: {
+    args: z.strictObject({
+      p_payout_id: UuidSchema,
+      p_due_at: TimestamptzSchema.optional(),
+      p_reason: z.string().optional(),
+    }),
+    returns: PayoutScheduleSchema,
+  },
+  update_payout_schedule: {
+    args: z.strictObject({ p_schedule_id: UuidSchema, p_due_at: TimestamptzSchema, p_reason: ReasonSchema }),
+    returns: PayoutScheduleSchema,
+  },
+  cancel_payout_schedule: { args: scheduleIdAndReason, returns: PayoutScheduleSchema },
+  trigger_payout_schedule: { args: scheduleIdAndReason, returns: PayoutScheduleSchema },
+  process_due_payout_schedules: { args: NoArgs, returns: PayoutRunRequestSchema },
+  create_escrow_hold: {
+    args: z.strictObject({
+      p_payout_id: UuidSchema,
+      p_hold_amount: MoneySchema.positive(),
+      p_hold_reason: EscrowHoldReasonSchema,
+      p_release_scheduled_date: DateSchema.optional(),
+      p_reason: z.string().optional(),
+    }),
+    returns: EscrowHoldSchema,
+  },
+  release_escrow_hold: { args: holdIdAndReason, returns: EscrowHoldSchema },
+  cancel_escrow_hold: { args: holdIdAndReason, returns: EscrowHoldSchema },
+  process_due_escrow_releases: { args: NoArgs, returns: EscrowReleaseRequestSchema },
+  fail_placement: {
+    args: z.strictObject({ p_placement_id: UuidSchema, p_reason: ReasonSchema }),
+    returns: PlacementAdminSchema,
+  },
+  // intake
+  create_company: {
+    args: z.strictObject({
+      p_name: z.string().trim().min(1).max(200),
+      p_stripe_customer_id: z.string().regex(/^cus_[A-Za-z0-9]+$/).optional(),
+    }),
+    returns: CompanyAdminSchema,
+  },
+  create_recruiter: {
+    args: z.strictObject({ p_user_id: UuidSchema, p_display_name: z.string().trim().min(1).max(200) }),
+    returns: RecruiterSchema,
+  },
+  create_placement: {
+    args: z.strictObject({
+      p_company_id: UuidSchema,
+      p_fee_amount: MoneySchema.max(MAX_FEE_AMOUNT),
+      p_currency: CurrencySchema,
+      p_hired_at: TimestamptzSchema,
+      p_guarantee_days: z.number().int().min(0).max(3650),
+      p_splits: PlacementSplitsInputSchema.optional(),
+      p_holdback_bps: BpsSchema.optional(),
+      p_title: z.string().optional(),
+    }),
+    returns: PlacementAdminSchema,
+  },
+  set_placement_splits: {
+    args: z.strictObject({ p_placement_id: UuidSchema, p_splits: PlacementSplitsInputSchema }),
+    returns: z.array(PlacementSplitSchema),
+  },
+  record_placement_invoice: {
+    args: z.strictObject({
+      p_placement_id: UuidSchema,
+      p_stripe_invoice_id: z.string().regex(/^in_[A-Za-z0-9]+$/),
+      p_amount_due: MoneySchema.optional(),
+      p_status: z.enum(RECORDABLE_INVOICE_STATUSES).optional(),
+    }),
+    returns: PlacementInvoiceAdminSchema,
+  },
+  // controls and people
+  payout_controls: { args: NoArgs, returns: PayoutControlsSchema },
+  pause_payouts: { args: z.strictObject({ p_reason: ReasonSchema }), returns: PayoutControlsSchema },
+  resume_payouts: { args: z.strictObject({ p_reason: z.string().optional() }), returns: PayoutControlsSchema },
+  pause_recruiter_payouts: {
+    args: z.strictObject({ p_recruiter_id: UuidSchema, p_reason: ReasonSchema }),
+    returns: RecruiterSchema,
+  },
+  resume_recruiter_payouts: {
+    args: z.strictObject({ p_recruiter_id: UuidSchema, p_reason: z.string().optional() }),
+    returns: RecruiterSchema,
+  },
+  grant_platform_admin: { args: z.strictObject({ p_user_id: UuidSchema }), returns: PlatformAdminSchema },
+  revoke_platform_admin: { args: z.strictObject({ p_user_id: UuidSchema }), returns: PlatformAdminSchema },
+  add_company_member: {
+    args: z.strictObject({ p_company_id: UuidSchema, p_user_id: UuidSchema, p_role: CompanyMemberRoleSchema }),
+    returns: CompanyMemberSchema,
+  },
+  remove_company_member: {
+    args: z.strictObject({ p_company_id: UuidSchema, p_user_id: UuidSchema }),
+    returns: CompanyMemberSchema,
+  },
+  // reads
+  placement_escrow_total: {
+    args: z.strictObject({ p_placement_id: UuidSchema }),
+    returns: z.array(PlacementEscrowTotalSchema).length(1),
+  },
+  payout_run_preview: {
+    args: z.strictObject({ p_now: TimestamptzSchema.optional() }),
+    returns: z.array(PayoutRunPreviewRowSchema),
+  },
+  admin_companies: {
+    args: z.strictObject({ p_company_ids: z.array(UuidSchema).optional() }),
+    returns: z.array(CompanyAdminSchema),
+  },
+  admin_placements: {
+    args: z.strictObject({ p_placement_ids: z.array(UuidSchema).optional() }),
+    returns: z.array(PlacementAdminSchema),
+  },
+  admin_placement_invoices: {
+    args: z.strictObject({ p_placement_ids: z.array(UuidSchema).optional() }),
+    returns: z.array(PlacementInvoiceAdminSchema),
+  },
+  admin_payout_audit_log: {
+    args: z.strictObject({
+      p_entity_type: z.string().optional(),
+      p_entity_id: UuidSchema.optional(),
+      p_placement_id: UuidSchema.optional(),
+      p_payout_id: UuidSchema.optional(),
+      p_after_id: z.number().int().nonnegative().optional(),
+      p_limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    returns: z.array(PayoutAuditLogAdminSchema),
+  },
+  reverse_payout: {
+    args: z.strictObject({ p_payout_id: UuidSchema, p_reason: ReasonSchema }),
+    returns: z.array(PayoutReversalSchema),
+  },
+  // plumbing: public, but no API role may execute them (42501 for everyone, admins included)
+  read_payout_events: {
+    args: z.strictObject({
+      p_after_txid: TxidSchema.optional(),
+      p_after_id: z.number().int().nonnegative().optional(),
+      p_limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    returns: z.array(PayoutEventSchema),
+  },
+  verify_payout_audit_chain: {
+    args: z.strictObject({ p_entity_type: z.string().optional(), p_entity_id: UuidSchema.optional() }),
+    returns: z.array(AuditChainProblemRowSchema),
+  },
+} as const;
+
+type Functions = Database["public"]["Functions"];
+export type RpcName = keyof Functions;
+/** What to pass to `supabase.rpc(name, args)` (before validation). */
+export type RpcArgsInput<N extends RpcName> = z.input<(typeof RPC)[N]["args"]>;
+/** Validated arguments. */
+export type RpcArgs<N extends RpcName> = z.output<(typeof RPC)[N]["args"]>;
+/** The parsed result. */
+export type RpcResult<N extends RpcName> = z.output<(typeof RPC)[N]["returns"]>;
+
+// ---------------------------------------------------------------------------------------------
+// Type-level checks against the generated types: `deno check` fails on drift
+// ---------------------------------------------------------------------------------------------
+/** Compiles only when T is `true`. */
+export type Assert<T extends true> = T;
+/** A is assignable to B. */
+export type Extends<A, B> = [A] extends [B] ? true : false;
+/** A and B have exactly the same keys. */
+export type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true
+  : false;
+/** Same keys, and each key's non-null types overlap (one is assignable to the other): narrowing
+ * a string to an enum or fixing a nullability the generator cannot know is fine (zod checks it
+ * at run time), a number that became a string is not. */
+export type Compatible<A, B> = SameKeys<A, B> extends true ? false extends {
+    [K in keyof A & keyof B]: Overlap<NonNullable<A[K]>, NonNullable<B[K]>>;
+  }[keyof A & keyof B] ? false
+  : true
+  : false;
+type Overlap<A, B> = Extends<A, B> extends true ? true : Extends<B, A>;
+type Elem<T> = T extends readonly (infer E)[] ? E : T;
+
+/** Every public function of the generated types has schemas here, and nothing else does. */
+type _RpcCoverage = Assert<SameKeys<typeof RPC, Functions>>;
+
+/** Validated args are accepted by supabase-js' `rpc(name, args)` (assignable to the generated
+ * Args), name every generated argument (so a new or renamed argument fails), and are optional
+ * exactly where the function has a default. */
+type ArgsOk<N extends RpcName> = Functions[N]["Args"] extends Record<PropertyKey, never>
+  ? Extends<RpcArgs<N>, Record<PropertyKey, never>>
+  : Extends<RpcArgs<N>, Functions[N]["Args"]> extends true
+    ? SameKeys<RpcArgs<N>, Functions[N]["Args"]> extends true
+      ? [OptionalKeys<RpcArgs<N>>, OptionalKeys<Functions[N]["Args"]>] extends
+        [OptionalKeys<Functions[N]["Args"]>, OptionalKeys<RpcArgs<N>>] ? true
+      : false
+    : false
+  : false;
+type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
+/** Lists the failing names in the compiler's message ("Type '"x"' does not satisfy 'true'"). */
+export type NoneFailing<Failing> = [Failing] extends [never] ? true : Failing;
+type _ArgsChecks = Assert<NoneFailing<{ [N in RpcName]: ArgsOk<N> extends true ? never : N }[RpcName]>>;
+
+/** Row results have the generated columns with overlapping types; jsonb results parse to JSON. */
+type ReturnsJson<N extends RpcName> = Json extends Functions[N]["Returns"] ? true : false;
+type ResultOk<N extends RpcName> = ReturnsJson<N> extends true ? Extends<RpcResult<N>, Json>
+  : Compatible<Elem<RpcResult<N>>, Elem<Functions[N]["Returns"]>>;
+type JsonReturning = {
+  [N in RpcName]: ReturnsJson<N> extends true ? N : never;
+}[RpcName];
+// The jsonb-returning functions are exactly these (a new one needs its own result schema).
+type _JsonReturning = Assert<
+  SameKeys<
+    { [N in JsonReturning]: 1 },
+    {
+      payout_controls: 1;
+      pause_payouts: 1;
+      resume_payouts: 1;
+      process_due_payout_schedules: 1;
+      process_due_escrow_releases: 1;
+    }
+  >
+>;
+type _ResultChecks = Assert<NoneFailing<{ [N in RpcName]: ResultOk<N> extends true ? never : N }[RpcName]>>;
+// The result shapes of the jsonb RPCs are JSON values.
+type _JsonResults = Assert<
+  Extends<
+    | z.output<typeof PayoutControlsSchema>
+    | z.output<typeof PayoutRunRequestSchema>
+    | z.output<typeof EscrowReleaseRequestSchema>,
+    Json
+  >
+>;

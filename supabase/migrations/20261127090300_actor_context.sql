@@ -58,17 +58,24 @@ comment on function private.set_actor(uuid, text) is
 
 -- The explicit actor wins as a pair: after set_actor(null, 'cron') the actor id is null even if
 -- a JWT is present, so a job never borrows the identity of whoever triggered it.
+--
+-- The readers below are plpgsql, not sql, on purpose (see "Performance" in docs/money-model.md):
+-- with `set search_path` a sql function is never inlined, and PG 15 plans its body anew on
+-- every call; a plpgsql body is a cached (here: simple) expression per session. The audit
+-- trigger and every emitted event call them, dozens of times per payout tranche.
 create or replace function private.actor_id()
 returns uuid
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when nullif(pg_catalog.current_setting('payouts.actor_role', true), '') is not null
       then nullif(pg_catalog.current_setting('payouts.actor_id', true), '')::uuid
     else auth.uid()
-  end
+  end;
+end
 $$;
 
 comment on function private.actor_id() is
@@ -79,11 +86,12 @@ comment on function private.actor_id() is
 -- ROLE and is unaffected by security definer, so it is still visible inside the audit trigger.
 create or replace function private.actor_role()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when nullif(pg_catalog.current_setting('payouts.actor_role', true), '') is not null
       then pg_catalog.current_setting('payouts.actor_role', true)
     when auth.role() = 'payout_jobs' or pg_catalog.current_setting('role', true) = 'payout_jobs'
@@ -93,7 +101,8 @@ as $$
     when auth.uid() is not null
       then 'authenticated'
     else 'system'
-  end
+  end;
+end
 $$;
 
 comment on function private.actor_role() is
@@ -128,27 +137,33 @@ $$;
 comment on function private.set_audit_context(text, text) is
   'Labels the audited writes (and emitted events) that follow in the current transaction with a semantic action (lower-case dotted words, e.g. payout.approve; null keeps the default insert/update/delete) and a reason. Transaction-local. Raises PT400 for a malformed action or a reason over 2000 characters.';
 
+-- plpgsql for the same reason as actor_id() above: every top-level transition ends here.
 create or replace function private.clear_audit_context()
 returns void
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  select pg_catalog.set_config('payouts.audit_action', '', true);
-  select pg_catalog.set_config('payouts.audit_reason', '', true);
+begin
+  perform pg_catalog.set_config('payouts.audit_action', '', true);
+  perform pg_catalog.set_config('payouts.audit_reason', '', true);
+end;
 $$;
 
 comment on function private.clear_audit_context() is
   'Clears the audit action and reason set by private.set_audit_context for the rest of the current transaction.';
 
--- Readers used by the audit trigger and the outbox (one place that knows the setting names).
+-- Readers used by the audit trigger and the outbox (one place that knows the setting names);
+-- plpgsql for the same reason as actor_id().
 create or replace function private.audit_action()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select nullif(pg_catalog.current_setting('payouts.audit_action', true), '')
+begin
+  return nullif(pg_catalog.current_setting('payouts.audit_action', true), '');
+end
 $$;
 
 comment on function private.audit_action() is
@@ -156,11 +171,13 @@ comment on function private.audit_action() is
 
 create or replace function private.audit_reason()
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select nullif(pg_catalog.current_setting('payouts.audit_reason', true), '')
+begin
+  return nullif(pg_catalog.current_setting('payouts.audit_reason', true), '');
+end
 $$;
 
 comment on function private.audit_reason() is

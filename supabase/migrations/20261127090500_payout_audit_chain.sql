@@ -23,14 +23,18 @@ set local statement_timeout = '60s';
 -- lower-case hex, uuid/xid8 in their fixed text forms. old_values/new_values are hashed as
 -- stored: to_jsonb() froze timestamps and floats into jsonb strings/numerics at write time.
 -- `immutable` is deliberate: nothing here reads a setting (that is what the tests pin).
+-- plpgsql rather than sql: with `set search_path` a sql function is never inlined and PG 15
+-- plans its body on every call (once per audit row written, once per row verified); a plpgsql
+-- body is a simple expression planned once per session. Same expression, same hash.
 create or replace function private.payout_audit_row_hash(p_row public.payout_audit_log)
 returns bytea
-language sql
+language plpgsql
 immutable
 parallel safe
 set search_path = ''
 as $$
-  select pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
+begin
+  return pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.jsonb_build_array(
     'payout_audit_log/v1',
     p_row.id,
     p_row.entity_type,
@@ -48,7 +52,8 @@ as $$
     p_row.txid::text,
     (extract(epoch from p_row.created_at) * 1000000)::bigint,
     pg_catalog.encode(p_row.prev_hash, 'hex')
-  )::text, 'UTF8'))
+  )::text, 'UTF8'));
+end
 $$;
 
 comment on function private.payout_audit_row_hash(public.payout_audit_log) is

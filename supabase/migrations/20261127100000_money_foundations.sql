@@ -129,17 +129,22 @@ insert into private.state_transitions (entity, from_status, to_status, note) val
   ('payout_transfer', 'unknown', 'succeeded', 'reconciled: it happened'),
   ('payout_transfer', 'unknown', 'failed', 'reconciled: it did not happen');
 
+-- plpgsql, not sql: every guarded status write asks this; a sql function with `set
+-- search_path` is never inlined and PG 15 plans its body on every call, a plpgsql body is
+-- planned once per session (the helpers below are plpgsql for the same reason).
 create function private.is_allowed_transition(p_entity text, p_from text, p_to text)
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
+begin
+  return exists (
     select 1 from private.state_transitions t
     where t.entity = p_entity and t.from_status is not distinct from p_from and t.to_status = p_to
-  )
+  );
+end
 $$;
 comment on function private.is_allowed_transition(text, text, text) is
   'True when private.state_transitions allows p_entity to go from p_from (null = creation) to p_to.';
@@ -176,6 +181,14 @@ comment on function private.assert_transition(text, uuid, text, text) is
 -- sha256(secret || top-level xid). Any role can set a custom setting, but nobody can compute
 -- the value without the secret (private, no grants) and it is only valid in the transaction
 -- that computed it. Guard triggers compare; nothing (no role, not the owner) is exempted.
+--
+-- The token is recomputed (one read of the one-row secret table, one sha256 of ~50 bytes) on
+-- every check, deliberately not cached: a cache would have to live where the checker can read
+-- it back cheaply, i.e. in a custom setting, and every role can set_config a custom setting:
+-- a forged "verified for xid N" cache plus a matching forged flag would pass the guard. The
+-- cost was never the sha256 but re-planning sql bodies: these functions are plpgsql (plans
+-- cached per session), in_transition() skips the computation when no flag is set at all, and
+-- enter_transition() computes the token once.
 create table private.transition_key (
   singleton boolean primary key default true check (singleton),
   secret bytea not null default pg_catalog.decode(
@@ -188,26 +201,36 @@ insert into private.transition_key default values;
 
 create function private.transition_token()
 returns text
-language sql
+language plpgsql
 volatile
 security definer
 set search_path = ''
 as $$
-  select pg_catalog.encode(pg_catalog.sha256(
-    k.secret || pg_catalog.convert_to(pg_catalog.pg_current_xact_id()::text, 'UTF8')), 'hex')
-  from private.transition_key k
+begin
+  return (select pg_catalog.encode(pg_catalog.sha256(
+            k.secret || pg_catalog.convert_to(pg_catalog.pg_current_xact_id()::text, 'UTF8')), 'hex')
+          from private.transition_key k);
+end
 $$;
 comment on function private.transition_token() is
   'The value of payouts.in_transition that is valid in the current transaction only.';
 
 create function private.in_transition()
 returns boolean
-language sql
+language plpgsql
 volatile
 security definer
 set search_path = ''
 as $$
-  select coalesce(pg_catalog.current_setting('payouts.in_transition', true), '') = private.transition_token()
+declare
+  v_flag constant text := coalesce(pg_catalog.current_setting('payouts.in_transition', true), '');
+begin
+  -- no flag, no transition: a token is never empty (64 hex digits), no need to compute it
+  if v_flag = '' then
+    return false;
+  end if;
+  return v_flag = private.transition_token();
+end
 $$;
 comment on function private.in_transition() is
   'True while a transition function of this transaction is running (guard triggers ask this).';
@@ -220,12 +243,15 @@ security definer
 set search_path = ''
 as $$
 declare
+  -- one token computation for both the "already inside?" check (= private.in_transition())
+  -- and the flag to set
+  v_token constant text := private.transition_token();
   v_prev jsonb := pg_catalog.jsonb_build_object(
-    'in', private.in_transition(),
+    'in', coalesce(pg_catalog.current_setting('payouts.in_transition', true), '') = v_token,
     'action', pg_catalog.current_setting('payouts.transition_action', true),
     'reason', pg_catalog.current_setting('payouts.transition_reason', true));
 begin
-  perform pg_catalog.set_config('payouts.in_transition', private.transition_token(), true);
+  perform pg_catalog.set_config('payouts.in_transition', v_token, true);
   perform pg_catalog.set_config('payouts.transition_action', coalesce(p_action, ''), true);
   perform pg_catalog.set_config('payouts.transition_reason', coalesce(p_reason, ''), true);
   perform private.set_audit_context(p_action, p_reason);

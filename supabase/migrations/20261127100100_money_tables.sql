@@ -421,67 +421,120 @@ create constraint trigger split_shares_le_10000 after insert or update on public
 -- ---------------------------------------------------------------------------------------------
 -- Consistency of the buckets with the child rows (deferred: checked at commit)
 -- ---------------------------------------------------------------------------------------------
+-- plpgsql, not sql: with `set search_path` a sql function is never inlined and PG 15 plans its
+-- body on every call (twice per payout_problems row, once per payout status sync); a plpgsql
+-- body is a simple expression planned once per session.
 create function private.derive_payout_status(
   p_amount bigint, p_paid bigint, p_in_flight bigint, p_payable bigint, p_held bigint,
   p_reversed bigint, p_placement_failed boolean)
 returns text
-language sql
+language plpgsql
 immutable
 set search_path = ''
 as $$
-  select case
+begin
+  return case
     when p_placement_failed and p_paid > 0 then
       case when p_reversed = p_paid then 'reversed' else 'flagged_for_reversal' end
     when p_in_flight + p_payable + p_held = 0 then
       case when p_paid > 0 or p_amount = 0 then 'paid' else 'forfeited' end
     when p_paid > 0 then 'partially_paid'
     else 'pending'
-  end
+  end;
+end
 $$;
 comment on function private.derive_payout_status(bigint, bigint, bigint, bigint, bigint, bigint, boolean) is
   'The status a payout must have given its buckets and whether its placement failed.';
 
+-- plpgsql with two fixed statements, not one sql statement filtered by "p_payout_id is null or
+-- po.id = p_payout_id": a sql function with `set search_path` is never inlined, PG 15 plans its
+-- body on every call, and with the id as a parameter that OR filter can only be a scan of all
+-- payouts and placements. The deferred payout_consistent trigger calls this for one payout
+-- several times per tranche, so that scan grew with the table (ms per call at a few thousand
+-- payouts). Now one payout is read by primary key (plan cached per session) and all payouts
+-- by one scan. The two statements differ only in their WHERE: keep them in step.
 create function private.payout_problems(p_payout_id uuid default null)
 returns table (payout_id uuid, problem text)
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  with p as (
-    select po.*, pl.status = 'failed' as placement_failed,
-      (select coalesce(sum(t.amount), 0) from public.payout_transfers t
-        where t.payout_id = po.id and t.status = 'succeeded') as succeeded_sum,
-      (select coalesce(sum(t.amount), 0) from public.payout_transfers t
-        where t.payout_id = po.id and t.status in ('pending', 'unknown')) as in_flight_sum,
-      (select coalesce(sum(h.hold_amount), 0) from public.escrow_holds h
-        where h.payout_id = po.id and h.status = 'active') as active_hold_sum,
-      (select coalesce(sum(h.hold_amount), 0) from public.escrow_holds h
-        where h.payout_id = po.id and h.status = 'cancelled') as cancelled_hold_sum
-    from public.payouts po
-    join public.placements pl on pl.id = po.placement_id
-    where p_payout_id is null or po.id = p_payout_id
-  )
-  select p.id, x.problem
-  from p
-  cross join lateral (values
-    (case when p.paid_amount + p.in_flight_amount + p.payable_amount + p.held_amount + p.forfeited_amount <> p.amount
-          then 'buckets do not sum to amount' end),
-    (case when p.paid_amount <> p.succeeded_sum
-          then pg_catalog.format('paid_amount %s <> succeeded tranches %s', p.paid_amount, p.succeeded_sum) end),
-    (case when p.in_flight_amount <> p.in_flight_sum
-          then pg_catalog.format('in_flight_amount %s <> pending/unknown tranches %s', p.in_flight_amount, p.in_flight_sum) end),
-    (case when p.held_amount <> p.active_hold_sum
-          then pg_catalog.format('held_amount %s <> active holds %s', p.held_amount, p.active_hold_sum) end),
-    (case when p.forfeited_amount < p.cancelled_hold_sum
-          then pg_catalog.format('forfeited_amount %s < cancelled holds %s', p.forfeited_amount, p.cancelled_hold_sum) end),
-    (case when p.status <> private.derive_payout_status(p.amount, p.paid_amount, p.in_flight_amount,
-                                p.payable_amount, p.held_amount, p.reversed_amount, p.placement_failed)
-          then pg_catalog.format('status %s <> derived %s', p.status,
-                 private.derive_payout_status(p.amount, p.paid_amount, p.in_flight_amount,
-                   p.payable_amount, p.held_amount, p.reversed_amount, p.placement_failed)) end)
-  ) as x(problem)
-  where x.problem is not null
+#variable_conflict use_column
+begin
+  if p_payout_id is not null then
+    return query
+    with p as (
+      select po.*, pl.status = 'failed' as placement_failed,
+        (select coalesce(sum(t.amount), 0) from public.payout_transfers t
+          where t.payout_id = po.id and t.status = 'succeeded') as succeeded_sum,
+        (select coalesce(sum(t.amount), 0) from public.payout_transfers t
+          where t.payout_id = po.id and t.status in ('pending', 'unknown')) as in_flight_sum,
+        (select coalesce(sum(h.hold_amount), 0) from public.escrow_holds h
+          where h.payout_id = po.id and h.status = 'active') as active_hold_sum,
+        (select coalesce(sum(h.hold_amount), 0) from public.escrow_holds h
+          where h.payout_id = po.id and h.status = 'cancelled') as cancelled_hold_sum
+      from public.payouts po
+      join public.placements pl on pl.id = po.placement_id
+      where po.id = p_payout_id
+    )
+    select p.id, x.problem
+    from p
+    cross join lateral (values
+      (case when p.paid_amount + p.in_flight_amount + p.payable_amount + p.held_amount + p.forfeited_amount <> p.amount
+            then 'buckets do not sum to amount' end),
+      (case when p.paid_amount <> p.succeeded_sum
+            then pg_catalog.format('paid_amount %s <> succeeded tranches %s', p.paid_amount, p.succeeded_sum) end),
+      (case when p.in_flight_amount <> p.in_flight_sum
+            then pg_catalog.format('in_flight_amount %s <> pending/unknown tranches %s', p.in_flight_amount, p.in_flight_sum) end),
+      (case when p.held_amount <> p.active_hold_sum
+            then pg_catalog.format('held_amount %s <> active holds %s', p.held_amount, p.active_hold_sum) end),
+      (case when p.forfeited_amount < p.cancelled_hold_sum
+            then pg_catalog.format('forfeited_amount %s < cancelled holds %s', p.forfeited_amount, p.cancelled_hold_sum) end),
+      (case when p.status <> private.derive_payout_status(p.amount, p.paid_amount, p.in_flight_amount,
+                                  p.payable_amount, p.held_amount, p.reversed_amount, p.placement_failed)
+            then pg_catalog.format('status %s <> derived %s', p.status,
+                   private.derive_payout_status(p.amount, p.paid_amount, p.in_flight_amount,
+                     p.payable_amount, p.held_amount, p.reversed_amount, p.placement_failed)) end)
+    ) as x(problem)
+    where x.problem is not null;
+  else
+    return query
+    with p as (
+      select po.*, pl.status = 'failed' as placement_failed,
+        (select coalesce(sum(t.amount), 0) from public.payout_transfers t
+          where t.payout_id = po.id and t.status = 'succeeded') as succeeded_sum,
+        (select coalesce(sum(t.amount), 0) from public.payout_transfers t
+          where t.payout_id = po.id and t.status in ('pending', 'unknown')) as in_flight_sum,
+        (select coalesce(sum(h.hold_amount), 0) from public.escrow_holds h
+          where h.payout_id = po.id and h.status = 'active') as active_hold_sum,
+        (select coalesce(sum(h.hold_amount), 0) from public.escrow_holds h
+          where h.payout_id = po.id and h.status = 'cancelled') as cancelled_hold_sum
+      from public.payouts po
+      join public.placements pl on pl.id = po.placement_id
+    )
+    select p.id, x.problem
+    from p
+    cross join lateral (values
+      (case when p.paid_amount + p.in_flight_amount + p.payable_amount + p.held_amount + p.forfeited_amount <> p.amount
+            then 'buckets do not sum to amount' end),
+      (case when p.paid_amount <> p.succeeded_sum
+            then pg_catalog.format('paid_amount %s <> succeeded tranches %s', p.paid_amount, p.succeeded_sum) end),
+      (case when p.in_flight_amount <> p.in_flight_sum
+            then pg_catalog.format('in_flight_amount %s <> pending/unknown tranches %s', p.in_flight_amount, p.in_flight_sum) end),
+      (case when p.held_amount <> p.active_hold_sum
+            then pg_catalog.format('held_amount %s <> active holds %s', p.held_amount, p.active_hold_sum) end),
+      (case when p.forfeited_amount < p.cancelled_hold_sum
+            then pg_catalog.format('forfeited_amount %s < cancelled holds %s', p.forfeited_amount, p.cancelled_hold_sum) end),
+      (case when p.status <> private.derive_payout_status(p.amount, p.paid_amount, p.in_flight_amount,
+                                  p.payable_amount, p.held_amount, p.reversed_amount, p.placement_failed)
+            then pg_catalog.format('status %s <> derived %s', p.status,
+                   private.derive_payout_status(p.amount, p.paid_amount, p.in_flight_amount,
+                     p.payable_amount, p.held_amount, p.reversed_amount, p.placement_failed)) end)
+    ) as x(problem)
+    where x.problem is not null;
+  end if;
+end
 $$;
 comment on function private.payout_problems(uuid) is
   'Every inconsistency between a payout''s buckets/status and its tranches and holds (all payouts when p_payout_id is null). Empty = consistent.';
@@ -545,7 +598,10 @@ comment on function private.check_placement_allocation() is
 create constraint trigger placement_allocation_exact after insert or update on public.placements
   deferrable initially deferred
   for each row execute function private.check_placement_allocation();
-create constraint trigger placement_allocation_exact after insert or update on public.payouts
+-- On payouts only when a payout appears or its amount or placement changes: the bucket and
+-- status updates of the payout run (several per tranche) cannot change the allocation, and
+-- each would otherwise queue a check that sums all payouts of the placement at commit.
+create constraint trigger placement_allocation_exact after insert or update of amount, placement_id on public.payouts
   deferrable initially deferred
   for each row execute function private.check_placement_allocation();
 

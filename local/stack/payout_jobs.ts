@@ -1,8 +1,8 @@
 // Local wiring of the payout-run Edge Functions (local only; docs/payout-runs.md has the real
 // project's equivalents): the functions' database login, the Vault entries the doorbells read,
 // the cron jobs, and the Stripe stand-in's copy of the seeded connected accounts and invoices.
-import { apiUrl, dbUrl, ROOT, type StackConfig, stripeUrl } from "./config.ts";
-import { run } from "./proc.ts";
+import { apiUrl, dbUrl, type StackConfig, stripeUrl } from "./config.ts";
+import { psql } from "./postgres.ts";
 
 /** Local-only doorbell secret (the functions' PAYOUT_JOB_SECRET and Vault's payout_job_secret). */
 export const LOCAL_PAYOUT_JOB_SECRET = "local-payout-job-secret-not-for-production-00000000";
@@ -11,14 +11,7 @@ export const LOCAL_PAYOUT_WORKER_PASSWORD = "payout_worker_local_only";
 
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-async function psqlStdin(c: StackConfig, sql: string): Promise<string> {
-  const res = await run("psql", [dbUrl(c), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"], {
-    stdin: sql,
-    env: { PGTZ: "UTC", PGOPTIONS: "--client-min-messages=warning" },
-    cwd: ROOT,
-  });
-  return res.stdout;
-}
+const psqlStdin = async (c: StackConfig, sql: string): Promise<string> => (await psql(c, ["-At"], sql)).stdout;
 
 /**
  * After migrations (idempotent): payout_worker may log in with the local password; Vault holds

@@ -84,10 +84,11 @@ export async function stopPostgres(c: StackConfig): Promise<void> {
   await asPostgres("pg_ctl", ["-D", dir, "-m", "fast", "-w", "-t", "60", "stop"]).catch(() => {});
 }
 
-/** psql with ON_ERROR_STOP against the cluster as the superuser. */
-export function psql(c: StackConfig, args: string[]) {
+/** psql with ON_ERROR_STOP against the cluster as the superuser (a script on stdin if given). */
+export function psql(c: StackConfig, args: string[], stdin?: string) {
   return run("psql", [dbUrl(c), "-X", "-q", "-v", "ON_ERROR_STOP=1", ...args], {
     env: { PGTZ: "UTC", PGOPTIONS: "--client-min-messages=warning" },
     cwd: ROOT,
+    stdin,
   });
 }

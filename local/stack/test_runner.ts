@@ -74,10 +74,7 @@ const cliUrl = cliDbUrl(config);
 try {
   if (want("static")) {
     await check("seed.sql loads on the migrated schema", async () => {
-      await run("psql", [url, "-X", "-q", "-v", "ON_ERROR_STOP=1"], {
-        stdin: `begin;\n\\i ${join(ROOT, "supabase", "seed.sql")}\nrollback;\n`,
-        env: { PGTZ: "UTC" },
-      });
+      await psql(config, [], `begin;\n\\i ${join(ROOT, "supabase", "seed.sql")}\nrollback;\n`);
     });
 
     await check("types/database.ts matches `supabase gen types typescript`", async () => {

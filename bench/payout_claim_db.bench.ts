@@ -10,7 +10,7 @@
 // model's functions (bench/payout_claim_db_fixture.ts; 2 connections, slices of 50 placements
 // per transaction), N rows in the baseline table, N jobs in each pg-boss queue, then VACUUM
 // ANALYZE + CHECKPOINT so no run pays for the others' load (planner statistics, autovacuum, dirty
-// buffers). Then, one after the other on the same cluster: (a), (b) batch, (b) per-job, ours.
+// buffers). Then, one after the other on the same cluster: (a), (c), (b) batch, (b) per-job, ours.
 //
 // Ours: K connections, each looping
 //   tx: set_config('role', 'payout_jobs', true) (= SET LOCAL ROLE), set_config('payouts.actor_role', 'job', true);
@@ -24,6 +24,14 @@
 //   limit B for update skip locked) returning id`, then one tx per row `update ... set status =
 //   'done'`. Same driver (postgres.js), same explicit transactions.
 // (b) see bench/payout_claim_db_pgboss.ts (batch mode is the target; per-job mode is reported).
+// (c) reported, not a target: the loop of (a) on bench_claim.audited_jobs, which carries the
+//   product's audit trigger (private.enable_audit), run as payout_jobs with the job actor. Each job
+//   is two audited row changes, fewer than any tranche has; so (c) is the floor of what an audited
+//   claim/complete can cost, and audited_floor_ratio_vs_skip_locked says how far target (a) is
+//   reachable at all with the audit trail the money model requires. The same on
+//   bench_claim.audited_batch_jobs, completing each claimed batch with one statement (pg-boss's
+//   batch mode): audited_floor_batch_ratio_vs_pgboss, the same for target (b).
+//   (docs/payout-runs.md, "DB-only benchmark").
 //
 // Afterwards: every schedule processed, every payout paid exactly once (one succeeded tranche
 // per payout, Σ paid = Σ amounts = Σ succeeded tranches), audit rows and outbox events of the run
@@ -102,31 +110,62 @@ async function ourWorker(sql: postgres.Sql, runId: string, batch: number, now: s
   }
 }
 
-/** Baseline (a): the same loop on bench_claim.bench_jobs (no triggers). */
-async function plainWorker(sql: postgres.Sql, runId: string, batch: number, now: string): Promise<number> {
+/**
+ * Baseline (a) on bench_claim.bench_jobs (no triggers) and floor (c) on bench_claim.audited_jobs
+ * (the product's audit trigger): the same skip-locked claim / per-row complete loop. (c) runs as
+ * payout_jobs with the job actor, like ours, so its audit rows are written as ours are.
+ */
+async function plainWorker(
+  sql: postgres.Sql,
+  table: "bench_jobs" | "audited_jobs" | "audited_batch_jobs",
+  runId: string,
+  batch: number,
+  now: string,
+): Promise<number> {
+  const t = sql(table);
+  const asJob = async (tx: postgres.TransactionSql) => {
+    if (table !== "bench_jobs") {
+      await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+    }
+  };
   let done = 0;
   for (;;) {
-    const rows = await sql.begin(async (tx) =>
-      await tx<{ id: string }[]>`
-        update bench_claim.bench_jobs j
+    const rows = await sql.begin(async (tx) => {
+      await asJob(tx);
+      return await tx<{ id: string }[]>`
+        update bench_claim.${t} j
            set status = 'processing', claimed_by_run = ${runId}::uuid, claimed_at = ${now}::timestamptz,
                lease_expires_at = ${now}::timestamptz + ${LEASE}::interval, updated_at = now()
-         where j.id in (select q.id from bench_claim.bench_jobs q
+         where j.id in (select q.id from bench_claim.${t} q
                          where q.status = 'pending' and q.next_attempt_at <= ${now}::timestamptz
                          order by q.next_attempt_at, q.id
                          limit ${batch}::integer
                          for update skip locked)
-        returning j.id`
-    );
+        returning j.id`;
+    });
     if (rows.length === 0) return done;
-    for (const r of rows) {
-      const result = "tr_bench" + r.id;
-      await sql.begin(async (tx) =>
+    if (table === "audited_batch_jobs") {
+      // pg-boss's batch mode: the whole claimed batch completed by one statement
+      await sql.begin(async (tx) => {
+        await asJob(tx);
         await tx`
-          update bench_claim.bench_jobs
+          update bench_claim.${t}
+             set status = 'done', result = 'tr_bench' || replace(id::text, '-', ''),
+                 completed_at = ${now}::timestamptz, updated_at = now()
+           where id = any (${rows.map((r) => r.id)}::uuid[]) and status = 'processing'`;
+      });
+      done += rows.length;
+      continue;
+    }
+    for (const r of rows) {
+      const result = "tr_bench" + String(r.id).replaceAll("-", "");
+      await sql.begin(async (tx) => {
+        await asJob(tx);
+        await tx`
+          update bench_claim.${t}
              set status = 'done', result = ${result}, completed_at = ${now}::timestamptz, updated_at = now()
-           where id = ${r.id} and status = 'processing'`
-      );
+           where id = ${r.id} and status = 'processing'`;
+      });
       done++;
     }
   }
@@ -253,6 +292,12 @@ const entry: BenchEntry = {
       await admin`
         insert into bench_claim.bench_jobs (amount, next_attempt_at)
         select 100000 + g, '2001-01-13 02:00Z' from generate_series(1, ${n}::integer) g`;
+      await admin`
+        insert into bench_claim.audited_jobs (amount, next_attempt_at)
+        select 100000 + g, '2001-01-13 02:00Z' from generate_series(1, ${n}::integer) g`;
+      await admin`
+        insert into bench_claim.audited_batch_jobs (amount, next_attempt_at)
+        select 100000 + g, '2001-01-13 02:00Z' from generate_series(1, ${n}::integer) g`;
       await boss.setup(n);
       await admin`vacuum analyze`;
       await admin`checkpoint`;
@@ -267,9 +312,27 @@ const entry: BenchEntry = {
       };
 
       // ---- (a) plain skip-locked loop, no triggers ----
-      const a = await runWorkers(url, workers, cpuClock, (c) => plainWorker(c, crypto.randomUUID(), batch, RUN_NOW));
+      const a = await runWorkers(url, workers, cpuClock, (c) => plainWorker(c, "bench_jobs", crypto.randomUUID(), batch, RUN_NOW));
       const aDone = a.results.reduce((x, y) => x + y, 0);
       const aPerS = aDone / (a.ms / 1000);
+
+      // ---- (c) the same loop with the audit trigger: the floor of any audited claim/complete ----
+      const c = await runWorkers(
+        url,
+        workers,
+        cpuClock,
+        (conn) => plainWorker(conn, "audited_jobs", crypto.randomUUID(), batch, RUN_NOW),
+      );
+      const cDone = c.results.reduce((x, y) => x + y, 0);
+      const cPerS = cDone / (c.ms / 1000);
+      const cb = await runWorkers(
+        url,
+        workers,
+        cpuClock,
+        (conn) => plainWorker(conn, "audited_batch_jobs", crypto.randomUUID(), batch, RUN_NOW),
+      );
+      const cbDone = cb.results.reduce((x, y) => x + y, 0);
+      const cbPerS = cbDone / (cb.ms / 1000);
 
       // ---- (b) pg-boss ----
       await boss.warm();
@@ -313,6 +376,12 @@ const entry: BenchEntry = {
       const [aDb] = await admin<
         { done: number }[]
       >`select count(*)::int as done from bench_claim.bench_jobs where status = 'done'`;
+      const [cDb] = await admin<
+        { done: number }[]
+      >`select count(*)::int as done from bench_claim.audited_jobs where status = 'done'`;
+      const [cbDb] = await admin<
+        { done: number }[]
+      >`select count(*)::int as done from bench_claim.audited_batch_jobs where status = 'done'`;
       // One payout's deferred consistency check (what payout_consistent runs per row event), N payouts in the table.
       const [probe] = await admin<{ id: string }[]>`select id from public.payouts order by id limit 1`;
       const oneProblemsMs = await medianMs(
@@ -360,9 +429,9 @@ const entry: BenchEntry = {
         {
           name: "baselines did all their jobs",
           value:
-            `a ${aDone}/${aDb.done}, pg-boss ${bBatch.r.completed}/${bossDb.batch} + ${bPerJob.r.completed}/${bossDb.perJob}`,
+            `a ${aDone}/${aDb.done}, c ${cDone}/${cDb.done} + ${cbDone}/${cbDb.done}, pg-boss ${bBatch.r.completed}/${bossDb.batch} + ${bPerJob.r.completed}/${bossDb.perJob}`,
           target: `${n} each`,
-          ok: aDone === n && aDb.done === n && bBatch.r.completed === n && bossDb.batch === n &&
+          ok: aDone === n && aDb.done === n && cDone === n && cDb.done === n && cbDone === n && cbDb.done === n && bBatch.r.completed === n && bossDb.batch === n &&
             bPerJob.r.completed === n && bossDb.perJob === n,
         },
       ];
@@ -377,6 +446,14 @@ const entry: BenchEntry = {
           ours_s: secs(ours.ms),
           skip_locked_jobs_per_s: round(aPerS),
           skip_locked_s: secs(a.ms),
+          audited_floor_jobs_per_s: round(cPerS),
+          audited_floor_s: secs(c.ms),
+          // what the audit trail alone allows: (c) against the targets' baselines
+          audited_floor_ratio_vs_skip_locked: round(cPerS / aPerS, 3),
+          audited_floor_batch_jobs_per_s: round(cbPerS),
+          audited_floor_batch_s: secs(cb.ms),
+          audited_floor_batch_ratio_vs_pgboss: round(cbPerS / bPerS, 3),
+          ratio_vs_audited_floor: round(oursPerS / cPerS, 3),
           pgboss_batch_jobs_per_s: round(bPerS),
           pgboss_batch_s: secs(bBatch.r.ms),
           pgboss_per_job_jobs_per_s: round(bPerJobPerS),
@@ -388,6 +465,8 @@ const entry: BenchEntry = {
               db_cpu_ms_per_job_skip_locked: cpuPerJob(a.cpuMs, aDone),
               db_cpu_ms_per_job_pgboss_batch: cpuPerJob(bBatch.cpuMs, bBatch.r.completed),
               db_cpu_ms_per_job_pgboss_per_job: cpuPerJob(bPerJob.cpuMs, bPerJob.r.completed),
+              db_cpu_ms_per_job_audited_floor: cpuPerJob(c.cpuMs, cDone),
+              db_cpu_ms_per_job_audited_floor_batch: cpuPerJob(cb.cpuMs, cbDone),
               db_cpu_ratio_vs_skip_locked: round((a.cpuMs / aDone) / (ours.cpuMs / paidIds.length), 3),
               db_cpu_ratio_vs_pgboss: round((bBatch.cpuMs / bBatch.r.completed) / (ours.cpuMs / paidIds.length), 3),
             }

@@ -89,6 +89,33 @@ create table bench_claim.bench_jobs (
   updated_at timestamptz not null default now()
 );
 create index bench_jobs_due_idx on bench_claim.bench_jobs (next_attempt_at) where status = 'pending';
+
+-- Floor (c): the same table and loop with the product's audit trigger attached
+-- (private.enable_audit: whole old/new row as jsonb, actor, sha256 chain link per entity, the audit
+-- log's indexes). Every job is two audited row changes (claim, complete): the least audit a tranche
+-- can have, fewer than the payout run's (tranche, schedule and payout rows at claim and at
+-- completion). What (c) costs next to (a) is what any audited claim/complete costs, whatever
+-- its logic.
+create table bench_claim.audited_jobs (
+  id uuid primary key default gen_random_uuid(),
+  status text not null default 'pending' check (status in ('pending', 'processing', 'done')),
+  amount bigint not null,
+  next_attempt_at timestamptz not null,
+  claimed_by_run uuid,
+  claimed_at timestamptz,
+  lease_expires_at timestamptz,
+  result text,
+  completed_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index audited_jobs_due_idx on bench_claim.audited_jobs (next_attempt_at) where status = 'pending';
+select private.enable_audit('bench_claim.audited_jobs', 'bench_job');
+-- The same, worked like pg-boss's batch mode (one complete per claimed batch).
+create table bench_claim.audited_batch_jobs (like bench_claim.audited_jobs including all);
+select private.enable_audit('bench_claim.audited_batch_jobs', 'bench_batch_job');
+grant usage on schema bench_claim to payout_jobs;
+grant select, update on bench_claim.audited_jobs, bench_claim.audited_batch_jobs to payout_jobs;
 `;
 
 /**

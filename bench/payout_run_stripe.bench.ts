@@ -14,12 +14,9 @@
 // (what local/stack/payout_jobs.ts mirrorIntoStandIn does for the seed); the stand-in's latency
 // fault (every request, 100 ms) and rate limit (25/s).
 //
-// Function env: the functions read env at process start, and the local FunctionsServer starts a
-// worker on its first request with the env object it was given — the same object as
-// `stack.env` / `ctx.env`. So this bench sets STRIPE_MAX_RPS in ctx.env before the function's
-// worker starts (killing a worker another entry may have started, so that it restarts with it)
-// and restores it (and kills its worker again) afterwards. A proper knob would be
-// `startStack(c, { functionsEnv })` or `FunctionsServer.setEnv()` in local/stack (not ours).
+// Function env: `stack.functions.setEnv({ STRIPE_MAX_RPS: "25", ... })` (local/stack/functions.ts)
+// sets it on top of the stack's env and restarts the function workers (they read env at start);
+// afterwards the same call with `undefined` values removes it again. `ctx.env` is not touched.
 //
 // Drive: like the per-minute doorbell, but without the minute: ring
 // POST /functions/v1/process-payout-schedules (x-job-secret) -> 202 {invocation_id}; poll
@@ -110,20 +107,12 @@ const entry: BenchEntry = {
         headers: { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    const localFunctions = () => json<Record<string, number>>(fetch(`${env.SUPABASE_URL}/_local/functions`));
-    const killWorker = async () => {
-      const pid = (await localFunctions())[FN];
-      if (!pid) return;
-      Deno.kill(pid, "SIGTERM");
-      for (let i = 0; i < 100 && (await localFunctions())[FN] === pid; i++) await sleep(50);
-    };
     const extraFnEnv = Object.fromEntries(
       (Deno.env.get("BENCH_STRIPE_FN_ENV") ?? "").split(",").filter((kv) => kv.includes("="))
         .map((kv) => [kv.slice(0, kv.indexOf("=")).trim(), kv.slice(kv.indexOf("=") + 1).trim()]),
     );
-    const prevEnv = Object.fromEntries(
-      ["STRIPE_MAX_RPS", ...Object.keys(extraFnEnv)].map((k) => [k, env[k] as string | undefined]),
-    );
+    // The function's env for this entry (the client rate; investigation knobs on top).
+    const fnEnv: Record<string, string> = { STRIPE_MAX_RPS: String(RATE), ...extraFnEnv };
     try {
       // --- setup -------------------------------------------------------------------------------
       const t0 = performance.now();
@@ -147,10 +136,8 @@ const entry: BenchEntry = {
       }));
       await json(control("rate_limit", { rps: RATE }));
       await fetch(`${standIn}/_standin/requests`, { method: "DELETE" }).then((r) => r.body?.cancel());
-      // The function's client rate: env is read at worker start (see the header).
-      env.STRIPE_MAX_RPS = String(RATE);
-      for (const [k, v] of Object.entries(extraFnEnv)) env[k] = v;
-      await killWorker();
+      // The function's env: workers restart with it (see the header).
+      await stack.functions.setEnv(fnEnv);
       console.log(`  setup: ${prog0.schedules} schedules in ${round(setupDbS, 1)} s, ${accounts.length} accounts`);
 
       // --- drive -------------------------------------------------------------------------------
@@ -330,18 +317,14 @@ const entry: BenchEntry = {
           function_vmhwm_mb: round(hwmMax, 1),
           function_rss_after_mb: after ? round(after.rss, 1) : "n/a",
           rss_samples: samples,
-          function_env: Object.entries({ STRIPE_MAX_RPS: env.STRIPE_MAX_RPS, ...extraFnEnv })
-            .map(([k, v]) => `${k}=${v}`).join(" "),
+          function_env: Object.entries(stack.functions.envOverrides()).map(([k, v]) => `${k}=${v}`).join(" "),
         },
         checks,
       };
     } finally {
-      // Give the next entry the stack as it was: default rate, stand-in without faults.
-      for (const [k, v] of Object.entries(prevEnv)) {
-        if (v === undefined) delete env[k];
-        else env[k] = v;
-      }
-      await killWorker().catch(() => {});
+      // Give the next entry the stack as it was: the stack's function env, stand-in without faults.
+      await stack.functions.setEnv(Object.fromEntries(Object.keys(fnEnv).map((k) => [k, undefined])))
+        .catch(() => {});
       await control("faults", undefined, "DELETE").then((r) => r.body?.cancel()).catch(() => {});
       await control("rate_limit", { rps: null }).then((r) => r.body?.cancel()).catch(() => {});
       await sql.end();

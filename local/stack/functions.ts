@@ -48,7 +48,29 @@ const json = (status: number, body: unknown) =>
 export class FunctionsServer {
   #workers = new Map<string, Worker>();
   #starting = new Map<string, Promise<Worker>>();
+  /** Function env set with `setEnv`, on top of `opts.env` (which stays the clients' env). */
+  #envOverrides: Record<string, string> = {};
   constructor(private opts: FunctionsServerOptions) {}
+
+  /**
+   * Sets function env on top of the stack's (`undefined` removes a value set here), e.g.
+   * `await stack.functions.setEnv({ STRIPE_MAX_RPS: "25" })`. Functions read env at process start,
+   * so running workers are stopped (SIGTERM, awaited) and the next request starts each with the new
+   * env — call it while no function is working. Local only; on Supabase: `supabase secrets set`.
+   */
+  async setEnv(vars: Record<string, string | undefined>): Promise<void> {
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete this.#envOverrides[k];
+      else this.#envOverrides[k] = v;
+    }
+    await Promise.allSettled([...this.#starting.values()]);
+    await this.stop();
+  }
+
+  /** The env set with `setEnv` (not the stack's). */
+  envOverrides(): Record<string, string> {
+    return { ...this.#envOverrides };
+  }
 
   /** Pids of running function workers, for tests that kill one (local only). */
   pids(): Record<string, number> {
@@ -70,7 +92,7 @@ export class FunctionsServer {
         String(port),
       ],
       join(this.opts.logDir, `function-${name}.log`),
-      { ...readDotEnv(), ...this.opts.env, SB_EXECUTION_ID: crypto.randomUUID() },
+      { ...readDotEnv(), ...this.opts.env, ...this.#envOverrides, SB_EXECUTION_ID: crypto.randomUUID() },
     );
     const w: Worker = { child, port, exited: false };
     child.status.then(() => (w.exited = true));

@@ -203,12 +203,23 @@ export class FaultRegistry {
   }
 }
 
-/** Global requests-per-second limiter (sliding 1s window, wall clock). */
+/**
+ * Global requests-per-second limiter, a token bucket like Stripe's own request rate limiter (Stripe
+ * engineering blog, "Scaling your API with rate limiters": a token bucket per user): the bucket
+ * holds at most `rps` tokens, refills at `rps` tokens per second (continuously), and each admitted
+ * request takes one; with the bucket empty the answer is 429. So a client at the rate with jitter in
+ * its arrivals is never refused, while a burst beyond the bucket is. After idling, up to `rps`
+ * requests pass at once; any window of T seconds admits at most `rps · (1 + T)`. Refused requests
+ * take no token. Wall clock (ms) unless `admit(now)` is given one.
+ */
 export class RateLimiter {
   rps: number | null = null;
   retryAfter: number | null = 1;
   shouldRetry: boolean | null = true;
-  private admitted: number[] = [];
+  /** Tokens in the bucket as of `refilledAt` (fractional while refilling). */
+  private tokens = 0;
+  /** Clock of the last refill; null = not used since configured (the bucket is full). */
+  private refilledAt: number | null = null;
 
   configure(opts: { rps?: number | null; retry_after?: number | null; should_retry?: boolean | null }): void {
     if (opts.rps !== undefined) {
@@ -216,22 +227,33 @@ export class RateLimiter {
         throw new FaultSpecError("rps must be a positive integer or null");
       }
       this.rps = opts.rps;
-      this.admitted = [];
+      this.tokens = opts.rps ?? 0;
+      this.refilledAt = null;
     }
     if (opts.retry_after !== undefined) this.retryAfter = opts.retry_after;
     if (opts.should_retry !== undefined) this.shouldRetry = opts.should_retry;
   }
 
-  /** true = admitted. */
+  /** true = admitted (one token taken). */
   admit(nowMs = Date.now()): boolean {
     if (this.rps === null) return true;
-    this.admitted = this.admitted.filter((t) => t > nowMs - 1000);
-    if (this.admitted.length >= this.rps) return false;
-    this.admitted.push(nowMs);
+    if (this.refilledAt !== null && nowMs > this.refilledAt) {
+      this.tokens = Math.min(this.rps, this.tokens + ((nowMs - this.refilledAt) * this.rps) / 1000);
+    }
+    this.refilledAt = Math.max(this.refilledAt ?? nowMs, nowMs);
+    // (a hair of tolerance: refills are fractional, and a client exactly at the rate must pass)
+    if (this.tokens < 1 - 1e-9) return false;
+    this.tokens = Math.max(0, this.tokens - 1);
     return true;
   }
 
   describe() {
-    return { rps: this.rps, retry_after: this.retryAfter, should_retry: this.shouldRetry };
+    return {
+      rps: this.rps,
+      retry_after: this.retryAfter,
+      should_retry: this.shouldRetry,
+      algorithm: "token_bucket",
+      capacity: this.rps,
+    };
   }
 }

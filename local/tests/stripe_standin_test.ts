@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import Stripe from "stripe";
+import { RateLimiter } from "../stripe/faults.ts";
 import { parseForm } from "../stripe/form.ts";
 import { PINNED_API_VERSION, signStripePayload, type StandIn, startStripeStandIn } from "../stripe/server.ts";
 
@@ -364,15 +365,61 @@ Deno.test("429: the SDK retries when Stripe-Should-Retry is true (its own backof
     assert.equal(e.headers?.["retry-after"], "1");
     assert.equal(s.state.requests.filter((r) => r.idempotency_key === "rl2").length, 1);
 
-    // global requests-per-second limiter
-    await ctl(s, "POST", "/_standin/rate_limit", { rps: 2, should_retry: false });
+    // global requests-per-second limiter (token bucket of `rps`): a burst beyond the bucket gets
+    // Stripe's 429 with its headers; nothing is stored under the key
+    const rl = await ctl(s, "POST", "/_standin/rate_limit", { rps: 2, should_retry: false });
+    assert.equal(rl.algorithm, "token_bucket");
+    assert.equal(rl.capacity, 2);
     const results = await Promise.allSettled(
-      [1, 2, 3, 4].map(() => sdk(s).balance.retrieve()),
+      [1, 2, 3, 4].map((i) =>
+        sdk(s).transfers.create({ amount: 1, currency: "usd", destination: dest }, { idempotencyKey: `burst${i}` })
+      ),
     );
     assert.equal(results.filter((r) => r.status === "fulfilled").length, 2);
-    assert.equal(results.filter((r) => r.status === "rejected").length, 2);
+    const refused = results.flatMap((r) => r.status === "rejected" ? [r.reason as Stripe.errors.StripeError] : []);
+    assert.equal(refused.length, 2);
+    for (const e of refused) {
+      assert.equal(e.type, "StripeRateLimitError");
+      assert.equal(e.statusCode, 429);
+      assert.equal(e.code, "rate_limit");
+      assert.equal(e.headers?.["retry-after"], "1");
+      assert.equal(e.headers?.["stripe-should-retry"], "false");
+    }
+    const burst = s.state.requests.filter((r) => r.idempotency_key?.startsWith("burst") && r.status === 429);
+    assert.equal(burst.length, 2);
+    assert.ok(burst.every((r) => r.faults.includes("rate_limit(rps)") && !r.replayed));
     await ctl(s, "POST", "/_standin/rate_limit", { rps: null });
   });
+});
+
+Deno.test("rps limiter is a token bucket: jitter around the rate passes, a burst beyond the bucket does not, tokens refill at the rate", () => {
+  const rl = new RateLimiter();
+  rl.configure({ rps: 25 });
+  // a client at exactly 25/s whose arrivals jitter by up to ±15 ms: never refused (a sliding 1 s
+  // window of 25 refuses such a client whenever two arrivals come closer than 40 ms)
+  let t = 1_000_000;
+  const jitter = [0, 15, -15, 7, -12, 15, -15, 3, 14, -9];
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(rl.admit(t + 40 * i + jitter[i % jitter.length]), true, `request ${i}`);
+  }
+  // after idling, the full bucket passes at once; the next one is refused
+  t += 100_000;
+  for (let i = 0; i < 25; i++) assert.equal(rl.admit(t), true);
+  assert.equal(rl.admit(t), false);
+  assert.equal(rl.admit(t + 39), false, "less than one token refilled");
+  assert.equal(rl.admit(t + 40), true, "one token per 1/rps second");
+  assert.equal(rl.admit(t + 40), false);
+  // a client above the rate is refused about the excess: 30/s for 10 s against 25/s (+ a bucket of 25)
+  t += 100_000;
+  let admitted = 0;
+  for (let i = 0; i < 300; i++) if (rl.admit(t + Math.floor((i * 1000) / 30))) admitted++;
+  assert.ok(admitted >= 25 + 25 * 9.9 && admitted <= 25 + 25 * 10 + 1, `admitted ${admitted}`);
+  // reconfiguring refills the bucket; null turns the limiter off
+  rl.configure({ rps: 1 });
+  assert.equal(rl.admit(t), true);
+  assert.equal(rl.admit(t), false);
+  rl.configure({ rps: null });
+  assert.equal(rl.admit(t), true);
 });
 
 Deno.test("balance_insufficient on the platform balance; the stored 400 replays for the same key", async () => {

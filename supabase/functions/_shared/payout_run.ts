@@ -7,14 +7,19 @@
  *
  * 1. `begin`: joins the running run or starts one (a run spans invocations until one finds nothing
  *    left). Kill switch on: nothing is claimed.
- * 2. Loop, while the time budget allows:
+ * 2. Claim passes, while the time budget allows, the kill switch is off and the invocation is alive:
  *    a. reconcile: tranches in flight whose lease expired (their process died, gave them back, or,
  *       for an `unknown` outcome, the settle delay is over) — list the placement's `transfer_group`
  *       at Stripe, adopt the tranche's transfer when it exists; otherwise fail it (unknown, or no
  *       longer sendable) or send it again under its SAME key (pending, key younger than the window);
  *    b. claim a batch (`private.claim_due_payout_schedules`: tranche + idempotency key committed),
- *       store each tranche's exact Stripe request (before the first call), send, record the outcome;
- *    c. stop when a pass found nothing to do.
+ *       store each tranche's exact Stripe request (before the first call), then hand it to the pool;
+ *    c. stop when a pass found nothing to do while nothing was in flight.
+ *    The work of a pass (reconcile, send, record the outcome) runs in ONE pool of `concurrency`
+ *    workers (`work_pool.ts`), and the next pass is claimed while the pool still works on the last
+ *    one (at most one batch waits unstarted): the Stripe pacer never idles for a claim. What the
+ *    pool has not started when claiming ends is sent while the budget allows (else `send` gives it
+ *    back), or, when paused / closed / failed, given back at once: deferred exactly once.
  * 3. `finish`: the run is finished when nothing is left; else the next doorbell continues it.
  *
  * Outcomes of a `transfers.create` (see `stripe_retry.ts`):
@@ -30,6 +35,7 @@ import type { Budget } from "./budget.ts";
 import type { StripeCallResult } from "./stripe.ts";
 import type { StripeFailure } from "./stripe_retry.ts";
 import type { Logger } from "./log.ts";
+import { createWorkPool } from "./work_pool.ts";
 
 /** How an invocation was started. */
 export type Trigger = "doorbell" | "admin" | "manual";
@@ -219,17 +225,12 @@ export interface InvocationResult {
 
 const KIND = "payout_schedules";
 
-/** Runs `fn` over `items` with at most `limit` at once. */
-export async function mapPool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
-}
+/** Lists a transfer_group for reconciliation (one per claim: see `listingsForClaim`). */
+type Listing = (group: string) => ReturnType<StripeGateway["listTransferGroup"]>;
+/** What the pool's workers take: a fresh tranche with its stored request, or a tranche to reconcile. */
+type Work =
+  | { kind: "send"; t: Tranche; req: StoredRequest | undefined }
+  | { kind: "reconcile"; t: ReconcileRow; listing: Listing };
 
 /** Exactly what must be sent for a tranche (deterministic: same tranche, same params). */
 export function transferParams(t: Tranche, sourceTransaction: string | null): TransferParams {
@@ -373,9 +374,9 @@ export async function runPayoutInvocation(
 
   // ---- one item, guarded: a failure of one tranche never stops the others -----------------
   // (what it had done is committed or not; its lease brings it back to reconciliation)
-  const guarded = <T extends Tranche>(fn: (t: T) => Promise<void>) => async (t: T) => {
+  const guarded = async (t: Tranche, fn: () => Promise<void>): Promise<void> => {
     try {
-      await fn(t);
+      await fn();
     } catch (e) {
       decide("error", { ...ids(t), error: e });
       await recordError(
@@ -463,196 +464,266 @@ export async function runPayoutInvocation(
   };
 
   // ---- reconciling ------------------------------------------------------------------------
-  const reconcile = async (
-    items: Array<
-      Tranche & { transferStatus: "pending" | "unknown"; scheduleStatus: string; gateReason: string | null }
-    >,
-  ): Promise<void> => {
+  /**
+   * Listings of transfer_groups for the tranches of ONE claim: each group is listed once, on first
+   * use, which is after the claim (so after the tranche's lease or settle delay: R1 in
+   * docs/payout-runs.md). Never shared between claims.
+   */
+  const listingsForClaim = (): Listing => {
     const listings = new Map<string, ReturnType<StripeGateway["listTransferGroup"]>>();
-    const listing = (group: string) => {
+    return (group: string) => {
       let p = listings.get(group);
       if (!p) listings.set(group, p = stripe.listTransferGroup(group, { budget }));
       return p;
     };
-    await mapPool(
-      items,
-      config.concurrency,
-      guarded(async (t) => {
-        if (stop) {
-          await db.defer(invocationId, t.transferId, 0, "run stopped before reconciling");
-          decide("deferred", { ...ids(t), reason: "run stopped" });
-          return;
-        }
-        const l = await listing(t.transferGroup);
-        if (!l.ok) {
-          const reason = `transfer_group listing failed: ${describeFailure(l.failure)}`;
-          await db.defer(invocationId, t.transferId, config.deferSeconds, reason);
-          decide("deferred", { ...ids(t), reason });
-          return;
-        }
-        const mine = l.transfers.filter((tr) => tr.metadata?.payout_transfer_id === t.transferId);
-        if (mine.length > 0) {
-          const good = mine.filter((tr) => transferMatches(tr, t)).sort((a, b) =>
-            a.created - b.created || a.id.localeCompare(b.id)
-          );
-          if (mine.length > 1) {
-            await recordError(
-              "duplicate_transfers",
-              `${mine.length} Stripe transfers carry tranche ${t.transferId}`,
-              t,
-            );
-          }
-          if (good.length === 0) {
-            await db.defer(
-              invocationId,
-              t.transferId,
-              config.settleSeconds,
-              "a transfer with this tranche's id does not match it",
-            );
-            await recordError("transfer_mismatch", `transfer ${mine[0].id} does not match tranche ${t.transferId}`, t);
-            decide("anomaly", { ...ids(t), stripe_transfer_id: mine[0].id });
-            return;
-          }
-          await db.paid(invocationId, t.transferId, good[0].id, true);
-          decide("adopted", { ...ids(t), stripe_transfer_id: good[0].id, was: t.transferStatus });
-          return;
-        }
-        // Stripe has no transfer for this tranche.
-        if (t.transferStatus === "unknown") {
-          const st = await db.failed(
-            invocationId,
-            t.transferId,
-            "reconciled: Stripe has no transfer for this tranche (after the settle delay)",
-            "reconciled_absent",
-          );
-          decide("failed", {
-            ...ids(t),
-            reason: "reconciled_absent",
-            retry_count: st.retryCount,
-            exhausted: st.exhausted,
-          });
-          return;
-        }
-        if (t.scheduleStatus !== "processing") {
-          // the placement failed meanwhile: never send it now
-          const st = await db.failed(
-            invocationId,
-            t.transferId,
-            `reconciled: never sent, schedule ${t.scheduleStatus}`,
-            "reconciled_not_sent",
-          );
-          decide("failed", { ...ids(t), reason: "reconciled_not_sent", retry_count: st.retryCount });
-          return;
-        }
-        if (t.gateReason) {
-          await db.defer(invocationId, t.transferId, config.leaseSeconds ?? 900, `waiting: ${t.gateReason}`);
-          decide("waiting_gate", { ...ids(t), gate: t.gateReason });
-          return;
-        }
-        const keyAgeMs = t.request ? deps.now() - t.request.preparedAt.getTime() : 0;
-        if (t.request && keyAgeMs >= config.keyWindowMs) {
-          // Stripe may have forgotten the key: reusing it could transfer a second time. Nothing
-          // exists under it (listed above), so this attempt failed; the next one gets a new key.
-          const st = await db.failed(
-            invocationId,
-            t.transferId,
-            "reconciled: no transfer and the idempotency key is past its window; retry with a new key",
-            "key_window_passed",
-          );
-          decide("failed", {
-            ...ids(t),
-            reason: "key_window_passed",
-            key_age_ms: keyAgeMs,
-            retry_count: st.retryCount,
-          });
-          return;
-        }
-        // Still Stripe's key: sending again either replays the first execution or executes once.
-        const req = (await requestsFor([t])).get(t.transferId);
-        if (!req) throw new Error(`no stored request for tranche ${t.transferId}`);
-        await send(t, req);
-      }),
-    );
   };
-  let outcome: InvocationOutcome = "done";
-  try {
-    if (begun.paused) {
-      outcome = "paused";
-    } else {
-      for (;;) {
-        if (budget.shouldStop(config.stopMarginMs)) {
-          outcome = "budget";
-          break;
-        }
-        const hb = await db.heartbeat(invocationId);
-        if (hb.paused) {
-          outcome = "paused";
-          break;
-        }
-        if (!hb.alive) {
-          outcome = "error";
-          log.warn("invocation was closed by another one (stale heartbeat): stopping");
-          break;
-        }
+  const reconcile = async (t: ReconcileRow, listing: Listing): Promise<void> => {
+    if (stop) {
+      await db.defer(invocationId, t.transferId, 0, "run stopped before reconciling");
+      decide("deferred", { ...ids(t), reason: "run stopped" });
+      return;
+    }
+    const l = await listing(t.transferGroup);
+    if (!l.ok) {
+      const reason = `transfer_group listing failed: ${describeFailure(l.failure)}`;
+      await db.defer(invocationId, t.transferId, config.deferSeconds, reason);
+      decide("deferred", { ...ids(t), reason });
+      return;
+    }
+    const mine = l.transfers.filter((tr) => tr.metadata?.payout_transfer_id === t.transferId);
+    if (mine.length > 0) {
+      const good = mine.filter((tr) => transferMatches(tr, t)).sort((a, b) =>
+        a.created - b.created || a.id.localeCompare(b.id)
+      );
+      if (mine.length > 1) {
+        await recordError(
+          "duplicate_transfers",
+          `${mine.length} Stripe transfers carry tranche ${t.transferId}`,
+          t,
+        );
+      }
+      if (good.length === 0) {
+        await db.defer(
+          invocationId,
+          t.transferId,
+          config.settleSeconds,
+          "a transfer with this tranche's id does not match it",
+        );
+        await recordError("transfer_mismatch", `transfer ${mine[0].id} does not match tranche ${t.transferId}`, t);
+        decide("anomaly", { ...ids(t), stripe_transfer_id: mine[0].id });
+        return;
+      }
+      await db.paid(invocationId, t.transferId, good[0].id, true);
+      decide("adopted", { ...ids(t), stripe_transfer_id: good[0].id, was: t.transferStatus });
+      return;
+    }
+    // Stripe has no transfer for this tranche.
+    if (t.transferStatus === "unknown") {
+      const st = await db.failed(
+        invocationId,
+        t.transferId,
+        "reconciled: Stripe has no transfer for this tranche (after the settle delay)",
+        "reconciled_absent",
+      );
+      decide("failed", {
+        ...ids(t),
+        reason: "reconciled_absent",
+        retry_count: st.retryCount,
+        exhausted: st.exhausted,
+      });
+      return;
+    }
+    if (t.scheduleStatus !== "processing") {
+      // the placement failed meanwhile: never send it now
+      const st = await db.failed(
+        invocationId,
+        t.transferId,
+        `reconciled: never sent, schedule ${t.scheduleStatus}`,
+        "reconciled_not_sent",
+      );
+      decide("failed", { ...ids(t), reason: "reconciled_not_sent", retry_count: st.retryCount });
+      return;
+    }
+    if (t.gateReason) {
+      await db.defer(invocationId, t.transferId, config.leaseSeconds ?? 900, `waiting: ${t.gateReason}`);
+      decide("waiting_gate", { ...ids(t), gate: t.gateReason });
+      return;
+    }
+    const keyAgeMs = t.request ? deps.now() - t.request.preparedAt.getTime() : 0;
+    if (t.request && keyAgeMs >= config.keyWindowMs) {
+      // Stripe may have forgotten the key: reusing it could transfer a second time. Nothing
+      // exists under it (listed above), so this attempt failed; the next one gets a new key.
+      const st = await db.failed(
+        invocationId,
+        t.transferId,
+        "reconciled: no transfer and the idempotency key is past its window; retry with a new key",
+        "key_window_passed",
+      );
+      decide("failed", {
+        ...ids(t),
+        reason: "key_window_passed",
+        key_age_ms: keyAgeMs,
+        retry_count: st.retryCount,
+      });
+      return;
+    }
+    // Still Stripe's key: sending again either replays the first execution or executes once.
+    const req = (await requestsFor([t])).get(t.transferId);
+    if (!req) throw new Error(`no stored request for tranche ${t.transferId}`);
+    await send(t, req);
+  };
 
-        const recon = await db.claimReconciliations(invocationId, config.batchSize, config.leaseSeconds);
-        await reconcile(recon);
-        if (stop) break;
+  // ---- the pipeline: one pool of senders, fed by a claimer one batch ahead ----------------
+  // The claimer claims and prepares the next batch while the pool still sends the previous one,
+  // so the pacer is never starved by a claim. Every tranche handed to the pool has its request
+  // stored; each is then either started by exactly one worker (send/reconcile decide, and give it
+  // back themselves when the run stopped or the budget is short) or taken back unstarted by
+  // `giveBackBacklog` (deferred once) — never both, never neither.
 
-        const batch = await db.claimBatch(invocationId, config.batchSize, config.leaseSeconds);
-        const fresh: Tranche[] = [];
-        const reclaimed: ReconcileRow[] = [];
-        for (const row of batch) {
-          switch (row.outcome) {
-            case "claimed":
-              fresh.push(row);
-              break;
-            case "reclaimed":
-              // an expired lease handed back by the claim: reconcile first, like any other
-              reclaimed.push({ ...row, transferStatus: "pending", scheduleStatus: "processing", gateReason: null });
-              break;
-            default:
-              decide(row.outcome, {
-                payout_id: row.payoutId,
-                schedule_id: row.scheduleId,
-                placement_id: row.placementId,
-                reason: row.skipReason,
-              });
-          }
-        }
-        if (reclaimed.length > 0) await reconcile(reclaimed);
-        if (fresh.length > 0) {
-          let reqs: Map<string, StoredRequest>;
-          try {
-            reqs = await requestsFor(fresh);
-          } catch (e) {
-            // nothing was sent: give the batch back (the next holder reconciles, then sends)
-            await recordError("prepare_failed", e instanceof Error ? e.message : String(e));
-            for (const t of fresh) {
-              await db.defer(invocationId, t.transferId, config.deferSeconds, "could not store the Stripe request")
-                .catch(() => {});
-            }
-            throw e;
-          }
-          await mapPool(
-            fresh,
-            config.concurrency,
-            guarded(async (t) => {
-              const req = reqs.get(t.transferId);
-              if (!req) throw new Error(`no stored request for tranche ${t.transferId}`);
-              await send(t, req);
-            }),
-          );
-        }
-        if (stop) break;
-        if (recon.length === 0 && reclaimed.length === 0 && fresh.length === 0 && batch.length === 0) break;
+  // Tranches handed to the pool and not finished. A pass can meet one of them again when its lease
+  // ran out while it waited or was in flight (leases are short in tests, and 429 pauses are long):
+  // it is still ours and on its way, so it is not reconciled in parallel — its worker records it.
+  const held = new Set<string>();
+  const hand = (items: Work[]) => {
+    for (const w of items) held.add(w.t.transferId);
+    pool.push(items);
+  };
+  const notHeld = <T extends Tranche>(rows: T[]): T[] =>
+    rows.filter((t) => {
+      if (!held.has(t.transferId)) return true;
+      log.warn("lease ran out while this invocation still works on the tranche: left to its worker", ids(t));
+      return false;
+    });
+  const pool = createWorkPool<Work>(
+    config.concurrency,
+    async (w) => {
+      try {
+        await guarded(w.t, () => w.kind === "send" ? sendPrepared(w.t, w.req) : reconcile(w.t, w.listing));
+      } finally {
+        held.delete(w.t.transferId);
+      }
+    },
+    (e, w) => log.error("payout work failed outside its guard", { error: e, ...ids(w.t) }),
+  );
+  const sendPrepared = async (t: Tranche, req: StoredRequest | undefined) => {
+    if (!req) throw new Error(`no stored request for tranche ${t.transferId}`);
+    await send(t, req);
+  };
+  /** Gives back (defers now) every tranche the pool has not started. */
+  const giveBackBacklog = async (reason: string) => {
+    for (const w of pool.takeBacklog()) {
+      await guarded(w.t, async () => {
+        await db.defer(invocationId, w.t.transferId, 0, reason);
+        decide("deferred", { ...ids(w.t), reason });
+      });
+      held.delete(w.t.transferId);
+    }
+  };
+
+  /** Why the claimer must not claim again (null: claim). Checked before every pass. */
+  const claimingEnds = async (): Promise<InvocationOutcome | null> => {
+    if (stop) return stopReason ?? "stopped";
+    if (budget.shouldStop(config.stopMarginMs)) return "budget";
+    const hb = await db.heartbeat(invocationId);
+    if (hb.paused) return "paused";
+    if (!hb.alive) {
+      log.warn("invocation was closed by another one (stale heartbeat): stopping");
+      return "error";
+    }
+    return null;
+  };
+
+  /** One pass: reconciliations, then a batch (requests stored first), queued on the pool. Returns the rows found. */
+  const claimPass = async (): Promise<number> => {
+    const recon = await db.claimReconciliations(invocationId, config.batchSize, config.leaseSeconds);
+    const reconListing = listingsForClaim();
+    hand(notHeld(recon).map((t) => ({ kind: "reconcile", t, listing: reconListing })));
+    if (stop) return recon.length;
+
+    const batch = await db.claimBatch(invocationId, config.batchSize, config.leaseSeconds);
+    const fresh: Tranche[] = [];
+    const reclaimed: ReconcileRow[] = [];
+    for (const row of batch) {
+      switch (row.outcome) {
+        case "claimed":
+          fresh.push(row);
+          break;
+        case "reclaimed":
+          // an expired lease handed back by the claim: reconcile first, like any other
+          reclaimed.push({ ...row, transferStatus: "pending", scheduleStatus: "processing", gateReason: null });
+          break;
+        default:
+          decide(row.outcome, {
+            payout_id: row.payoutId,
+            schedule_id: row.scheduleId,
+            placement_id: row.placementId,
+            reason: row.skipReason,
+          });
       }
     }
-    if (stop) outcome = stopReason ?? "stopped";
-  } catch (e) {
-    outcome = "error";
-    log.error("invocation failed", { error: e });
-    await recordError((e as { code?: string }).code ?? "invocation_failed", e instanceof Error ? e.message : String(e));
+    const reclaimListing = listingsForClaim();
+    hand(notHeld(reclaimed).map((t) => ({ kind: "reconcile", t, listing: reclaimListing })));
+    if (fresh.length > 0) {
+      let reqs: Map<string, StoredRequest>;
+      try {
+        reqs = await requestsFor(fresh);
+      } catch (e) {
+        // nothing of this batch was sent: give it back (the next holder reconciles, then sends)
+        await recordError("prepare_failed", e instanceof Error ? e.message : String(e));
+        for (const t of fresh) {
+          await db.defer(invocationId, t.transferId, config.deferSeconds, "could not store the Stripe request")
+            .catch(() => {});
+        }
+        throw e;
+      }
+      // only now, with every request stored, may a sender pick them up
+      hand(fresh.map((t) => ({ kind: "send", t, req: reqs.get(t.transferId) })));
+    }
+    return recon.length + batch.length;
+  };
+
+  /** Claims until a pass finds nothing while nothing is in flight, or claiming must end. */
+  const claimLoop = async (): Promise<InvocationOutcome> => {
+    for (;;) {
+      const ends = await claimingEnds();
+      if (ends) return ends;
+      const wasIdle = pool.idle();
+      const found = await claimPass();
+      if (found === 0) {
+        if (wasIdle) return "done";
+        // What is still in flight may give tranches back (deferred): one more pass once it settled.
+        await pool.drain();
+        continue;
+      }
+      // Bounded prefetch: claim the next batch once less than one batch waits to be started.
+      await pool.backlogBelow(Math.max(1, config.batchSize));
+    }
+  };
+
+  let outcome: InvocationOutcome = "done";
+  if (begun.paused) {
+    outcome = "paused";
+  } else {
+    try {
+      outcome = await claimLoop();
+      if (outcome === "paused" || outcome === "error") {
+        // kill switch on, or this invocation was closed: send nothing more that is not yet on its way
+        await giveBackBacklog(
+          outcome === "paused" ? "payouts paused before sending" : "invocation closed before sending",
+        );
+      }
+    } catch (e) {
+      outcome = "error";
+      log.error("invocation failed", { error: e });
+      await recordError(
+        (e as { code?: string }).code ?? "invocation_failed",
+        e instanceof Error ? e.message : String(e),
+      );
+      await giveBackBacklog("invocation failed before sending");
+    }
+    // What was started finishes; what is queued is sent while the budget allows, else given back by send().
+    await pool.drain();
+    if (stop && outcome !== "error") outcome = stopReason ?? "stopped";
   }
 
   let totals: RunTotals | null = null;

@@ -6,7 +6,7 @@
  * | --------------------------------- | ----------------------------------------------------------------------- |
  * | `PAYOUT_CLAIM_LEASE_SECONDS`      | lease of a claimed tranche (default: `private.payout_settings.claim_lease`, 15 min) |
  * | `PAYOUT_RECONCILE_SETTLE_SECONDS` | settle delay before an unknown outcome is reconciled (default 120)       |
- * | `PAYOUT_CONCURRENCY`              | tranches sent at once within a batch (default 4, 1–16)                   |
+ * | `PAYOUT_CONCURRENCY`              | tranches sent or reconciled at once (default 4, 1–16)                    |
  * | `PAYOUT_KEY_WINDOW_HOURS`         | age of an idempotency key after which it is never reused (default 23: Stripe prunes keys after 24 h) |
  * | `PAYOUT_DEFER_SECONDS`            | how long a tranche is left alone after Stripe was unreachable (default 15) |
  */

@@ -9,7 +9,6 @@ import {
   type ClaimRow,
   type FailedState,
   type InvocationOutcome,
-  mapPool,
   type ReconcileRow,
   type RunConfig,
   type RunDb,
@@ -70,6 +69,17 @@ const stripeTransfer = (t: Tranche, over: Partial<TransferLike> = {}): TransferL
   transfer_group: t.transferGroup,
   metadata: { payout_id: t.payoutId, payout_transfer_id: t.transferId, attempt_number: "1" },
   ...over,
+});
+
+/** The transfer Stripe would create for these params. */
+const transferFor = (p: TransferParams): TransferLike => ({
+  id: `tr_${p.metadata.payout_transfer_id.slice(-6)}`,
+  amount: p.amount,
+  currency: p.currency,
+  destination: p.destination,
+  created: 1,
+  transfer_group: p.transfer_group,
+  metadata: { ...p.metadata },
 });
 
 type Result = StripeCallResult<TransferLike>;
@@ -191,9 +201,12 @@ class FakeStripe implements StripeGateway {
   groups = new Map<string, TransferLike[]>();
   listCalls: string[] = [];
   charges = new Map<string, string>();
+  /** When no result is queued: answer ok with the transfer the params ask for (else a definitive failure). */
+  okByDefault = false;
   createTransfer(params: TransferParams, key: string) {
     this.creates.push({ params, key });
-    return Promise.resolve(this.results.shift() ?? definitive("unexpected_call"));
+    const fallback = this.okByDefault ? ok(transferFor(params)) : definitive("unexpected_call");
+    return Promise.resolve(this.results.shift() ?? fallback);
   }
   listTransferGroup(group: string) {
     this.listCalls.push(group);
@@ -471,15 +484,18 @@ Deno.test("payout run: skipped and cancelled claims are logged as decisions with
   assert.equal(r.decisions.skipped, 1);
 });
 
-Deno.test("payout run: keeps claiming batches until one comes back empty", async () => {
+Deno.test("payout run: keeps claiming batches until a pass finds nothing while nothing is in flight", async () => {
   const db = new FakeDb();
   const stripe = new FakeStripe();
   const ts = [tranche(), tranche(), tranche()];
   db.batchQueue.push([claimed(ts[0]), claimed(ts[1])], [claimed(ts[2])]);
   for (const t of ts) stripe.results.push(ok(stripeTransfer(t)));
-  await run(db, stripe, { concurrency: 2 });
-  assert.equal(db.only("claimBatch").length, 3);
+  const r = await run(db, stripe, { concurrency: 2 });
+  assert.equal(r.outcome, "done");
   assert.equal(db.only("paid").length, 3);
+  assert.ok(db.only("claimBatch").length >= 3);
+  const lastPaid = db.log.findLastIndex((l) => l.startsWith("paid"));
+  assert.ok(lastPaid < db.log.lastIndexOf("claimBatch"), "the last (empty) pass came after every outcome was recorded");
 });
 
 Deno.test("payout run: transferParams is deterministic and refuses what is not an integer of minor units", () => {
@@ -488,21 +504,6 @@ Deno.test("payout run: transferParams is deterministic and refuses what is not a
   assert.throws(() => transferParams({ ...t, amount: "12.5" }, null));
   assert.throws(() => transferParams({ ...t, amount: "0" }, null));
   assert.throws(() => transferParams({ ...t, amount: "9007199254740993" }, null));
-});
-
-Deno.test("payout run: mapPool runs at most `limit` at once and every item once", async () => {
-  let running = 0;
-  let max = 0;
-  const seen: number[] = [];
-  await mapPool([1, 2, 3, 4, 5, 6, 7], 3, async (i) => {
-    running++;
-    max = Math.max(max, running);
-    await new Promise((r) => setTimeout(r, 2));
-    seen.push(i);
-    running--;
-  });
-  assert.equal(max, 3);
-  assert.deepEqual(seen.sort(), [1, 2, 3, 4, 5, 6, 7]);
 });
 
 Deno.test("payout run: a charge the database knows is the source_transaction (no Stripe lookup)", async () => {
@@ -571,4 +572,172 @@ Deno.test("run db: a transient database error (restart, 57P01) is retried; a rea
   // deno-lint-ignore no-explicit-any
   const db2 = createRunDb(failing as any, () => null, { sleep: () => Promise.resolve() });
   await assert.rejects(db2.heartbeat("11111111-1111-4111-8111-111111111113"), /illegal transition/);
+});
+
+// ---- the pipeline: the next batch is claimed while the previous one is being sent ----------
+
+/**
+ * Holds every `createTransfer` until `release()` (no timers: the test decides when Stripe answers).
+ * Logs `send <tranche id>` into `log` when a call starts, and counts how many are held at once.
+ */
+function holdSends(stripe: FakeStripe, log: string[]) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inner = stripe.createTransfer.bind(stripe);
+  const held = { now: 0, max: 0 };
+  stripe.createTransfer = async (params, key) => {
+    log.push(`send ${params.metadata.payout_transfer_id}`);
+    held.max = Math.max(held.max, ++held.now);
+    await gate;
+    held.now--;
+    return inner(params, key);
+  };
+  return { release, held };
+}
+
+/** Runs `fn` when `db[method]` is called for the n-th time (before the call itself). */
+function onCall(db: FakeDb, method: "claimBatch" | "heartbeat", n: number, fn: () => void) {
+  const inner = db[method].bind(db) as () => Promise<never>;
+  let calls = 0;
+  (db as unknown as Record<string, () => Promise<unknown>>)[method] = () => {
+    if (++calls === n) fn();
+    return inner();
+  };
+}
+
+/** Final records per tranche id (paid / adopted / failed / unknown / defer lines). */
+function finalRecords(db: FakeDb): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const l of db.log) {
+    const [what, id] = l.split(" ");
+    if (!["paid", "adopted", "failed", "unknown", "defer"].includes(what)) continue;
+    out.set(id, [...(out.get(id) ?? []), what]);
+  }
+  return out;
+}
+
+Deno.test("payout run (pipeline): the next batch is claimed while the previous batch's sends are in flight", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const a = [tranche(), tranche()];
+  const b = [tranche(), tranche()];
+  db.batchQueue.push(a.map(claimed), b.map(claimed));
+  const { release, held } = holdSends(stripe, db.log);
+  // Stripe answers only once the second batch is being claimed: without the overlap the run
+  // would wait for those answers before claiming, and never finish.
+  onCall(db, "claimBatch", 2, release);
+  const r = await run(db, stripe, { concurrency: 2 });
+
+  const at = (line: string) => db.log.indexOf(line);
+  const secondClaim = db.log.indexOf("claimBatch", at("claimBatch") + 1);
+  assert.ok(at(`send ${a[0].transferId}`) < secondClaim && at(`send ${a[1].transferId}`) < secondClaim);
+  assert.ok(secondClaim < at(`paid ${a[0].transferId} ${transferFor(stripe.creates[0].params).id}`));
+  // batch B's requests were stored before any of its sends
+  const prepareB = at(`prepare ${b.map((t) => t.transferId).join(",")}`);
+  assert.ok(prepareB > secondClaim && prepareB < at(`send ${b[0].transferId}`));
+  assert.equal(held.max, 2, "never more than `concurrency` calls at once");
+  assert.equal(r.outcome, "done");
+  assert.deepEqual(
+    Object.fromEntries(finalRecords(db)),
+    Object.fromEntries([...a, ...b].map((t) => [t.transferId, ["paid"]])),
+    "each tranche sent and recorded once",
+  );
+});
+
+Deno.test("payout run (pipeline): budget used up with a prefetched batch -> every unsent tranche deferred exactly once", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const a = [tranche(), tranche()];
+  const b = [tranche(), tranche()];
+  db.batchQueue.push(a.map(claimed), b.map(claimed), [claimed(tranche())]);
+  const { release } = holdSends(stripe, db.log);
+  let clock = 0;
+  const budget = createBudget(100_000, { now: () => clock });
+  onCall(db, "claimBatch", 2, () => {
+    clock = 95_000; // 5 s left: below the 20 s margin (no more claims) and below half of it (no more sends)
+    release();
+  });
+  const lines: string[] = [];
+  const r = await runPayoutInvocation(
+    {
+      db,
+      stripe,
+      log: createLogger({ fn: "test" }, { sink: (l) => lines.push(l) }),
+      budget,
+      now: () => NOW,
+      config: { ...config, concurrency: 1, stopMarginMs: 20_000 },
+    },
+    "11111111-1111-4111-8111-111111111114",
+    "doorbell",
+  );
+  assert.equal(r.outcome, "budget");
+  assert.equal(db.only("claimBatch").length, 2, "no claim after the budget said stop");
+  assert.equal(stripe.creates.length, 1, "only the send already on its way");
+  const recs = finalRecords(db);
+  assert.deepEqual(recs.get(a[0].transferId), ["paid"]);
+  for (const t of [a[1], ...b]) assert.deepEqual(recs.get(t.transferId), ["defer"], `${t.transferId} deferred once`);
+  assert.equal(recs.size, 4);
+  assert.ok(db.only("defer").every((l) => l.endsWith("time budget used up before sending")));
+  assert.equal(r.decisions.deferred, 3);
+});
+
+Deno.test("payout run (pipeline): kill switch seen between batches -> unstarted tranches given back once, the one in flight finishes", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const a = [tranche(), tranche(), tranche()];
+  db.batchQueue.push(a.map(claimed), [claimed(tranche())]);
+  const { release } = holdSends(stripe, db.log);
+  onCall(db, "heartbeat", 2, () => {
+    db.paused = true;
+    release();
+  });
+  const r = await run(db, stripe, { concurrency: 1 });
+  assert.equal(r.outcome, "paused");
+  assert.equal(db.only("claimBatch").length, 1, "nothing claimed once paused");
+  assert.equal(stripe.creates.length, 1);
+  const recs = finalRecords(db);
+  assert.deepEqual(recs.get(a[0].transferId), ["paid"]);
+  assert.deepEqual(recs.get(a[1].transferId), ["defer"]);
+  assert.deepEqual(recs.get(a[2].transferId), ["defer"]);
+  assert.ok(db.only("defer").every((l) => l.endsWith(" 0 payouts paused before sending")));
+});
+
+Deno.test("payout run (pipeline): Stripe 401 with a prefetched batch -> the run stops, every unsent tranche given back once", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  stripe.results.push(definitive("api_key_expired", true));
+  const a = [tranche(), tranche()];
+  const b = [tranche()];
+  db.batchQueue.push(a.map(claimed), b.map(claimed));
+  const { release } = holdSends(stripe, db.log);
+  onCall(db, "claimBatch", 2, release);
+  const r = await run(db, stripe, { concurrency: 1 });
+  assert.equal(r.outcome, "stopped");
+  assert.equal(stripe.creates.length, 1);
+  const recs = finalRecords(db);
+  for (const t of [...a, ...b]) assert.deepEqual(recs.get(t.transferId), ["defer"], `${t.transferId} given back once`);
+  assert.equal(recs.size, 3);
+  assert.deepEqual(db.only("paid"), []);
+});
+
+Deno.test("payout run (pipeline): a tranche whose lease ran out while this run still sends it is left to its worker, not reconciled in parallel", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const a = tranche();
+  db.batchQueue.push([claimed(a)]);
+  // the next pass hands the same tranche back as an expired lease (a short lease, a long 429 pause)
+  db.reconQueue.push([], [recon(a)]);
+  const { release } = holdSends(stripe, db.log);
+  onCall(db, "claimBatch", 2, release); // Stripe answers only after the second pass met the tranche again
+  const r = await run(db, stripe, { concurrency: 2 });
+  assert.equal(r.outcome, "done");
+  assert.deepEqual(stripe.listCalls, [], "not listed: it is ours and on its way");
+  assert.equal(stripe.creates.length, 1);
+  assert.deepEqual(Object.fromEntries(finalRecords(db)), { [a.transferId]: ["paid"] });
+  assert.ok(r.lines.some((l) => l.msg.startsWith("lease ran out while this invocation still works on the tranche")));
 });

@@ -15,11 +15,14 @@
 // Ours: K connections, each looping
 //   tx: set_config('role', 'payout_jobs', true) (= SET LOCAL ROLE), set_config('payouts.actor_role', 'job', true);
 //       select * from private.claim_due_payout_schedules(run, B, lease, now)
-//   then per claimed tranche, one tx: same role/actor;
-//       select private.complete_payout_transfer(transfer_id, 'tr_bench<transfer id hex>', now)
-//   until a claim returns nothing. (The brief's 'tr_bench_<hex>' would fail the model's
-//   ^tr_[A-Za-z0-9]+$ check: no underscore after tr_.) Throughput = tranches paid / s, wall clock
-//   from the first claim to the last completion.
+//   then the whole claimed batch in ONE tx: same role/actor;
+//       select * from private.complete_payout_transfers(transfer_ids[], 'tr_bench<transfer id hex>'[], now)
+//   until a claim returns nothing. Ours completes per claimed batch, like pg-boss's batch mode (b),
+//   because that is the product's shape: the payout run records paid outcomes in batches
+//   (`private.record_payout_transfers_paid` over complete_payout_transfers, up to PAYOUT_BATCH_SIZE
+//   outcomes per transaction; supabase/functions/_shared/paid_recorder.ts). (The brief's
+//   'tr_bench_<hex>' would fail the model's ^tr_[A-Za-z0-9]+$ check: no underscore after tr_.)
+//   Throughput = tranches paid / s, wall clock from the first claim to the last completion.
 // (a) K connections, B per claim: `update ... where id in (select ... order by next_attempt_at, id
 //   limit B for update skip locked) returning id`, then one tx per row `update ... set status =
 //   'done'`. Same driver (postgres.js), same explicit transactions.
@@ -43,8 +46,9 @@
 // does not move with other processes' load the way wall clock does.
 //
 // Profile (unmeasured, after the checks): a separate small set of schedules is claimed and
-// completed serially on one connection with track_functions = 'all'; pg_stat_user_functions'
-// self time per tranche says what the DB time is spent on (metric profile_top).
+// completed (per claimed batch, as ours) serially on one connection with track_functions = 'all';
+// pg_stat_user_functions' self time per tranche says what the DB time is spent on (metric
+// profile_top).
 //
 // Knobs for investigation only (the committed targets use the defaults): BENCH_CLAIM_N (payouts,
 // default 5000), BENCH_CLAIM_WORKERS (4), BENCH_CLAIM_BATCH (25 = PAYOUT_BATCH_SIZE's default).
@@ -83,7 +87,28 @@ function connect(url: string, max = 1) {
   return postgres(url, { max, onnotice: () => {}, idle_timeout: 30, connection: { application_name: "bench-claim" } });
 }
 
-/** Our path: one claim tx per batch, one complete tx per tranche, as payout_jobs. */
+/**
+ * Completes a claimed batch in one tx as payout_jobs (Stripe stubbed: fake transfer ids with the
+ * given prefix); checks that every tranche came back succeeded with its id.
+ */
+async function completeBatch(sql: postgres.Sql, ids: string[], prefix: string, now: string): Promise<void> {
+  const stripeIds = ids.map((id) => prefix + id.replaceAll("-", ""));
+  const done = await sql.begin(async (tx) => {
+    await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+    return await tx<{ id: string; status: string; stripe_transfer_id: string }[]>`
+      select id, status, stripe_transfer_id
+      from private.complete_payout_transfers(${ids}::uuid[], ${stripeIds}::text[], ${now}::timestamptz)`;
+  });
+  const byId = new Map(done.map((r) => [r.id, r]));
+  ids.forEach((id, i) => {
+    const r = byId.get(id);
+    if (r?.status !== "succeeded" || r.stripe_transfer_id !== stripeIds[i]) {
+      throw new Error(`complete_payout_transfers: tranche ${id} came back ${r?.status ?? "missing"}`);
+    }
+  });
+}
+
+/** Our path: one claim tx per batch, then one complete tx for the whole claimed batch, as payout_jobs. */
 async function ourWorker(sql: postgres.Sql, runId: string, batch: number, now: string, onPaid: (id: string) => void) {
   let skipped = 0;
   for (;;) {
@@ -94,19 +119,14 @@ async function ourWorker(sql: postgres.Sql, runId: string, batch: number, now: s
         from private.claim_due_payout_schedules(${runId}::uuid, ${batch}::integer, ${LEASE}::interval, ${now}::timestamptz)`;
     });
     if (rows.length === 0) return skipped;
+    const ids: string[] = [];
     for (const r of rows) {
-      if (r.outcome !== "claimed" || !r.transfer_id) {
-        skipped++;
-        continue;
-      }
-      const tid = r.transfer_id;
-      const stripeId = "tr_bench" + tid.replaceAll("-", ""); // Stripe stubbed: a fake transfer id
-      await sql.begin(async (tx) => {
-        await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
-        await tx`select status from private.complete_payout_transfer(${tid}::uuid, ${stripeId}, ${now}::timestamptz)`;
-      });
-      onPaid(tid);
+      if (r.outcome !== "claimed" || !r.transfer_id) skipped++;
+      else ids.push(r.transfer_id);
     }
+    if (ids.length === 0) continue;
+    await completeBatch(sql, ids, "tr_bench", now);
+    for (const id of ids) onPaid(id);
   }
 }
 
@@ -218,18 +238,12 @@ async function profilePass(url: string, admin: postgres.Sql, batch: number) {
       });
       claimMs += performance.now() - t;
       if (rows.length === 0) break;
-      for (const r of rows) {
-        if (!r.transfer_id) continue;
-        const tid = r.transfer_id;
-        t = performance.now();
-        await sql.begin(async (tx) => {
-          await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
-          await tx`select status from private.complete_payout_transfer(
-            ${tid}::uuid, ${"tr_benchprof" + tid.replaceAll("-", "")}, ${PROFILE_NOW}::timestamptz)`;
-        });
-        completeMs += performance.now() - t;
-        n++;
-      }
+      const ids = rows.flatMap((r) => (r.outcome === "claimed" && r.transfer_id ? [r.transfer_id] : []));
+      if (ids.length === 0) continue;
+      t = performance.now();
+      await completeBatch(sql, ids, "tr_benchprof", PROFILE_NOW);
+      completeMs += performance.now() - t;
+      n += ids.length;
     }
   } finally {
     await sql.end(); // backend exit flushes its function statistics
@@ -238,8 +252,8 @@ async function profilePass(url: string, admin: postgres.Sql, batch: number) {
   for (
     let i = 0;
     i < 20 &&
-    (after.get("private.complete_payout_transfer")?.calls ?? "0") ===
-      (before.get("private.complete_payout_transfer")?.calls ?? "0");
+    (after.get("private.complete_payout_transfers")?.calls ?? "0") ===
+      (before.get("private.complete_payout_transfers")?.calls ?? "0");
     i++
   ) {
     await new Promise((r) => setTimeout(r, 250));
@@ -264,7 +278,7 @@ async function profilePass(url: string, admin: postgres.Sql, batch: number) {
 const entry: BenchEntry = {
   name: "payout claim->paid (DB only)",
   description:
-    "claim_due_payout_schedules + complete_payout_transfer (audit, chain, outbox, consistency triggers; Stripe stubbed) " +
+    "claim_due_payout_schedules + complete_payout_transfers per claimed batch (audit, chain, outbox, consistency triggers; Stripe stubbed) " +
     "vs the same skip-locked loop without triggers (>= 0.5x) and vs pg-boss no-op jobs (>= 1.0x)",
   async run(ctx) {
     const url = ctx.env.SUPABASE_DB_URL;

@@ -12,7 +12,7 @@
  * | `SUPABASE_DB_URL`      | fallback (set by Supabase; it is the owner, so pair it with `PAYOUT_JOBS_DB_ROLE`) |
  * | `PAYOUT_JOBS_DB_ROLE`  | optional role switched to per transaction (`set_config('role', …, true)`)    |
  * | `PAYOUT_JOB_SECRET`    | the doorbell secret (function secret; the same value pg_cron reads from Vault) |
- * | `PAYOUT_BATCH_SIZE`    | rows claimed per batch (default 25, 1–1000)                                   |
+ * | `PAYOUT_BATCH_SIZE`    | rows claimed per batch, and paid outcomes recorded per transaction (default 25, 1–1000) |
  * | `PAYOUT_RUN_BUDGET_MS` | wall-clock budget of one invocation (default 110 000; Supabase kills at ~150 s) |
  * | `PAYOUT_STOP_MARGIN_MS`| stop claiming when less than this is left (default 25 000)                    |
  * | `STRIPE_SECRET_KEY`    | `sk_test_…`/`sk_live_…` (or `rk_…`)                                          |

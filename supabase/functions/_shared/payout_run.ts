@@ -20,7 +20,16 @@
  *    one (at most one batch waits unstarted): the Stripe pacer never idles for a claim. What the
  *    pool has not started when claiming ends is sent while the budget allows (else `send` gives it
  *    back), or, when paused / closed / failed, given back at once: deferred exactly once.
- * 3. `finish`: the run is finished when nothing is left; else the next doorbell continues it.
+ *    Paid outcomes (sent, or adopted by reconciliation) are recorded in batches (`paid_recorder.ts`:
+ *    one `record_payout_transfers_paid` per `batchSize` outcomes or after `recordMaxDelayMs`); the
+ *    worker is free as soon as its outcome is buffered. A buffered tranche stays `held` (never
+ *    reconciled in parallel by this invocation) until its recording committed or definitively
+ *    failed, and its `paid`/`adopted` decision is logged only once committed. A failed batch is
+ *    recorded one by one; what still fails is an `error` and stays pending: its lease brings it back
+ *    to reconciliation, which adopts the transfer (as after a crash between Stripe's answer and our
+ *    commit).
+ * 3. Everything buffered is recorded, then `finish`: the run is finished when nothing is left; else
+ *    the next doorbell continues it.
  *
  * Outcomes of a `transfers.create` (see `stripe_retry.ts`):
  * - ok → complete (paid); network errors/timeouts/409/429 are retried with the same key inside
@@ -35,6 +44,7 @@ import type { Budget } from "./budget.ts";
 import type { StripeCallResult } from "./stripe.ts";
 import type { StripeFailure } from "./stripe_retry.ts";
 import type { Logger } from "./log.ts";
+import { createPaidRecorder, type PaidOutcome, type Timers } from "./paid_recorder.ts";
 import { createWorkPool } from "./work_pool.ts";
 
 /** How an invocation was started. */
@@ -128,6 +138,8 @@ export interface RunDb {
     requests: { transferId: string; params: TransferParams }[],
   ): Promise<Map<string, StoredRequest>>;
   paid(invocationId: string, transferId: string, stripeTransferId: string, adopted: boolean): Promise<void>;
+  /** Records many paid outcomes in one transaction, all or nothing (`record_payout_transfers_paid`). */
+  paidMany(invocationId: string, items: PaidOutcome[]): Promise<void>;
   failed(invocationId: string, transferId: string, reason: string, code: string | null): Promise<FailedState>;
   unknown(invocationId: string, transferId: string, reason: string, settleSeconds: number): Promise<void>;
   defer(invocationId: string, transferId: string, delaySeconds: number, reason: string): Promise<void>;
@@ -174,6 +186,7 @@ export interface StripeGateway {
 
 /** Knobs of the run (env: PAYOUT_BATCH_SIZE, PAYOUT_STOP_MARGIN_MS, payout_run_env.ts). */
 export interface RunConfig {
+  /** Tranches per claim, and paid outcomes per recording transaction. */
   batchSize: number;
   concurrency: number;
   /** null: the database's claim_lease. */
@@ -187,6 +200,8 @@ export interface RunConfig {
   maxSendRounds: number;
   /** Lease left to a tranche after Stripe stayed unreachable. */
   deferSeconds: number;
+  /** A paid outcome waits at most this long (ms) to be recorded with others (fewer than `batchSize`). */
+  recordMaxDelayMs: number;
 }
 
 /** Dependencies of one invocation. */
@@ -198,6 +213,8 @@ export interface RunDeps {
   /** Wall clock in ms (key ages). */
   now: () => number;
   config: RunConfig;
+  /** Clock and timers of the paid-outcome recorder's delay (default: the real ones). */
+  timers?: Timers;
 }
 
 /** What happened to one tranche in this invocation (also the `decision` of its log line). */
@@ -231,6 +248,14 @@ type Listing = (group: string) => ReturnType<StripeGateway["listTransferGroup"]>
 type Work =
   | { kind: "send"; t: Tranche; req: StoredRequest | undefined }
   | { kind: "reconcile"; t: ReconcileRow; listing: Listing };
+/** A refusal by one of our SQL functions (SQLSTATE PTxxx), as opposed to a failure to reach them. */
+const isRefusal = (e: unknown): boolean => /^PT\d{3}$/.test(String((e as { code?: unknown } | null)?.code ?? ""));
+
+/** What a worker's `send`/`reconcile` returns when the tranche's paid outcome waits in the recorder. */
+const RECORDING = "recording";
+type Handled = typeof RECORDING | void;
+/** A paid outcome with what its decision line says. */
+type PaidItem = PaidOutcome & { t: Tranche; fields: Record<string, unknown> };
 
 /** Exactly what must be sent for a tranche (deterministic: same tranche, same params). */
 export function transferParams(t: Tranche, sourceTransaction: string | null): TransferParams {
@@ -374,9 +399,9 @@ export async function runPayoutInvocation(
 
   // ---- one item, guarded: a failure of one tranche never stops the others -----------------
   // (what it had done is committed or not; its lease brings it back to reconciliation)
-  const guarded = async (t: Tranche, fn: () => Promise<void>): Promise<void> => {
+  const guarded = async <R>(t: Tranche, fn: () => Promise<R>): Promise<R | undefined> => {
     try {
-      await fn();
+      return await fn();
     } catch (e) {
       decide("error", { ...ids(t), error: e });
       await recordError(
@@ -384,11 +409,78 @@ export async function runPayoutInvocation(
         e instanceof Error ? e.message : String(e),
         t,
       );
+      return undefined;
     }
   };
 
+  // ---- paid outcomes: recorded in batches, decided once committed ---------------------------
+  // `held` is declared with the pipeline below; a buffered tranche leaves it only when settled.
+  /** Errors of batches that failed as a whole without a refusal (recorded once, not per tranche). */
+  const outages = new WeakSet<object>();
+  const recorder = createPaidRecorder<PaidItem>({
+    maxItems: config.batchSize,
+    maxDelayMs: config.recordMaxDelayMs,
+    timers: deps.timers,
+    recordMany: (items) =>
+      db.paidMany(
+        invocationId,
+        items.map((i) => ({ transferId: i.transferId, stripeTransferId: i.stripeTransferId, adopted: i.adopted })),
+      ),
+    recordOne: (i) => db.paid(invocationId, i.transferId, i.stripeTransferId, i.adopted),
+    // Only a refusal of one element (PTxxx: the batch is all or nothing) is worth one call per
+    // outcome; after an outage that outlasted the retries, those calls would each wait it out.
+    retryOneByOne: isRefusal,
+    batchFailed: async (e, items) => {
+      log.warn(
+        isRefusal(e)
+          ? "recording paid outcomes as one batch failed (refused): recording them one by one"
+          : "recording paid outcomes as one batch failed (database unreachable): left to reconciliation",
+        { error: e, count: items.length, transfer_ids: items.map((i) => i.transferId) },
+      );
+      if (!isRefusal(e)) {
+        if (typeof e === "object" && e !== null) outages.add(e);
+        await recordError(
+          (e as { code?: string }).code ?? "record_paid_failed",
+          `${items.length} paid outcomes not recorded: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    },
+    settled: async (i, r) => {
+      try {
+        if (r.ok) {
+          decide(i.adopted ? "adopted" : "paid", i.fields);
+        } else {
+          // Stripe's transfer exists, our row stays pending: its lease brings it back to
+          // reconciliation, which adopts the transfer.
+          decide("error", { ...i.fields, error: r.error });
+          if (!outages.has(r.error as object)) { // (an outage is recorded once for its batch)
+            await recordError(
+              (r.error as { code?: string }).code ?? "error",
+              r.error instanceof Error ? r.error.message : String(r.error),
+              i.t,
+            );
+          }
+        }
+      } catch (e) {
+        log.error("could not settle a paid outcome", { error: e, ...ids(i.t) });
+      } finally {
+        held.delete(i.t.transferId);
+      }
+    },
+  });
+  /** Buffers a paid outcome; the worker is free, the tranche stays held until it is settled. */
+  const recordPaid = (
+    t: Tranche,
+    stripeTransferId: string,
+    adopted: boolean,
+    fields: Record<string, unknown>,
+  ): typeof RECORDING => {
+    recorder.add({ transferId: t.transferId, stripeTransferId, adopted, t, fields });
+    return RECORDING;
+  };
+
   // ---- sending ----------------------------------------------------------------------------
-  const send = async (t: Tranche, req: StoredRequest): Promise<void> => {
+  const send = async (t: Tranche, req: StoredRequest): Promise<Handled> => {
     for (let round = 1;; round++) {
       if (stop) {
         await db.defer(invocationId, t.transferId, 0, "run stopped before sending");
@@ -417,9 +509,7 @@ export async function runPayoutInvocation(
           decide("anomaly", { ...ids(t), stripe_transfer_id: tr.id });
           return;
         }
-        await db.paid(invocationId, t.transferId, tr.id, false);
-        decide("paid", { ...ids(t), stripe_transfer_id: tr.id, stripe_attempts: r.attempts });
-        return;
+        return recordPaid(t, tr.id, false, { ...ids(t), stripe_transfer_id: tr.id, stripe_attempts: r.attempts });
       }
       const reason = describeFailure(r);
       if (r.kind === "definitive_failure") {
@@ -477,7 +567,7 @@ export async function runPayoutInvocation(
       return p;
     };
   };
-  const reconcile = async (t: ReconcileRow, listing: Listing): Promise<void> => {
+  const reconcile = async (t: ReconcileRow, listing: Listing): Promise<Handled> => {
     if (stop) {
       await db.defer(invocationId, t.transferId, 0, "run stopped before reconciling");
       decide("deferred", { ...ids(t), reason: "run stopped" });
@@ -513,9 +603,7 @@ export async function runPayoutInvocation(
         decide("anomaly", { ...ids(t), stripe_transfer_id: mine[0].id });
         return;
       }
-      await db.paid(invocationId, t.transferId, good[0].id, true);
-      decide("adopted", { ...ids(t), stripe_transfer_id: good[0].id, was: t.transferStatus });
-      return;
+      return recordPaid(t, good[0].id, true, { ...ids(t), stripe_transfer_id: good[0].id, was: t.transferStatus });
     }
     // Stripe has no transfer for this tranche.
     if (t.transferStatus === "unknown") {
@@ -570,7 +658,7 @@ export async function runPayoutInvocation(
     // Still Stripe's key: sending again either replays the first execution or executes once.
     const req = (await requestsFor([t])).get(t.transferId);
     if (!req) throw new Error(`no stored request for tranche ${t.transferId}`);
-    await send(t, req);
+    return await send(t, req);
   };
 
   // ---- the pipeline: one pool of senders, fed by a claimer one batch ahead ----------------
@@ -583,6 +671,7 @@ export async function runPayoutInvocation(
   // Tranches handed to the pool and not finished. A pass can meet one of them again when its lease
   // ran out while it waited or was in flight (leases are short in tests, and 429 pauses are long):
   // it is still ours and on its way, so it is not reconciled in parallel — its worker records it.
+  // A paid outcome waiting in the recorder is still on its way: held until settled (recorder above).
   const held = new Set<string>();
   const hand = (items: Work[]) => {
     for (const w of items) held.add(w.t.transferId);
@@ -597,17 +686,19 @@ export async function runPayoutInvocation(
   const pool = createWorkPool<Work>(
     config.concurrency,
     async (w) => {
+      let handled: Handled | undefined;
       try {
-        await guarded(w.t, () => w.kind === "send" ? sendPrepared(w.t, w.req) : reconcile(w.t, w.listing));
+        handled = await guarded(w.t, () => w.kind === "send" ? sendPrepared(w.t, w.req) : reconcile(w.t, w.listing));
       } finally {
-        held.delete(w.t.transferId);
+        // a buffered paid outcome leaves `held` when the recorder settles it, not here
+        if (handled !== RECORDING) held.delete(w.t.transferId);
       }
     },
     (e, w) => log.error("payout work failed outside its guard", { error: e, ...ids(w.t) }),
   );
-  const sendPrepared = async (t: Tranche, req: StoredRequest | undefined) => {
+  const sendPrepared = async (t: Tranche, req: StoredRequest | undefined): Promise<Handled> => {
     if (!req) throw new Error(`no stored request for tranche ${t.transferId}`);
-    await send(t, req);
+    return await send(t, req);
   };
   /** Gives back (defers now) every tranche the pool has not started. */
   const giveBackBacklog = async (reason: string) => {
@@ -687,12 +778,14 @@ export async function runPayoutInvocation(
     for (;;) {
       const ends = await claimingEnds();
       if (ends) return ends;
-      const wasIdle = pool.idle();
+      const wasIdle = pool.idle() && recorder.idle();
       const found = await claimPass();
       if (found === 0) {
         if (wasIdle) return "done";
-        // What is still in flight may give tranches back (deferred): one more pass once it settled.
+        // What is still in flight may give tranches back (deferred): one more pass once it settled
+        // (paid outcomes recorded now rather than after their delay: nothing else is left to do).
         await pool.drain();
+        await recorder.flush();
         continue;
       }
       // Bounded prefetch: claim the next batch once less than one batch waits to be started.
@@ -725,6 +818,9 @@ export async function runPayoutInvocation(
     await pool.drain();
     if (stop && outcome !== "error") outcome = stopReason ?? "stopped";
   }
+  // Every paid outcome is recorded (or definitively failed) before the invocation finishes, on
+  // every path (done, budget, paused, stopped, error).
+  await recorder.flush();
 
   let totals: RunTotals | null = null;
   try {

@@ -1,13 +1,14 @@
 /**
  * `RunDb` over postgres.js: each method is one job transaction (`inJobTransaction`: actor `job`,
  * run id, statement timeout, all transaction-local, so it works behind a transaction-mode pooler)
- * calling one SQL run function of 20261129090200. Nothing else touches the database.
+ * calling one SQL run function of 20261129090200 (`paidMany`: `record_payout_transfers_paid` of
+ * 20261201090000). Nothing else touches the database.
  *
  * Transient connection failures (a restarting database, a pooler hiccup, a serialization failure
  * or deadlock) are retried a few times with backoff. Every call is safe to repeat: the outcome
- * functions are idempotent (same transfer id, already failed, already unknown), a repeated claim
- * only claims more (what the lost one claimed comes back after its lease, reconciled first), and
- * `begin` is keyed by the invocation id.
+ * functions are idempotent (same transfer id, one or many at once; already failed, already
+ * unknown), a repeated claim only claims more (what the lost one claimed comes back after its
+ * lease, reconciled first), and `begin` is keyed by the invocation id.
  */
 import { inJobTransaction, type Sql, type TxSql } from "./db.ts";
 import type {
@@ -21,6 +22,7 @@ import type {
   TransferParams,
   Trigger,
 } from "./payout_run.ts";
+import type { PaidOutcome } from "./paid_recorder.ts";
 import { realSleep } from "./pacer.ts";
 
 /** Options of `createRunDb`. */
@@ -185,6 +187,18 @@ export function createRunDb(
       await tx("paid", (t) =>
         t`select 1 from private.record_payout_transfer_paid(
             ${invocationId}::uuid, ${transferId}::uuid, ${stripeTransferId}::text, ${adopted}::boolean)`);
+    },
+
+    async paidMany(invocationId: string, items: PaidOutcome[]) {
+      if (items.length === 0) return;
+      // Arrays of strings: postgres.js serializes them with the array type the server describes
+      // (a JS boolean[] would be sent as one boolean). All or nothing: any bad element rolls back all.
+      const transferIds = items.map((i) => i.transferId);
+      const stripeIds = items.map((i) => i.stripeTransferId);
+      const adopted = items.map((i) => (i.adopted ? "true" : "false"));
+      await tx("paid_many", (t) =>
+        t`select 1 from private.record_payout_transfers_paid(
+            ${invocationId}::uuid, ${transferIds}::uuid[], ${stripeIds}::text[], ${adopted}::text[]::boolean[])`);
     },
 
     async failed(invocationId: string, transferId: string, reason: string, code: string | null): Promise<FailedState> {

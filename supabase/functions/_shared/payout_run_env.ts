@@ -9,6 +9,7 @@
  * | `PAYOUT_CONCURRENCY`              | tranches sent or reconciled at once (default 4, 1–16)                    |
  * | `PAYOUT_KEY_WINDOW_HOURS`         | age of an idempotency key after which it is never reused (default 23: Stripe prunes keys after 24 h) |
  * | `PAYOUT_DEFER_SECONDS`            | how long a tranche is left alone after Stripe was unreachable (default 15) |
+ * | `PAYOUT_RECORD_MAX_DELAY_MS`      | how long a paid outcome waits to be recorded with others (default 250, 0–10 000); a batch is also recorded at `PAYOUT_BATCH_SIZE` outcomes and before the invocation ends |
  */
 import { z } from "zod";
 import { EnvError, type EnvGetter } from "./env.ts";
@@ -21,6 +22,7 @@ export interface PayoutRunSettings {
   concurrency: number;
   keyWindowMs: number;
   deferSeconds: number;
+  recordMaxDelayMs: number;
 }
 
 const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -37,6 +39,7 @@ const schema = z.object({
   PAYOUT_CONCURRENCY: int(1, 16),
   PAYOUT_KEY_WINDOW_HOURS: int(1, 24),
   PAYOUT_DEFER_SECONDS: int(0, 3_600),
+  PAYOUT_RECORD_MAX_DELAY_MS: int(0, 10_000),
 });
 
 /** Reads the run settings. Throws `EnvError` naming the bad variables. */
@@ -51,5 +54,6 @@ export function loadPayoutRunSettings(get: EnvGetter = (n) => Deno.env.get(n)): 
     concurrency: v.PAYOUT_CONCURRENCY ?? 4,
     keyWindowMs: (v.PAYOUT_KEY_WINDOW_HOURS ?? 23) * 3_600_000,
     deferSeconds: v.PAYOUT_DEFER_SECONDS ?? 15,
+    recordMaxDelayMs: v.PAYOUT_RECORD_MAX_DELAY_MS ?? 250,
   };
 }

@@ -67,6 +67,7 @@ export async function processPayoutSchedules(ctx: JobRun<Env>): Promise<void> {
           stopMarginMs: ctx.env.stopMarginMs,
           maxSendRounds: 10,
           deferSeconds: settings.deferSeconds,
+          recordMaxDelayMs: settings.recordMaxDelayMs,
         },
       },
       ctx.invocationId,

@@ -1,7 +1,8 @@
 /**
  * Virtual time for tests of code that takes an injected clock and sleep (`pacer.ts`, `budget.ts`,
- * `callStripe`): `sleep(ms)` resolves when `run()`/`advance()` moves the virtual clock past its
- * wake-up time, in wake-up order, without real timers (so nothing leaks and nothing is slow).
+ * `callStripe`) or timers (`paid_recorder.ts`): `sleep(ms)` resolves (and `setTimeout(fn, ms)` calls
+ * `fn`) when `run()`/`advance()` moves the virtual clock past its wake-up time, in wake-up order,
+ * without real timers (so nothing leaks and nothing is slow).
  *
  * ```ts
  * const vt = new VirtualClock();
@@ -29,6 +30,19 @@ export class VirtualClock {
     return new Promise((resolve) => {
       this.#timers.push({ at: this.#now + ms, seq: this.#seq++, resolve });
     });
+  };
+
+  /** Calls `fn` after `ms` of virtual time (a sleeper like any other); cancel with `clearTimeout`. */
+  readonly setTimeout = (fn: () => void, ms: number): number => {
+    const seq = this.#seq++;
+    this.#timers.push({ at: this.#now + Math.max(0, ms), seq, resolve: fn });
+    return seq;
+  };
+
+  /** Cancels a `setTimeout` that has not fired yet. */
+  readonly clearTimeout = (handle: unknown): void => {
+    const i = this.#timers.findIndex((t) => t.seq === handle);
+    if (i >= 0) this.#timers.splice(i, 1);
   };
 
   /** Number of sleepers not yet woken. */

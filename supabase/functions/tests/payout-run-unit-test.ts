@@ -1,6 +1,8 @@
 /**
  * payout_run.ts decisions without the stack: a fake database and a fake Stripe gateway record
  * what the run does for each outcome (send, adopt, fail, unknown, defer, stop) and in which order.
+ * Paid outcomes are recorded in batches (`paidMany`, falling back to `paid` one by one); the
+ * recorder's delay runs on a `VirtualClock` that only moves when a test says so.
  */
 import assert from "node:assert/strict";
 import { createBudget } from "../_shared/budget.ts";
@@ -20,7 +22,9 @@ import {
   type TransferParams,
   transferParams,
 } from "../_shared/payout_run.ts";
+import type { PaidOutcome } from "../_shared/paid_recorder.ts";
 import type { StripeCallResult } from "../_shared/stripe.ts";
+import { VirtualClock } from "../_shared/virtual_clock.ts";
 
 const NOW = Date.parse("2026-11-29T12:00:00Z");
 let seq = 0;
@@ -158,10 +162,27 @@ class FakeDb implements RunDb {
     }
     return Promise.resolve(new Map(reqs.map((r) => [r.transferId, this.requests.get(r.transferId)!])));
   }
+  /** Every paidMany call's transfer ids, and every single paid call's. */
+  paidManyCalls: string[][] = [];
+  paidOneCalls: string[] = [];
+  /** Errors of paidMany calls (all or nothing: a batch with a paidThrowsFor id fails as a whole). */
+  paidManyError = (id: string) => Object.assign(new Error(`tranche ${id}: illegal transition`), { code: "PT409" });
+  /** Runs before a paidMany call does anything (tests hold or observe it). */
+  beforePaidMany: (items: PaidOutcome[]) => Promise<void> | void = () => {};
   paid(_inv: string, id: string, tr: string, adopted: boolean) {
+    this.paidOneCalls.push(id);
     if (this.paidThrowsFor.has(id)) return Promise.reject(new Error("connection lost"));
     this.log.push(`${adopted ? "adopted" : "paid"} ${id} ${tr}`);
     return Promise.resolve();
+  }
+  /** Logs `batch <ids>` then, once committed, one `paid`/`adopted` line per tranche. */
+  async paidMany(_inv: string, items: PaidOutcome[]) {
+    this.paidManyCalls.push(items.map((i) => i.transferId));
+    this.log.push(`batch ${items.map((i) => i.transferId).join(",")}`);
+    await this.beforePaidMany(items);
+    const bad = items.find((i) => this.paidThrowsFor.has(i.transferId));
+    if (bad) throw this.paidManyError(bad.transferId);
+    for (const i of items) this.log.push(`${i.adopted ? "adopted" : "paid"} ${i.transferId} ${i.stripeTransferId}`);
   }
   failed(_inv: string, id: string, _reason: string, code: string | null): Promise<FailedState> {
     this.log.push(`failed ${id} ${code}`);
@@ -226,13 +247,39 @@ const config: RunConfig = {
   stopMarginMs: 0,
   maxSendRounds: 3,
   deferSeconds: 15,
+  recordMaxDelayMs: 250,
 };
 
-function run(db: FakeDb, stripe: FakeStripe, over: Partial<RunConfig> = {}) {
+/**
+ * Runs one invocation. The recorder's delay runs on `timers` (a VirtualClock nobody advances unless
+ * the test does: by default a batch is recorded at batchSize or before the invocation ends).
+ * Every "payout decision" line is also logged into db.log as `decision <decision> <transfer id>`.
+ */
+function run(
+  db: FakeDb,
+  stripe: FakeStripe,
+  over: Partial<RunConfig> = {},
+  extra: { timers?: VirtualClock; budget?: ReturnType<typeof createBudget> } = {},
+) {
   const lines: string[] = [];
-  const log = createLogger({ fn: "test" }, { sink: (l) => lines.push(l), level: "debug" });
+  const log = createLogger({ fn: "test" }, {
+    sink: (l) => {
+      lines.push(l);
+      const j = JSON.parse(l);
+      if (j.msg === "payout decision") db.log.push(`decision ${j.decision} ${j.transfer_id ?? j.schedule_id}`);
+    },
+    level: "debug",
+  });
   return runPayoutInvocation(
-    { db, stripe, log, budget: createBudget(60_000), now: () => NOW, config: { ...config, ...over } },
+    {
+      db,
+      stripe,
+      log,
+      budget: extra.budget ?? createBudget(60_000),
+      now: () => NOW,
+      config: { ...config, ...over },
+      timers: extra.timers ?? new VirtualClock(NOW),
+    },
     "11111111-1111-4111-8111-111111111111",
     "manual",
   ).then((r) => ({ ...r, lines: lines.map((l) => JSON.parse(l)) }));
@@ -532,7 +579,15 @@ Deno.test("payout run: claimed tranches are not sent when the time budget is nea
     return origClaim();
   };
   const r = await runPayoutInvocation(
-    { db, stripe, log, budget, now: () => NOW, config: { ...config, stopMarginMs: 20_000 } },
+    {
+      db,
+      stripe,
+      log,
+      budget,
+      now: () => NOW,
+      config: { ...config, stopMarginMs: 20_000 },
+      timers: new VirtualClock(NOW),
+    },
     "11111111-1111-4111-8111-111111111112",
     "doorbell",
   );
@@ -668,6 +723,7 @@ Deno.test("payout run (pipeline): budget used up with a prefetched batch -> ever
       budget,
       now: () => NOW,
       config: { ...config, concurrency: 1, stopMarginMs: 20_000 },
+      timers: new VirtualClock(NOW),
     },
     "11111111-1111-4111-8111-111111111114",
     "doorbell",
@@ -740,4 +796,337 @@ Deno.test("payout run (pipeline): a tranche whose lease ran out while this run s
   assert.equal(stripe.creates.length, 1);
   assert.deepEqual(Object.fromEntries(finalRecords(db)), { [a.transferId]: ["paid"] });
   assert.ok(r.lines.some((l) => l.msg.startsWith("lease ran out while this invocation still works on the tranche")));
+});
+
+// ---- paid outcomes recorded in batches ----------------------------------------------------
+
+/** Logs `send <tranche id>` into db.log when a createTransfer starts. */
+function logSends(stripe: FakeStripe, log: string[]) {
+  const inner = stripe.createTransfer.bind(stripe);
+  stripe.createTransfer = (params, key) => {
+    log.push(`send ${params.metadata.payout_transfer_id}`);
+    return inner(params, key);
+  };
+}
+
+/** Lets the run go on until `cond` holds (microtask turns only, no timers; fails after many turns). */
+async function until(cond: () => boolean, what: string) {
+  for (let i = 0; i < 1_000; i++) {
+    if (cond()) return;
+    await Promise.resolve();
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** Each tranche recorded paid once (in a batch), its decision after that, and all of it before `finish`. */
+function assertPaidBeforeFinish(db: FakeDb, ts: Tranche[], outcome: InvocationOutcome) {
+  const finish = db.log.indexOf(`finish ${outcome}`);
+  assert.ok(finish > 0, `finished ${outcome}`);
+  for (const t of ts) {
+    const paid = db.log.findIndex((l) => l.startsWith(`paid ${t.transferId} `));
+    const decision = db.log.indexOf(`decision paid ${t.transferId}`);
+    assert.ok(paid > 0 && paid < decision && decision < finish, `${t.transferId}: recorded, decided, then finish`);
+  }
+  assert.deepEqual(db.paidManyCalls.flat().sort(), ts.map((t) => t.transferId).sort(), "recorded in batches");
+  assert.deepEqual(db.paidOneCalls, []);
+}
+
+Deno.test("payout run (recording): paid outcomes are recorded in one paidMany per batchSize outcomes", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  logSends(stripe, db.log);
+  const [a, b, c] = [tranche(), tranche(), tranche()];
+  db.batchQueue.push([claimed(a), claimed(b)], [claimed(c)]);
+  const r = await run(db, stripe, { batchSize: 2, concurrency: 1 });
+  assert.equal(r.outcome, "done");
+  assert.deepEqual(db.paidManyCalls, [[a.transferId, b.transferId], [c.transferId]]);
+  assert.ok(
+    db.log.indexOf(`batch ${a.transferId},${b.transferId}`) < db.log.indexOf(`send ${c.transferId}`),
+    "recorded as soon as batchSize outcomes waited, while the next tranche is sent",
+  );
+  assert.deepEqual(db.paidOneCalls, []);
+  assert.equal(r.decisions.paid, 3);
+  assertPaidBeforeFinish(db, [a, b, c], "done");
+});
+
+Deno.test("payout run (recording): fewer than batchSize outcomes are recorded once the oldest waited recordMaxDelayMs", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const [a, b] = [tranche(), tranche()];
+  db.batchQueue.push([claimed(a)], [claimed(b)]);
+  const vt = new VirtualClock(NOW);
+  const seen: string[][][] = [];
+  const claim = db.claimBatch.bind(db);
+  let calls = 0;
+  db.claimBatch = async () => {
+    if (++calls === 2) {
+      await until(() => vt.pending > 0, "a's outcome buffered (its delay armed)");
+      await vt.advance(249);
+      seen.push(structuredClone(db.paidManyCalls));
+      await vt.advance(1);
+      seen.push(structuredClone(db.paidManyCalls));
+    }
+    return claim();
+  };
+  const r = await run(db, stripe, { batchSize: 25, recordMaxDelayMs: 250 }, { timers: vt });
+  assert.equal(r.outcome, "done");
+  assert.deepEqual(seen, [[], [[a.transferId]]], "not after 249 ms, at 250 ms");
+  assert.deepEqual(db.paidManyCalls, [[a.transferId], [b.transferId]], "b: before the invocation ended");
+  assert.equal(vt.pending, 0, "no timer left behind");
+});
+
+Deno.test("payout run (recording): the worker is free once its outcome is buffered (sends go on while a batch is recorded)", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const [a, b, c] = [tranche(), tranche(), tranche()];
+  db.batchQueue.push([claimed(a), claimed(b)], [claimed(c)]);
+  let sentWhileRecording: string[] = [];
+  db.beforePaidMany = async (items) => {
+    if (items[0].transferId !== a.transferId) return;
+    await new Promise((r) => setTimeout(r, 0)); // one macrotask: every microtask of the run has run
+    sentWhileRecording = stripe.creates.map((x) => x.params.metadata.payout_transfer_id);
+  };
+  const r = await run(db, stripe, { batchSize: 2, concurrency: 1 });
+  assert.equal(r.outcome, "done");
+  assert.ok(sentWhileRecording.includes(c.transferId), "c was sent by the only worker while [a, b] was recorded");
+  assertPaidBeforeFinish(db, [a, b, c], "done");
+});
+
+Deno.test("payout run (recording): decision lines are written only after the batch committed", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  const a = tranche();
+  const b = tranche();
+  b.request = storedFor(b, 1000);
+  stripe.groups.set(b.transferGroup, [stripeTransfer(b)]);
+  db.reconQueue.push([recon(b)]);
+  db.batchQueue.push([claimed(a)]);
+  stripe.results.push(ok(stripeTransfer(a)));
+  const decidedAtFlush: string[][] = [];
+  db.beforePaidMany = async () => {
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    decidedAtFlush.push(db.log.filter((l) => /^decision (paid|adopted)/.test(l)));
+  };
+  const r = await run(db, stripe);
+  assert.deepEqual(decidedAtFlush, [[]], "nothing decided while the batch was being recorded");
+  assert.deepEqual(db.paidManyCalls.flat().sort(), [a.transferId, b.transferId].sort());
+  assert.ok(
+    db.log.indexOf(`adopted ${b.transferId} ${stripeTransfer(b).id}`) <
+      db.log.indexOf(`decision adopted ${b.transferId}`),
+  );
+  assert.ok(
+    db.log.indexOf(`paid ${a.transferId} ${stripeTransfer(a).id}`) < db.log.indexOf(`decision paid ${a.transferId}`),
+  );
+  assert.deepEqual([r.decisions.paid, r.decisions.adopted], [1, 1]);
+  const line = r.lines.find((l) => l.decision === "adopted");
+  assert.equal(line.stripe_transfer_id, stripeTransfer(b).id);
+  assert.equal(line.was, "pending");
+});
+
+Deno.test("payout run (recording): a failing batch is recorded one by one; only the bad tranche errors (and stays pending)", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const [a, b, c] = [tranche(), tranche(), tranche()];
+  db.paidThrowsFor.add(b.transferId);
+  db.batchQueue.push([claimed(a), claimed(b), claimed(c)]);
+  const r = await run(db, stripe, { batchSize: 3, concurrency: 3 });
+  assert.equal(r.outcome, "done");
+  assert.equal(db.paidManyCalls.length, 1);
+  assert.deepEqual(db.paidManyCalls[0].slice().sort(), [a, b, c].map((t) => t.transferId).sort());
+  assert.deepEqual(db.paidOneCalls.slice().sort(), [a, b, c].map((t) => t.transferId).sort(), "then one by one");
+  assert.deepEqual(db.only("paid").map((l) => l.split(" ")[1]).sort(), [a.transferId, c.transferId].sort());
+  assert.deepEqual(db.only("error"), ["error error"], "one run error: the bad tranche's");
+  assert.deepEqual([r.decisions.paid, r.decisions.error], [2, 1]);
+  const bad = r.lines.find((l) => l.decision === "error");
+  assert.equal(bad.transfer_id, b.transferId);
+  assert.equal(bad.stripe_transfer_id, transferFor(stripe.creates.find((x) => x.key === b.idempotencyKey)!.params).id);
+  assert.ok(r.lines.some((l) => l.msg.startsWith("recording paid outcomes as one batch failed")));
+  assert.deepEqual(
+    finalRecords(db).get(b.transferId),
+    undefined,
+    "nothing recorded for b: pending, its lease brings it back",
+  );
+  assert.ok(db.log.indexOf("error error") < db.log.indexOf("finish done"));
+});
+
+Deno.test("payout run (recording): a batch lost to an outage is not retried one by one: left pending, one run error", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const [a, b, c] = [tranche(), tranche(), tranche()];
+  // the database stayed unreachable through the job transaction's retries
+  db.paidThrowsFor.add(a.transferId);
+  db.paidManyError = () => Object.assign(new Error("terminating connection"), { code: "57P01" });
+  db.batchQueue.push([claimed(a), claimed(b), claimed(c)]);
+  const r = await run(db, stripe, { batchSize: 3, concurrency: 3 });
+  assert.equal(db.paidManyCalls.length, 1);
+  assert.deepEqual(db.paidOneCalls, [], "no one-by-one calls that would each wait out the outage");
+  assert.deepEqual([r.decisions.paid, r.decisions.error], [0, 3], "every outcome of the batch is an error");
+  assert.deepEqual(db.only("error"), ["error 57P01"], "one run error for the batch");
+  assert.ok(r.lines.some((l) => l.msg.includes("(database unreachable): left to reconciliation")));
+  for (const t of [a, b, c]) assert.equal(finalRecords(db).get(t.transferId), undefined, "still pending: reconciled later");
+  assert.equal(stripe.creates.length, 3, "each sent once");
+});
+
+Deno.test("payout run (recording): outcomes still buffered are recorded before finish: done, budget, paused, stopped, error", async (t) => {
+  await t.step("done", async () => {
+    const db = new FakeDb();
+    const stripe = new FakeStripe();
+    stripe.okByDefault = true;
+    const a = tranche();
+    db.batchQueue.push([claimed(a)]);
+    const r = await run(db, stripe);
+    assert.equal(r.outcome, "done");
+    assertPaidBeforeFinish(db, [a], "done");
+  });
+  await t.step("budget", async () => {
+    const db = new FakeDb();
+    const stripe = new FakeStripe();
+    stripe.okByDefault = true;
+    const a = tranche();
+    const b = tranche();
+    db.batchQueue.push([claimed(a)], [claimed(b)]);
+    let clock = 0;
+    const budget = createBudget(100_000, { now: () => clock });
+    onCall(db, "claimBatch", 2, () => (clock = 95_000)); // a is on its way; b comes too late to be sent
+    const r = await run(db, stripe, { stopMarginMs: 20_000 }, { budget });
+    assert.equal(r.outcome, "budget");
+    assert.deepEqual(finalRecords(db).get(b.transferId), ["defer"]);
+    assertPaidBeforeFinish(db, [a], "budget");
+  });
+  await t.step("paused", async () => {
+    const db = new FakeDb();
+    const stripe = new FakeStripe();
+    stripe.okByDefault = true;
+    const a = tranche();
+    const b = tranche();
+    db.batchQueue.push([claimed(a), claimed(b)]);
+    const { release } = holdSends(stripe, db.log); // a is on its way when the kill switch is seen
+    onCall(db, "heartbeat", 2, () => {
+      db.paused = true;
+      release();
+    });
+    const r = await run(db, stripe, { concurrency: 1 });
+    assert.equal(r.outcome, "paused");
+    assert.deepEqual(finalRecords(db).get(b.transferId), ["defer"]);
+    assertPaidBeforeFinish(db, [a], "paused");
+  });
+  await t.step("stopped", async () => {
+    const db = new FakeDb();
+    const stripe = new FakeStripe();
+    const a = tranche();
+    const b = tranche();
+    db.batchQueue.push([claimed(a), claimed(b)]);
+    stripe.results.push(ok(stripeTransfer(a)), definitive("api_key_expired", true));
+    const r = await run(db, stripe, { concurrency: 1 });
+    assert.equal(r.outcome, "stopped");
+    assertPaidBeforeFinish(db, [a], "stopped");
+  });
+  await t.step("error", async () => {
+    const db = new FakeDb();
+    const stripe = new FakeStripe();
+    stripe.okByDefault = true;
+    const a = tranche();
+    db.batchQueue.push([claimed(a)]);
+    const claim = db.claimBatch.bind(db);
+    let calls = 0;
+    db.claimBatch = () => ++calls === 2 ? Promise.reject(new Error("claim failed")) : claim();
+    const r = await run(db, stripe);
+    assert.equal(r.outcome, "error");
+    assertPaidBeforeFinish(db, [a], "error");
+  });
+});
+
+Deno.test("payout run (recording): a tranche whose outcome waits to be recorded stays held: not reconciled when its lease runs out", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const a = tranche();
+  db.batchQueue.push([claimed(a)]);
+  const vt = new VirtualClock(NOW);
+  const recon2 = db.claimReconciliations.bind(db);
+  let calls = 0;
+  let recordedWhenMet: string[][] | null = null;
+  db.claimReconciliations = async () => {
+    if (++calls === 2) {
+      // the next pass meets the tranche again as an expired lease while its outcome is buffered
+      await until(() => vt.pending > 0, "a's outcome buffered");
+      recordedWhenMet = structuredClone(db.paidManyCalls);
+      return [recon(a)];
+    }
+    return recon2();
+  };
+  const r = await run(db, stripe, {}, { timers: vt });
+  assert.equal(r.outcome, "done");
+  assert.deepEqual(recordedWhenMet, [], "still buffered when the pass met it");
+  assert.deepEqual(stripe.listCalls, [], "not listed: it is ours, its outcome on its way");
+  assert.equal(stripe.creates.length, 1);
+  assert.deepEqual(Object.fromEntries(finalRecords(db)), { [a.transferId]: ["paid"] });
+  assert.deepEqual(db.paidManyCalls, [[a.transferId]]);
+  assert.ok(r.lines.some((l) => l.msg.startsWith("lease ran out while this invocation still works on the tranche")));
+});
+
+Deno.test("payout run (recording): a tranche whose recording failed is no longer held: a later pass reconciles it", async () => {
+  const db = new FakeDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const a = tranche();
+  db.paidThrowsFor.add(a.transferId);
+  db.batchQueue.push([claimed(a)]);
+  // after the failed recording, the tranche's lease runs out and a pass hands it back for reconciliation
+  const recon2 = db.claimReconciliations.bind(db);
+  db.claimReconciliations = () => {
+    if (db.paidOneCalls.length > 0 && db.paidThrowsFor.size > 0) {
+      db.paidThrowsFor.clear();
+      a.request = storedFor(a, 1000);
+      stripe.groups.set(a.transferGroup, [transferFor(stripe.creates[0].params)]);
+      return Promise.resolve([recon(a)]);
+    }
+    return recon2();
+  };
+  const r = await run(db, stripe);
+  assert.equal(r.outcome, "done");
+  assert.equal(stripe.creates.length, 1, "never sent twice");
+  assert.deepEqual(stripe.listCalls, [a.transferGroup]);
+  assert.deepEqual([r.decisions.error, r.decisions.adopted], [1, 1]);
+  assert.deepEqual(Object.fromEntries(finalRecords(db)), { [a.transferId]: ["adopted"] });
+});
+
+Deno.test("run db: paidMany records every outcome in one transaction (arrays), nothing for none", async () => {
+  const { createRunDb } = await import("../_shared/payout_run_db.ts");
+  const calls: { text: string; values: unknown[] }[] = [];
+  let begins = 0;
+  const fake = {
+    begin(fn: (tx: unknown) => Promise<unknown>) {
+      begins++;
+      const tx = (strings: TemplateStringsArray, ...values: unknown[]) => {
+        calls.push({ text: strings.join("$"), values });
+        return Promise.resolve([]);
+      };
+      return fn(tx);
+    },
+  };
+  // deno-lint-ignore no-explicit-any
+  const db = createRunDb(fake as any, () => null, { sleep: () => Promise.resolve() });
+  const inv = "11111111-1111-4111-8111-111111111115";
+  await db.paidMany(inv, []);
+  assert.equal(begins, 0);
+  await db.paidMany(inv, [
+    { transferId: "00000000-0000-4000-8000-00000000000a", stripeTransferId: "tr_a", adopted: false },
+    { transferId: "00000000-0000-4000-8000-00000000000b", stripeTransferId: "tr_b", adopted: true },
+  ]);
+  assert.equal(begins, 1, "one transaction");
+  const call = calls.find((c) => c.text.includes("private.record_payout_transfers_paid"))!;
+  assert.ok(call, "calls record_payout_transfers_paid");
+  assert.deepEqual(call.values, [
+    inv,
+    ["00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"],
+    ["tr_a", "tr_b"],
+    ["false", "true"],
+  ]);
+  assert.match(call.text, /\$::uuid, \$::uuid\[\], \$::text\[\], \$::text\[\]::boolean\[\]\)/);
 });

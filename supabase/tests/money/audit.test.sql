@@ -2,7 +2,7 @@
 -- and reason; the latest audit row of every money row is the row as it is.
 begin;
 \ir _fixtures.psql
-select plan(12);
+select plan(13);
 
 select money_test.remember('pl', money_test.placement(10000, 5000, '{10000}')) as pl \gset
 select money_test.invoice(:'pl');
@@ -38,9 +38,11 @@ select (private.complete_payout_transfer(:'tr', 'tr_audit', '2000-01-13 02:01Z')
 reset role;
 select is((select array_agg(distinct changed_by_role) from payout_audit_log where id > :mark3), '{job}'::text[],
   'a job without explicit actor is audited as job');
-select is((select array_agg(entity_type || ' ' || action order by id) from payout_audit_log where id > :mark3),
-  '{"payout_transfer payout_transfer.complete","payout payout_transfer.complete","payout_schedule payout_transfer.complete","payout payout.partially_paid"}'::text[],
-  'tranche, buckets, schedule, then the payout status transition: each audited with its action');
+select is((select array_agg(entity_type || ' ' || action order by entity_type) from payout_audit_log where id > :mark3),
+  '{"payout payout_transfer.complete","payout_schedule payout_transfer.complete","payout_transfer payout_transfer.complete"}'::text[],
+  'tranche, payout (buckets and derived status in one update), schedule: each audited with the completion');
+select is((select new_values ->> 'status' from payout_audit_log where id > :mark3 and entity_type = 'payout'),
+  'partially_paid', 'the payout''s audit row carries its new status');
 
 -- all money tables are audited; the latest audit row of every row is the row itself
 select private.transition_escrow_hold(money_test.id('h'), 'cancelled', 'lost', '2000-01-20');

@@ -12,6 +12,7 @@ select is((select array_agg(p.oid::regprocedure::text order by p.proname)
              and p.proname not in ('actor_id', 'actor_role', 'audit_action', 'audit_reason')),
   array['private.claim_due_payout_schedules(uuid,integer,interval,timestamp with time zone)',
         'private.complete_payout_transfer(uuid,text,timestamp with time zone)',
+        'private.complete_payout_transfers(uuid[],text[],timestamp with time zone)',
         'private.fail_payout_transfer(uuid,text,timestamp with time zone)',
         'private.mark_payout_transfer_unknown(uuid,text,timestamp with time zone)',
         'private.release_due_escrow_holds(timestamp with time zone)'],

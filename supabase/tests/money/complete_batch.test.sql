@@ -2,7 +2,7 @@
 -- its own (buckets, derived status, schedule, events, audit), and one bad element changes nothing.
 begin;
 \ir _fixtures.psql
-select plan(25);
+select plan(30);
 
 -- three payouts of one placement (paid in full by their tranche) and one of another placement
 -- whose tranche is only part of it (holdback 50%: the rest is held)
@@ -76,6 +76,23 @@ select is((select array_agg(succeeded_at order by id) from private.complete_payo
   array['2000-01-13 02:05Z', '2000-01-13 02:05Z']::timestamptz[], 'completing again with the same Stripe ids is a no-op');
 select throws_ok($$ select private.complete_payout_transfers(array[money_test.id('a')], '{tr_other}') $$, 'PT409', null,
   'a succeeded tranche cannot succeed again with another transfer');
+
+-- a tranche that lands after its placement failed: the payout is flagged for reversal, in the same update
+select money_test.remember('pl3', money_test.placement(10000, 0, '{10000}')) as pl3 \gset
+select money_test.invoice(:'pl3');
+select money_test.remember('p3', (money_test.payout(:'pl3', 10000)).id) as p3 \gset
+select count(*) from money_test.claim('2000-01-13 02:10Z') where payout_id = :'p3';
+select money_test.remember('e', (money_test.in_flight(:'p3')).id) as e \gset
+select private.set_actor('00000000-0000-0000-0000-0000000000ad', 'platform_admin');
+select (private.transition_placement(:'pl3', 'failed', 'candidate left', '2000-01-13 02:20Z')).status;
+select is((select status from private.complete_payout_transfers(array[:'e']::uuid[], '{tr_e}', '2000-01-13 02:30Z')),
+  'succeeded', 'the in-flight tranche still lands');
+select is(money_test.buckets(:'p3'), '10000/0/0/0/0 flagged_for_reversal', 'paid money of a failed placement: flagged');
+select is((select flagged_for_reversal_at from payouts where id = :'p3'), '2000-01-13 02:30Z'::timestamptz,
+  'flagged when it landed');
+select is((select payload ->> 'from_status' from payout_events where entity_id = :'p3' and event_type = 'payout.flagged_for_reversal'),
+  'pending', 'payout.flagged_for_reversal emitted');
+select ok(money_test.consistent(), 'still consistent');
 
 select * from finish();
 rollback;

@@ -91,10 +91,24 @@ function connect(url: string, max = 1) {
  * Completes a claimed batch in one tx as payout_jobs (Stripe stubbed: fake transfer ids with the
  * given prefix); checks that every tranche came back succeeded with its id.
  */
+/** What the payout run's login does in each transaction: role payout_jobs, the job actor. */
+const asJob = (tx: postgres.TransactionSql) =>
+  tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+
+/** One claim transaction of our path. */
+function claimOurs(sql: postgres.Sql, runId: string, batch: number, now: string): Promise<ClaimRow[]> {
+  return sql.begin(async (tx) => {
+    await asJob(tx);
+    return await tx<ClaimRow[]>`
+      select schedule_id, transfer_id, outcome
+      from private.claim_due_payout_schedules(${runId}::uuid, ${batch}::integer, ${LEASE}::interval, ${now}::timestamptz)`;
+  });
+}
+
 async function completeBatch(sql: postgres.Sql, ids: string[], prefix: string, now: string): Promise<void> {
   const stripeIds = ids.map((id) => prefix + id.replaceAll("-", ""));
   const done = await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
+    await asJob(tx);
     return await tx<{ id: string; status: string; stripe_transfer_id: string }[]>`
       select id, status, stripe_transfer_id
       from private.complete_payout_transfers(${ids}::uuid[], ${stripeIds}::text[], ${now}::timestamptz)`;
@@ -112,12 +126,7 @@ async function completeBatch(sql: postgres.Sql, ids: string[], prefix: string, n
 async function ourWorker(sql: postgres.Sql, runId: string, batch: number, now: string, onPaid: (id: string) => void) {
   let skipped = 0;
   for (;;) {
-    const rows = await sql.begin(async (tx) => {
-      await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
-      return await tx<ClaimRow[]>`
-        select schedule_id, transfer_id, outcome
-        from private.claim_due_payout_schedules(${runId}::uuid, ${batch}::integer, ${LEASE}::interval, ${now}::timestamptz)`;
-    });
+    const rows = await claimOurs(sql, runId, batch, now);
     if (rows.length === 0) return skipped;
     const ids: string[] = [];
     for (const r of rows) {
@@ -143,15 +152,11 @@ async function plainWorker(
   now: string,
 ): Promise<number> {
   const t = sql(table);
-  const asJob = async (tx: postgres.TransactionSql) => {
-    if (table !== "bench_jobs") {
-      await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
-    }
-  };
+  const audited = table !== "bench_jobs";
   let done = 0;
   for (;;) {
     const rows = await sql.begin(async (tx) => {
-      await asJob(tx);
+      if (audited) await asJob(tx);
       return await tx<{ id: string }[]>`
         update bench_claim.${t} j
            set status = 'processing', claimed_by_run = ${runId}::uuid, claimed_at = ${now}::timestamptz,
@@ -180,7 +185,7 @@ async function plainWorker(
     for (const r of rows) {
       const result = "tr_bench" + String(r.id).replaceAll("-", "");
       await sql.begin(async (tx) => {
-        await asJob(tx);
+        if (audited) await asJob(tx);
         await tx`
           update bench_claim.${t}
              set status = 'done', result = ${result}, completed_at = ${now}::timestamptz, updated_at = now()
@@ -230,12 +235,7 @@ async function profilePass(url: string, admin: postgres.Sql, batch: number) {
     const runId = crypto.randomUUID();
     for (;;) {
       let t = performance.now();
-      const rows = await sql.begin(async (tx) => {
-        await tx`select set_config('role', 'payout_jobs', true), set_config('payouts.actor_role', 'job', true)`;
-        return await tx<ClaimRow[]>`
-          select schedule_id, transfer_id, outcome from private.claim_due_payout_schedules(
-            ${runId}::uuid, ${batch}::integer, ${LEASE}::interval, ${PROFILE_NOW}::timestamptz)`;
-      });
+      const rows = await claimOurs(sql, runId, batch, PROFILE_NOW);
       claimMs += performance.now() - t;
       if (rows.length === 0) break;
       const ids = rows.flatMap((r) => (r.outcome === "claimed" && r.transfer_id ? [r.transfer_id] : []));

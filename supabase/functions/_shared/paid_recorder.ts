@@ -42,8 +42,11 @@ export interface PaidOutcome {
   adopted: boolean;
 }
 
-/** How an outcome's recording ended. */
-export type PaidSettlement = { ok: true } | { ok: false; error: unknown };
+/**
+ * How an outcome's recording ended. `wholeBatch`: the failure is the batch's (an outage, not retried
+ * one by one), the same `error` for every outcome of that batch.
+ */
+export type PaidSettlement = { ok: true } | { ok: false; error: unknown; wholeBatch?: true };
 
 /** A clock with cancellable timers (the real one: `realTimers`; tests: `VirtualClock`). */
 export interface Timers {
@@ -98,13 +101,10 @@ export function createPaidRecorder<T extends PaidOutcome>(opts: PaidRecorderOpti
   const max = Math.max(1, Math.floor(opts.maxItems));
   const delay = Math.max(0, opts.maxDelayMs);
   const timers = opts.timers ?? realTimers;
-  /** Buffered outcomes, oldest first; `seq` increases with every add. */
-  const buffer: { item: T; at: number; seq: number }[] = [];
-  let seq = 0;
-  /** Every buffered entry with `seq <= dueSeq` has waited `maxDelayMs` (its timer fired). */
-  let dueSeq = -1;
-  /** The timer of the oldest buffered entry. */
-  let timer: { seq: number; handle: unknown } | null = null;
+  /** Buffered outcomes, oldest first, with the clock when each was added. */
+  const buffer: { item: T; at: number }[] = [];
+  /** The timer of the oldest buffered entry (the entry it waits for). */
+  let timer: { entry: { item: T; at: number }; handle: unknown } | null = null;
   /** Outcomes taken from the buffer and not settled yet (the batch being recorded). */
   let recording = 0;
   /** `flush()` calls waiting: record whatever is buffered without waiting for a rule. */
@@ -115,19 +115,19 @@ export function createPaidRecorder<T extends PaidOutcome>(opts: PaidRecorderOpti
     if (timer) timers.clearTimeout(timer.handle);
     timer = null;
   };
-  /** Keeps exactly one timer: for the oldest buffered entry, unless it is due already. */
+  /** The oldest buffered outcome has waited `maxDelayMs`. */
+  const oldestDue = () => timers.now() - buffer[0].at >= delay;
+  /** Keeps exactly one timer: for the oldest buffered entry (re-armed if it fires early). */
   const armTimer = () => {
     const oldest = buffer[0];
-    if (!oldest || oldest.seq <= dueSeq) return clearTimer();
-    if (timer?.seq === oldest.seq) return;
+    if (timer?.entry === oldest) return;
     clearTimer();
-    const s = oldest.seq;
+    if (!oldest) return;
     const handle = timers.setTimeout(() => {
-      if (timer?.seq === s) timer = null;
-      dueSeq = Math.max(dueSeq, s);
+      timer = null;
       pump();
     }, Math.max(0, oldest.at + delay - timers.now()));
-    timer = { seq: s, handle };
+    timer = { entry: oldest, handle };
   };
 
   const settle = async (item: T, result: PaidSettlement) => {
@@ -161,7 +161,7 @@ export function createPaidRecorder<T extends PaidOutcome>(opts: PaidRecorderOpti
       // must not throw: one by one
     }
     if (!oneByOne) {
-      for (const item of batch) await settle(item, { ok: false, error: failure.error });
+      for (const item of batch) await settle(item, { ok: false, error: failure.error, wholeBatch: true });
       return;
     }
     // nothing of the batch was recorded: one by one, so one bad outcome never blocks the others
@@ -184,7 +184,7 @@ export function createPaidRecorder<T extends PaidOutcome>(opts: PaidRecorderOpti
       for (const wake of idleWaiters.splice(0)) wake();
       return;
     }
-    if (!(forced > 0 || buffer.length >= max || buffer[0].seq <= dueSeq)) return armTimer();
+    if (!(forced > 0 || buffer.length >= max || oldestDue())) return armTimer();
     const batch = buffer.splice(0, max).map((e) => e.item);
     armTimer(); // for what stays buffered
     recording = batch.length;
@@ -196,7 +196,7 @@ export function createPaidRecorder<T extends PaidOutcome>(opts: PaidRecorderOpti
 
   return {
     add(item) {
-      buffer.push({ item, at: timers.now(), seq: seq++ });
+      buffer.push({ item, at: timers.now() });
       pump();
     },
     get size() {

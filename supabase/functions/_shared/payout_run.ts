@@ -248,6 +248,7 @@ type Listing = (group: string) => ReturnType<StripeGateway["listTransferGroup"]>
 type Work =
   | { kind: "send"; t: Tranche; req: StoredRequest | undefined }
   | { kind: "reconcile"; t: ReconcileRow; listing: Listing };
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 /** A refusal by one of our SQL functions (SQLSTATE PTxxx), as opposed to a failure to reach them. */
 const isRefusal = (e: unknown): boolean => /^PT\d{3}$/.test(String((e as { code?: unknown } | null)?.code ?? ""));
 
@@ -360,6 +361,9 @@ export async function runPayoutInvocation(
       log.error("could not record a run error", { error: e, code });
     }
   };
+  /** Records a caught error as a run error: its SQLSTATE/Stripe code (else `fallbackCode`) and message. */
+  const recordFailure = (e: unknown, fallbackCode: string, t?: Tranche, prefix = "") =>
+    recordError((e as { code?: string } | null)?.code ?? fallbackCode, prefix + messageOf(e), t);
 
   // ---- the Stripe request of a tranche ------------------------------------------------------
   const chargeCache = new Map<string, Promise<string | null>>();
@@ -404,19 +408,13 @@ export async function runPayoutInvocation(
       return await fn();
     } catch (e) {
       decide("error", { ...ids(t), error: e });
-      await recordError(
-        (e as { code?: string }).code ?? "error",
-        e instanceof Error ? e.message : String(e),
-        t,
-      );
+      await recordFailure(e, "error", t);
       return undefined;
     }
   };
 
   // ---- paid outcomes: recorded in batches, decided once committed ---------------------------
   // `held` is declared with the pipeline below; a buffered tranche leaves it only when settled.
-  /** Errors of batches that failed as a whole without a refusal (recorded once, not per tranche). */
-  const outages = new WeakSet<object>();
   const recorder = createPaidRecorder<PaidItem>({
     maxItems: config.batchSize,
     maxDelayMs: config.recordMaxDelayMs,
@@ -438,11 +436,7 @@ export async function runPayoutInvocation(
         { error: e, count: items.length, transfer_ids: items.map((i) => i.transferId) },
       );
       if (!isRefusal(e)) {
-        if (typeof e === "object" && e !== null) outages.add(e);
-        await recordError(
-          (e as { code?: string }).code ?? "record_paid_failed",
-          `${items.length} paid outcomes not recorded: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        await recordFailure(e, "record_paid_failed", undefined, `${items.length} paid outcomes not recorded: `);
       }
     },
     settled: async (i, r) => {
@@ -453,13 +447,8 @@ export async function runPayoutInvocation(
           // Stripe's transfer exists, our row stays pending: its lease brings it back to
           // reconciliation, which adopts the transfer.
           decide("error", { ...i.fields, error: r.error });
-          if (!outages.has(r.error as object)) { // (an outage is recorded once for its batch)
-            await recordError(
-              (r.error as { code?: string }).code ?? "error",
-              r.error instanceof Error ? r.error.message : String(r.error),
-              i.t,
-            );
-          }
+          // (an outage of the whole batch is recorded once, in batchFailed)
+          if (!r.wholeBatch) await recordFailure(r.error, "error", i.t);
         }
       } catch (e) {
         log.error("could not settle a paid outcome", { error: e, ...ids(i.t) });
@@ -760,7 +749,7 @@ export async function runPayoutInvocation(
         reqs = await requestsFor(fresh);
       } catch (e) {
         // nothing of this batch was sent: give it back (the next holder reconciles, then sends)
-        await recordError("prepare_failed", e instanceof Error ? e.message : String(e));
+        await recordError("prepare_failed", messageOf(e));
         for (const t of fresh) {
           await db.defer(invocationId, t.transferId, config.deferSeconds, "could not store the Stripe request")
             .catch(() => {});
@@ -808,10 +797,7 @@ export async function runPayoutInvocation(
     } catch (e) {
       outcome = "error";
       log.error("invocation failed", { error: e });
-      await recordError(
-        (e as { code?: string }).code ?? "invocation_failed",
-        e instanceof Error ? e.message : String(e),
-      );
+      await recordFailure(e, "invocation_failed");
       await giveBackBacklog("invocation failed before sending");
     }
     // What was started finishes; what is queued is sent while the budget allows, else given back by send().

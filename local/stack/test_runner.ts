@@ -1,6 +1,7 @@
 // `npm test`: every check on a throwaway stack (own folder and ports; never the `npm start`
 // cluster), then one closing line `N passed, M failed`. Non-zero exit on any failure.
 //   --only pgtap|deno|static   run one group (for quick local iterations)
+//   --match <substring>        only the pgTAP / deno test files whose path contains it
 import { parseArgs } from "node:util";
 import { cliDbUrl, dbUrl, ROOT, stackConfig } from "./config.ts";
 import { supabaseCli } from "./database.ts";
@@ -9,7 +10,9 @@ import { psql } from "./postgres.ts";
 import { run } from "./proc.ts";
 import { startStack } from "./stack.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { only: { type: "string" }, keep: { type: "boolean" } } });
+const { values } = parseArgs({ args: Deno.args, options: { only: { type: "string" }, keep: { type: "boolean" }, match: { type: "string" } },
+});
+const matching = (files: string[]) => files.filter((f) => !values.match || f.includes(values.match));
 const want = (group: string) => !values.only || values.only === group;
 
 interface Outcome {
@@ -155,7 +158,7 @@ try {
 
   if (want("pgtap")) {
     await psql(config, ["-f", join(ROOT, "supabase", "tests", "setup", "helpers.sql")]);
-    const files = walk(join(ROOT, "supabase", "tests"), ".test.sql").map(rel);
+    const files = matching(walk(join(ROOT, "supabase", "tests"), ".test.sql").map(rel));
     const res = await run("pg_prove", ["-d", url, "--timer", ...files], {
       cwd: ROOT,
       allowFail: true,
@@ -173,11 +176,11 @@ try {
   }
 
   if (want("deno")) {
-    const files = [
+    const files = matching([
       ...walk(join(ROOT, "local", "tests"), "_test.ts"),
       ...walk(join(ROOT, "supabase", "functions", "tests"), "-test.ts"),
       ...walk(join(ROOT, "supabase", "tests"), "-test.ts"), // frontends' view: supabase-js through PostgREST
-    ].map(rel);
+    ].map(rel));
     const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], {
       cwd: ROOT,
       allowFail: true,

@@ -1,50 +1,145 @@
 /**
- * Time budget of one invocation. Supabase stops a function at ~150 s wall clock (background work
- * included), so a run creates a budget when the request arrives and its batch loop stops *claiming*
- * new work when `shouldStop(margin)` says the remainder is too small to finish a batch (a claimed
- * batch must be finished or its leases expire and a later run re-claims it with the same keys).
+ * The budget of one invocation: wall clock AND CPU.
+ *
+ * Hosted Edge Functions end an isolate on three clocks (`../shared/reference/README.md`):
+ * - CPU in total, everything the isolate ran (module load, requests, background tasks): retired
+ *   at 1 s (no new requests; it finishes its work), terminated at 2 s, mid-await if need be;
+ * - wall clock from the isolate's start: 150 s (free) / 400 s (paid), retired half-way;
+ * - memory 256 MB.
+ *
+ * So a run stops *claiming* new work when `shouldStop(margin)` says so: less than `margin` of wall
+ * clock is left, or the isolate's CPU reached the stop line. What is in flight is then finished or
+ * handed back, and the next invocation (a fresh isolate once this one is retired) continues.
  *
  * ```ts
- * const budget = createBudget(env.runBudgetMs);
+ * const budget = createBudget(env.runBudgetMs, { cpu: { meter: isolateCpu, stopAtMs: 1500 } });
  * while (!budget.shouldStop(env.stopMarginMs)) { const rows = await claim(); if (!rows.length) break; ... }
  * ```
+ *
+ * The CPU meter takes the larger of two figures:
+ * - measured: `process.cpuUsage()` (node:process) where the runtime offers it. In the Deno CLI
+ *   (the local runtime: one process per function) that is exactly what the local limits count.
+ *   Where a runtime reports a process-wide figure (many isolates per process), it over-counts:
+ *   the run stops early and hands over more often, which costs throughput, never money;
+ * - charged: a calibrated estimate per unit of work (e.g. per transfer, `bench/` calibrates it)
+ *   plus the module load, for runtimes that report nothing.
  */
+import process from "node:process";
 
 /** Milliseconds clock (injected in tests; default `Date.now`). */
 export type Clock = () => number;
 
-/** A wall-clock budget. All values in milliseconds of the injected clock. */
+/** CPU used by this isolate so far (ms), as the platform adds it up against its limits. */
+export interface CpuMeter {
+  /** CPU used so far (ms): the larger of what the runtime reports and what was charged. */
+  usedMs(): number;
+  /** Adds an estimate of work done (ms), for runtimes that report no CPU of their own. */
+  charge(ms: number): void;
+}
+
+/** Why a budget says stop. */
+export type StopReason = "wall_clock" | "cpu";
+
+/** A wall-clock and CPU budget. Times in milliseconds of the injected clock. */
 export interface Budget {
   /** Clock value when the budget was created. */
   readonly startedAt: number;
-  /** Clock value when the budget is used up. */
+  /** Clock value when the wall-clock budget is used up. */
   readonly deadline: number;
   /** Time spent so far. */
   elapsedMs(): number;
   /** Time left (never negative). */
   remainingMs(): number;
-  /** True when the budget is used up. */
+  /** True when the wall-clock budget is used up. */
   expired(): boolean;
-  /** True when less than `marginMs` is left: stop claiming new work. */
+  /** True when less than `marginMs` of wall clock is left, or the CPU stop line is reached: stop claiming. */
   shouldStop(marginMs?: number): boolean;
+  /** Why `shouldStop(marginMs)` is true (null when it is not). */
+  stopReason(marginMs?: number): StopReason | null;
+  /** The CPU meter (a no-op meter when the budget has no CPU part). */
+  readonly cpu: CpuMeter;
+  /** CPU left before the stop line (ms; Infinity without a CPU part). */
+  cpuRemainingMs(): number;
 }
 
+/** The CPU part of a budget. */
+export interface CpuBudget {
+  meter: CpuMeter;
+  /** Stop claiming once the meter reaches this (ms). Past the retire line (1 s), well before the kill (2 s). */
+  stopAtMs: number;
+}
+
+/** Options of `createBudget`. */
+export interface BudgetOptions {
+  now?: Clock;
+  /** Used by `shouldStop()` without an argument (default 0). */
+  defaultMarginMs?: number;
+  /** An absolute deadline that also applies (e.g. the isolate's own wall-clock limit). */
+  notAfter?: number;
+  cpu?: CpuBudget;
+}
+
+const noCpu: CpuMeter = { usedMs: () => 0, charge: () => {} };
+
 /**
- * Creates a budget of `totalMs` from now. `defaultMarginMs` is used by `shouldStop()` without an
- * argument (default 0).
+ * Creates a budget of `totalMs` from now (capped by `notAfter`), with an optional CPU part.
  */
-export function createBudget(totalMs: number, opts: { now?: Clock; defaultMarginMs?: number } = {}): Budget {
+export function createBudget(totalMs: number, opts: BudgetOptions = {}): Budget {
   if (!Number.isFinite(totalMs) || totalMs < 0) throw new RangeError("totalMs must be a finite number >= 0");
   const now = opts.now ?? Date.now;
   const defaultMargin = opts.defaultMarginMs ?? 0;
   const startedAt = now();
-  const deadline = startedAt + totalMs;
+  const deadline = Math.min(startedAt + totalMs, opts.notAfter ?? Infinity);
+  const cpu = opts.cpu;
+  const stopReason = (marginMs = defaultMargin): StopReason | null => {
+    if (deadline - now() <= marginMs) return "wall_clock";
+    if (cpu && cpu.meter.usedMs() >= cpu.stopAtMs) return "cpu";
+    return null;
+  };
   return {
     startedAt,
     deadline,
     elapsedMs: () => Math.max(0, now() - startedAt),
     remainingMs: () => Math.max(0, deadline - now()),
     expired: () => now() >= deadline,
-    shouldStop: (marginMs = defaultMargin) => deadline - now() <= marginMs,
+    shouldStop: (marginMs) => stopReason(marginMs) !== null,
+    stopReason,
+    cpu: cpu?.meter ?? noCpu,
+    cpuRemainingMs: () => (cpu ? Math.max(0, cpu.stopAtMs - cpu.meter.usedMs()) : Infinity),
   };
 }
+
+/** CPU of this process since it started (ms), or null where the runtime does not report it. */
+export function processCpuMs(): number | null {
+  try {
+    const u = process.cpuUsage();
+    const ms = (u.user + u.system) / 1000;
+    return Number.isFinite(ms) && ms > 0 ? ms : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A CPU meter: max(measured, charged). `measured` defaults to `processCpuMs`; `startMs` is charged
+ * up front (the module load, which a runtime that reports nothing still counts).
+ */
+export function createCpuMeter(opts: { measured?: () => number | null; startMs?: number } = {}): CpuMeter {
+  const measured = opts.measured ?? processCpuMs;
+  let charged = opts.startMs ?? 0;
+  return {
+    usedMs: () => Math.max(measured() ?? 0, charged),
+    charge: (ms) => {
+      if (Number.isFinite(ms) && ms > 0) charged += ms;
+    },
+  };
+}
+
+/** Module load charged to the isolate's meter where the runtime reports no CPU (ms, calibrated by the bench). */
+export const MODULE_LOAD_CPU_MS = 250;
+
+/** The meter of this isolate (one per isolate: the platform's limits are per isolate, not per request). */
+export const isolateCpu: CpuMeter = createCpuMeter({ startMs: MODULE_LOAD_CPU_MS });
+
+/** When this isolate started (ms since the epoch): the platform's wall-clock limit runs from here. */
+export const isolateStartedAt: number = Math.round(performance.timeOrigin);

@@ -15,6 +15,8 @@
  * | `PAYOUT_BATCH_SIZE`    | rows claimed per batch, and paid outcomes recorded per transaction (default 25, 1–1000) |
  * | `PAYOUT_RUN_BUDGET_MS` | wall-clock budget of one invocation (default 110 000; Supabase kills at ~150 s) |
  * | `PAYOUT_STOP_MARGIN_MS`| stop claiming when less than this is left (default 25 000)                    |
+ * | `EDGE_CPU_STOP_MS`     | stop claiming once the isolate used this much CPU (default 1 500: past the 1 s retire line, well before the 2 s kill) |
+ * | `EDGE_WALL_CLOCK_LIMIT_MS` | the isolate's wall-clock limit, from its start (default 150 000, the free plan; 400 000 on paid plans) |
  * | `STRIPE_SECRET_KEY`    | `sk_test_…`/`sk_live_…` (or `rk_…`)                                          |
  * | `STRIPE_API_BASE`      | optional `http(s)://host:port` of the local stand-in; unset = api.stripe.com |
  * | `STRIPE_MAX_RPS`       | client-side request rate (default 20, below Stripe's 25/s)                    |
@@ -52,6 +54,10 @@ export interface JobEnv {
   batchSize: number;
   runBudgetMs: number;
   stopMarginMs: number;
+  /** CPU stop line of the isolate (ms; see budget.ts). */
+  cpuStopMs: number;
+  /** The isolate's wall-clock limit from its start (ms). */
+  wallClockLimitMs: number;
 }
 
 /** Environment of functions that call Stripe. */
@@ -91,6 +97,8 @@ const jobSchema = z.object({
   PAYOUT_BATCH_SIZE: intVar(25, 1, 1000),
   PAYOUT_RUN_BUDGET_MS: intVar(110_000, 1_000, 400_000),
   PAYOUT_STOP_MARGIN_MS: intVar(25_000, 0, 400_000),
+  EDGE_CPU_STOP_MS: intVar(1_500, 100, 1_900),
+  EDGE_WALL_CLOCK_LIMIT_MS: intVar(150_000, 10_000, 400_000),
 });
 
 const stripeSchema = z.object({
@@ -161,6 +169,8 @@ export function loadJobEnv(get: EnvGetter = defaultGetter()): JobEnv {
       "PAYOUT_BATCH_SIZE",
       "PAYOUT_RUN_BUDGET_MS",
       "PAYOUT_STOP_MARGIN_MS",
+      "EDGE_CPU_STOP_MS",
+      "EDGE_WALL_CLOCK_LIMIT_MS",
     ],
     get,
     (raw, v) => {
@@ -181,6 +191,8 @@ export function loadJobEnv(get: EnvGetter = defaultGetter()): JobEnv {
     batchSize: v.PAYOUT_BATCH_SIZE,
     runBudgetMs: v.PAYOUT_RUN_BUDGET_MS,
     stopMarginMs: v.PAYOUT_STOP_MARGIN_MS,
+    cpuStopMs: v.EDGE_CPU_STOP_MS,
+    wallClockLimitMs: v.EDGE_WALL_CLOCK_LIMIT_MS,
   };
 }
 

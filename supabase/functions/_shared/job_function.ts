@@ -12,7 +12,7 @@
  */
 import { z } from "zod";
 import { respondAccepted } from "./background.ts";
-import { type Budget, createBudget } from "./budget.ts";
+import { type Budget, createBudget, isolateCpu, isolateStartedAt } from "./budget.ts";
 import { type Env, EnvError, type JobEnv, loadEnv, loadJobEnv } from "./env.ts";
 import { handle, HttpError, parseJsonBody, requireMethod } from "./http.ts";
 import { checkJobSecret } from "./job_auth.ts";
@@ -83,7 +83,7 @@ export function serveJob<S extends boolean>(opts: ServeJobOptions<S>): (req: Req
       throw new HttpError(500, "misconfigured");
     }
 
-    const budget = createBudget(env.runBudgetMs);
+    const budget = jobBudget(env);
     const invocationId = crypto.randomUUID();
     const trigger: Trigger = body.trigger ?? "manual";
     const reasons = body.reasons ?? [];
@@ -116,4 +116,15 @@ export function memoryMb(): Record<string, number> {
   } catch {
     return {};
   }
+}
+
+/**
+ * The budget of one job invocation: its own wall-clock budget, capped by the isolate's wall-clock
+ * limit (counted from the isolate's start, not the request's), and the isolate's CPU stop line.
+ */
+export function jobBudget(env: JobEnv): Budget {
+  return createBudget(env.runBudgetMs, {
+    notAfter: isolateStartedAt + env.wallClockLimitMs,
+    cpu: { meter: isolateCpu, stopAtMs: env.cpuStopMs },
+  });
 }

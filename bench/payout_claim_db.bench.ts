@@ -20,7 +20,7 @@
 //   until a claim returns nothing. Ours completes per claimed batch, like pg-boss's batch mode (b),
 //   because that is the product's shape: the payout run records paid outcomes in batches
 //   (`private.record_payout_transfers_paid` over complete_payout_transfers, up to PAYOUT_BATCH_SIZE
-//   outcomes per transaction; supabase/functions/_shared/paid_recorder.ts). (The brief's
+//   outcomes per transaction; supabase/functions/_shared/payout_run/paid_recorder.ts). (The brief's
 //   'tr_bench_<hex>' would fail the model's ^tr_[A-Za-z0-9]+$ check: no underscore after tr_.)
 //   Throughput = tranches paid / s, wall clock from the first claim to the last completion.
 // (a) K connections, B per claim: `update ... where id in (select ... order by next_attempt_at, id

@@ -6,7 +6,7 @@
  * for), one log line per released hold, recorded as a run of kind `escrow_releases`.
  */
 import type { Logger } from "./log.ts";
-import type { InvocationOutcome, RunTotals, Trigger } from "./payout_run.ts";
+import type { InvocationOutcome, RunTotals, Trigger } from "./payout_run/types.ts";
 
 /** One released hold, as `private.run_escrow_releases` returns it. */
 export interface ReleasedHold {
@@ -20,7 +20,7 @@ export interface ReleasedHold {
   schedule_next_attempt_at: unknown;
 }
 
-/** The database side of the escrow run (`payout_run_db.ts` with kind escrow_releases). */
+/** The database side of the escrow run (`payout_run/db.ts` with kind escrow_releases). */
 export interface EscrowDb {
   begin(invocationId: string, trigger: Trigger): Promise<{ runId: string; resumed: boolean }>;
   releaseEscrow(invocationId: string): Promise<ReleasedHold[]>;

@@ -17,7 +17,7 @@ import { type Env, EnvError, type JobEnv, loadEnv, loadJobEnv } from "./env.ts";
 import { handle, HttpError, parseJsonBody, requireMethod } from "./http.ts";
 import { checkJobSecret } from "./job_auth.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { Trigger } from "./payout_run.ts";
+import type { Trigger } from "./payout_run/types.ts";
 
 /** What the doorbell posts. Unknown fields are ignored. */
 export const DoorbellBody = z.object({

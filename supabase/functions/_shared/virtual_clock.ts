@@ -1,8 +1,8 @@
 /**
  * Virtual time for tests of code that takes an injected clock and sleep (`pacer.ts`, `budget.ts`,
- * `callStripe`) or timers (`paid_recorder.ts`): `sleep(ms)` resolves (and `setTimeout(fn, ms)` calls
- * `fn`) when `run()`/`advance()` moves the virtual clock past its wake-up time, in wake-up order,
- * without real timers (so nothing leaks and nothing is slow).
+ * `callStripe`) or timers (`payout_run/paid_recorder.ts`): `sleep(ms)` resolves (and
+ * `setTimeout(fn, ms)` calls `fn`) when `run()`/`advance()` moves the virtual clock past its
+ * wake-up time, in wake-up order, without real timers (so nothing leaks and nothing is slow).
  *
  * ```ts
  * const vt = new VirtualClock();

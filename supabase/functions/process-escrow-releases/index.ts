@@ -4,7 +4,7 @@
 // released money is then paid by process-payout-schedules. verify_jwt = false: the job secret is
 // checked instead.
 import { serveJob } from "../_shared/job_function.ts";
-import { processEscrowReleases } from "../_shared/payout_run_wiring.ts";
+import { processEscrowReleases } from "../_shared/payout_run/wiring.ts";
 
 Deno.serve(serveJob({
   name: "process-escrow-releases",

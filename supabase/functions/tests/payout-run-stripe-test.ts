@@ -1,5 +1,5 @@
 /**
- * payout_run_stripe.ts (the run's Stripe gateway) with the real SDK against an in-process Stripe
+ * payout_run/stripe_gateway.ts (the run's Stripe gateway) with the real SDK against an in-process Stripe
  * stand-in: transfers.create under the tranche's key, listing a transfer_group across pages, the
  * invoice's charge for source_transaction, and the stand-in's latency_after fault the kill tests use.
  */
@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { type StandIn, startStripeStandIn } from "../../../local/stripe/server.ts";
 import { createBudget } from "../_shared/budget.ts";
 import { createPacer } from "../_shared/pacer.ts";
-import type { TransferParams } from "../_shared/payout_run.ts";
-import { createStripeGateway } from "../_shared/payout_run_stripe.ts";
+import { createStripeGateway } from "../_shared/payout_run/stripe_gateway.ts";
+import type { TransferParams } from "../_shared/payout_run/types.ts";
 import { createStripe } from "../_shared/stripe.ts";
 
 async function ctl<T = Record<string, unknown>>(s: StandIn, method: string, path: string, body?: unknown): Promise<T> {

@@ -1,5 +1,5 @@
 /**
- * payout_run.ts decisions without the stack: a fake database and a fake Stripe gateway record
+ * payout_run/ decisions without the stack: a fake database and a fake Stripe gateway record
  * what the run does for each outcome (send, adopt, fail, unknown, defer, stop) and in which order.
  * Paid outcomes are recorded in batches (`paidMany`, falling back to `paid` one by one); the
  * recorder's delay runs on a `VirtualClock` that only moves when a test says so.
@@ -7,22 +7,22 @@
 import assert from "node:assert/strict";
 import { createBudget } from "../_shared/budget.ts";
 import { createLogger } from "../_shared/log.ts";
-import {
-  type ClaimRow,
-  type FailedState,
-  type InvocationOutcome,
-  type ReconcileRow,
-  type RunConfig,
-  type RunDb,
-  runPayoutInvocation,
-  type StoredRequest,
-  type StripeGateway,
-  type Tranche,
-  type TransferLike,
-  type TransferParams,
-  transferParams,
-} from "../_shared/payout_run.ts";
-import type { PaidOutcome } from "../_shared/paid_recorder.ts";
+import { runPayoutInvocation } from "../_shared/payout_run/invocation.ts";
+import type { PaidOutcome } from "../_shared/payout_run/paid_recorder.ts";
+import { transferParams } from "../_shared/payout_run/send.ts";
+import type {
+  ClaimRow,
+  FailedState,
+  InvocationOutcome,
+  ReconcileRow,
+  RunConfig,
+  RunDb,
+  StoredRequest,
+  StripeGateway,
+  Tranche,
+  TransferLike,
+  TransferParams,
+} from "../_shared/payout_run/types.ts";
 import type { StripeCallResult } from "../_shared/stripe.ts";
 import { VirtualClock } from "../_shared/virtual_clock.ts";
 
@@ -597,7 +597,7 @@ Deno.test("payout run: claimed tranches are not sent when the time budget is nea
 });
 
 Deno.test("run db: a transient database error (restart, 57P01) is retried; a real error is not", async () => {
-  const { createRunDb, isTransientDbError } = await import("../_shared/payout_run_db.ts");
+  const { createRunDb, isTransientDbError } = await import("../_shared/payout_run/db.ts");
   assert.equal(isTransientDbError({ code: "57P01" }), true);
   assert.equal(isTransientDbError({ code: "CONNECTION_CLOSED" }), true);
   assert.equal(isTransientDbError({ code: "PT409" }), false);
@@ -614,7 +614,7 @@ Deno.test("run db: a transient database error (restart, 57P01) is retried; a rea
   };
   const retries: number[] = [];
   // deno-lint-ignore no-explicit-any
-  const db = createRunDb(fake as any, () => null, {
+  const db = createRunDb(fake as any, {
     sleep: () => Promise.resolve(),
     onRetry: (_w, _e, a) => retries.push(a),
   });
@@ -625,7 +625,7 @@ Deno.test("run db: a transient database error (restart, 57P01) is retried; a rea
     begin: () => Promise.reject(Object.assign(new Error("illegal transition"), { code: "PT409" })),
   };
   // deno-lint-ignore no-explicit-any
-  const db2 = createRunDb(failing as any, () => null, { sleep: () => Promise.resolve() });
+  const db2 = createRunDb(failing as any, { sleep: () => Promise.resolve() });
   await assert.rejects(db2.heartbeat("11111111-1111-4111-8111-111111111113"), /illegal transition/);
 });
 
@@ -1097,7 +1097,7 @@ Deno.test("payout run (recording): a tranche whose recording failed is no longer
 });
 
 Deno.test("run db: paidMany records every outcome in one transaction (arrays), nothing for none", async () => {
-  const { createRunDb } = await import("../_shared/payout_run_db.ts");
+  const { createRunDb } = await import("../_shared/payout_run/db.ts");
   const calls: { text: string; values: unknown[] }[] = [];
   let begins = 0;
   const fake = {
@@ -1111,7 +1111,7 @@ Deno.test("run db: paidMany records every outcome in one transaction (arrays), n
     },
   };
   // deno-lint-ignore no-explicit-any
-  const db = createRunDb(fake as any, () => null, { sleep: () => Promise.resolve() });
+  const db = createRunDb(fake as any, { sleep: () => Promise.resolve() });
   const inv = "11111111-1111-4111-8111-111111111115";
   await db.paidMany(inv, []);
   assert.equal(begins, 0);

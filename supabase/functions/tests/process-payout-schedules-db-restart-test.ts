@@ -2,7 +2,7 @@
  * The database crashes and restarts in the middle of a run: Stripe has made a transfer and holds
  * its answer (the stand-in's latency_after fault) while Postgres is stopped with `-m immediate`
  * (every backend killed, no checkpoint: crash recovery from WAL on the next start) and started
- * again. The run's record calls are retried across the outage (payout_run_db.ts); whichever of
+ * again. The run's record calls are retried across the outage (payout_run/db.ts); whichever of
  * the run or a later reconciliation records the transfer, it is recorded once and never sent
  * again under another key.
  *

@@ -1,10 +1,10 @@
 /**
- * paid_recorder.ts: batches at maxItems, after the oldest outcome's delay (virtual time, no real
+ * payout_run/paid_recorder.ts: batches at maxItems, after the oldest outcome's delay (virtual time, no real
  * timers), on flush(); one batch at a time; a failed batch recorded one by one; each outcome
  * settled exactly once, after its recording.
  */
 import assert from "node:assert/strict";
-import { createPaidRecorder, type PaidOutcome, type PaidSettlement } from "../_shared/paid_recorder.ts";
+import { createPaidRecorder, type PaidOutcome, type PaidSettlement } from "../_shared/payout_run/paid_recorder.ts";
 import { VirtualClock } from "../_shared/virtual_clock.ts";
 
 const item = (n: number, adopted = false): PaidOutcome => ({

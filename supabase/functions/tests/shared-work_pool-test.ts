@@ -1,9 +1,9 @@
 /**
- * work_pool.ts without timers: each item's work is a promise the test resolves, so what runs when
+ * payout_run/work_pool.ts without timers: each item's work is a promise the test resolves, so what runs when
  * is decided by the test, not by the clock.
  */
 import assert from "node:assert/strict";
-import { createWorkPool } from "../_shared/work_pool.ts";
+import { createWorkPool } from "../_shared/payout_run/work_pool.ts";
 
 /** Work whose items finish when the test says so. */
 function controlled() {

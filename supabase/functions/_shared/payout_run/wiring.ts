@@ -4,16 +4,16 @@
  * invocations in one isolate share the request rate).
  */
 import type Stripe from "stripe";
-import { createDb } from "./db.ts";
-import type { Env, JobEnv } from "./env.ts";
-import { runEscrowInvocation } from "./escrow_run.ts";
-import type { JobRun } from "./job_function.ts";
-import { createPacer, type Pacer } from "./pacer.ts";
-import { runPayoutInvocation } from "./payout_run.ts";
-import { createRunDb } from "./payout_run_db.ts";
-import { loadPayoutRunSettings } from "./payout_run_env.ts";
-import { createStripeGateway } from "./payout_run_stripe.ts";
-import { APP_INFO, createStripe } from "./stripe.ts";
+import { createDb } from "../db.ts";
+import type { Env, JobEnv } from "../env.ts";
+import { runEscrowInvocation } from "../escrow_run.ts";
+import type { JobRun } from "../job_function.ts";
+import { createPacer, type Pacer } from "../pacer.ts";
+import { APP_INFO, createStripe } from "../stripe.ts";
+import { createRunDb } from "./db.ts";
+import { runPayoutInvocation } from "./invocation.ts";
+import { loadPayoutRunSettings } from "./settings.ts";
+import { createStripeGateway } from "./stripe_gateway.ts";
 
 let shared: { key: string; stripe: Stripe; pacer: Pacer } | undefined;
 
@@ -39,18 +39,11 @@ export async function processPayoutSchedules(ctx: JobRun<Env>): Promise<void> {
   const settings = loadPayoutRunSettings();
   const { stripe, pacer } = stripeFor(ctx.env);
   const sql = createDb(ctx.env.db.url, { applicationName: "process-payout-schedules", max: settings.concurrency + 1 });
-  let runId: string | null = null;
   try {
-    const db = createRunDb(sql, () => runId, {
+    const db = createRunDb(sql, {
       dbRole: ctx.env.db.role,
       onRetry: (what, error, attempt) => ctx.log.warn("database call retried", { call: what, attempt, error }),
     });
-    const begin = db.begin;
-    db.begin = async (...a) => {
-      const r = await begin(...a);
-      runId = r.runId;
-      return r;
-    };
     await runPayoutInvocation(
       {
         db,
@@ -81,17 +74,12 @@ export async function processPayoutSchedules(ctx: JobRun<Env>): Promise<void> {
 /** Background work of process-escrow-releases. */
 export async function processEscrowReleases(ctx: JobRun<JobEnv>): Promise<void> {
   const sql = createDb(ctx.env.db.url, { applicationName: "process-escrow-releases", max: 1 });
-  let runId: string | null = null;
   try {
-    const db = createRunDb(sql, () => runId, { kind: "escrow_releases", dbRole: ctx.env.db.role });
+    const db = createRunDb(sql, { kind: "escrow_releases", dbRole: ctx.env.db.role });
     await runEscrowInvocation(
       {
         db: {
-          begin: async (id, trigger) => {
-            const r = await db.begin(id, trigger);
-            runId = r.runId;
-            return r;
-          },
+          begin: db.begin,
           releaseEscrow: async (id) => (await db.releaseEscrow(id)) as never,
           error: db.error,
           finish: db.finish,

@@ -1,5 +1,5 @@
 /**
- * Settings of the payout run beyond `env.ts` (which holds the database, doorbell secret, budgets
+ * Settings of the payout run beyond `../env.ts` (which holds the database, doorbell secret, budgets
  * and Stripe client settings). All optional; problems name the variable, never its value.
  *
  * | variable                          | meaning                                                                 |
@@ -12,7 +12,7 @@
  * | `PAYOUT_RECORD_MAX_DELAY_MS`      | how long a paid outcome waits to be recorded with others (default 250, 0–10 000); a batch is also recorded at `PAYOUT_BATCH_SIZE` outcomes and before the invocation ends |
  */
 import { z } from "zod";
-import { EnvError, type EnvGetter } from "./env.ts";
+import { EnvError, type EnvGetter } from "../env.ts";
 
 /** Run settings (see module doc). */
 export interface PayoutRunSettings {

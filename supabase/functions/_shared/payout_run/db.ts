@@ -1,6 +1,6 @@
 /**
  * `RunDb` over postgres.js: each method is one job transaction (`inJobTransaction`: actor `job`,
- * run id, statement timeout, all transaction-local, so it works behind a transaction-mode pooler)
+ * run id (the one its own `begin` joined or started), statement timeout, all transaction-local, so it works behind a transaction-mode pooler)
  * calling one SQL run function of 20261129090200 (`paidMany`: `record_payout_transfers_paid` of
  * 20261201090000). Nothing else touches the database.
  *
@@ -10,7 +10,9 @@
  * unknown), a repeated claim only claims more (what the lost one claimed comes back after its
  * lease, reconciled first), and `begin` is keyed by the invocation id.
  */
-import { inJobTransaction, type Sql, type TxSql } from "./db.ts";
+import { inJobTransaction, type Sql, type TxSql } from "../db.ts";
+import { realSleep } from "../pacer.ts";
+import type { PaidOutcome } from "./paid_recorder.ts";
 import type {
   ClaimRow,
   FailedState,
@@ -21,9 +23,7 @@ import type {
   StoredRequest,
   TransferParams,
   Trigger,
-} from "./payout_run.ts";
-import type { PaidOutcome } from "./paid_recorder.ts";
-import { realSleep } from "./pacer.ts";
+} from "./types.ts";
 
 /** Options of `createRunDb`. */
 export interface RunDbOptions {
@@ -106,10 +106,11 @@ const interval = (seconds: number | null) => (seconds === null ? null : `${secon
 /** The database side of the payout run (and of the escrow release run: `begin`/`finish`). */
 export function createRunDb(
   sql: Sql,
-  runId: () => string | null,
   opts: RunDbOptions = {},
 ): RunDb & { releaseEscrow(invocationId: string): Promise<Row[]> } {
   const kind = opts.kind ?? "payout_schedules";
+  /** The run `begin` joined or started: every later transaction carries it (null before). */
+  let runId: string | null = null;
   const delays = opts.retryDelaysMs ?? [250, 1000, 2000, 4000];
   const sleep = opts.sleep ?? realSleep;
 
@@ -118,7 +119,7 @@ export function createRunDb(
       try {
         return await inJobTransaction(sql, {
           actorRole: "job",
-          runId: runId(),
+          runId,
           dbRole: opts.dbRole ?? null,
           statementTimeoutMs: opts.statementTimeoutMs ?? 30_000,
         }, fn);
@@ -136,7 +137,8 @@ export function createRunDb(
         "begin",
         (t) => t`select * from private.begin_payout_invocation(${invocationId}::uuid, ${kind}::text, ${trigger}::text)`,
       );
-      return { runId: r.run_id as string, resumed: !!r.resumed, paused: !!r.payouts_paused };
+      runId = r.run_id as string;
+      return { runId, resumed: !!r.resumed, paused: !!r.payouts_paused };
     },
 
     async heartbeat(invocationId: string) {

@@ -1,5 +1,5 @@
 /**
- * `StripeGateway` over the real `stripe` SDK (API version pinned in `stripe.ts`): every request
+ * `StripeGateway` over the real `stripe` SDK (API version pinned in `../stripe.ts`): every request
  * goes through `callStripe` (client-side pacing under STRIPE_MAX_RPS, 429 `Retry-After` pauses the
  * pacer for everyone, `Stripe-Should-Retry` honoured, same idempotency key on every retry).
  *
@@ -13,11 +13,11 @@
  *   PaymentIntent. Null when nothing is known.
  */
 import type Stripe from "stripe";
-import type { Budget } from "./budget.ts";
-import type { Logger } from "./log.ts";
-import type { Pacer } from "./pacer.ts";
-import type { StripeGateway, TransferLike, TransferParams } from "./payout_run.ts";
-import { callStripe, type CallStripeOptions, type StripeCallResult } from "./stripe.ts";
+import type { Budget } from "../budget.ts";
+import type { Logger } from "../log.ts";
+import type { Pacer } from "../pacer.ts";
+import { callStripe, type CallStripeOptions, type StripeCallResult } from "../stripe.ts";
+import type { StripeGateway, TransferLike, TransferParams } from "./types.ts";
 
 /** Options of `createStripeGateway`. */
 export interface GatewayOptions {

@@ -42,6 +42,11 @@ create table private.payout_settings (
   retry_max_delay interval not null default interval '1 day' check (retry_max_delay > interval '0'),
   -- default lease of a claimed schedule
   claim_lease interval not null default interval '15 minutes' check (claim_lease > interval '0'),
+  -- a payout-run invocation whose heartbeat is older than this is gone (killed, or ended by the
+  -- platform): its claims are free at once, whatever their lease. Running invocations beat every
+  -- few seconds from a timer, independently of how long a Stripe call takes.
+  invocation_stale_after interval not null default interval '20 seconds'
+    check (invocation_stale_after > interval '0'),
   updated_at timestamptz not null default pg_catalog.now(),
   check (payouts_paused = (paused_at is not null))
 );

@@ -238,6 +238,9 @@ create table public.payout_schedules (
   is_exhausted boolean not null generated always as (status = 'failed' and retry_count >= max_attempts) stored,
   -- claim / lease
   claimed_by_run uuid,
+  -- the invocation that holds the claim in memory (null once it let go: deferred, settle delay);
+  -- while it beats, nobody else takes the schedule; once it is gone, its claim is free at once
+  claimed_by_invocation uuid,
   claimed_at timestamptz,
   lease_expires_at timestamptz,
   -- why the last claim did not transfer (eligibility gate), when
@@ -267,6 +270,8 @@ create index payout_schedules_due_idx
   on public.payout_schedules (next_attempt_at) where status in ('pending', 'failed');
 create index payout_schedules_lease_idx
   on public.payout_schedules (lease_expires_at) where status = 'processing';
+create index payout_schedules_holder_idx
+  on public.payout_schedules (claimed_by_invocation) where status = 'processing';
 
 -- ---------------------------------------------------------------------------------------------
 -- payout_transfers (tranches)

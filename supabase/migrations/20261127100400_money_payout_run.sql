@@ -26,7 +26,8 @@ create function private.claim_due_payout_schedules(
   p_run_id uuid,
   p_limit integer default 100,
   p_lease interval default null,
-  p_now timestamptz default pg_catalog.now())
+  p_now timestamptz default pg_catalog.now(),
+  p_invocation_id uuid default null)
 returns table (
   schedule_id uuid,
   payout_id uuid,
@@ -46,6 +47,7 @@ as $$
 declare
   v_settings private.payout_settings := private.settings();
   v_lease interval := coalesce(p_lease, v_settings.claim_lease);
+  v_stale_before timestamptz := p_now - v_settings.invocation_stale_after;
   v_prev jsonb;
   v_ids uuid[];
   v_payout_ids uuid[];
@@ -74,7 +76,13 @@ begin
     from public.payout_schedules s
     where (s.status = 'pending' and s.next_attempt_at <= p_now)
        or (s.status = 'failed' and s.retry_count < s.max_attempts and s.next_attempt_at <= p_now)
-       or (s.status = 'processing' and s.lease_expires_at <= p_now
+       -- a pending tranche whose claim is free: its holder let go and the lease is over, or
+       -- its holder (claimed_by_invocation) is gone, then at once (private.payout_run_invocations)
+       or (s.status = 'processing'
+           and case when s.claimed_by_invocation is null then s.lease_expires_at <= p_now
+                    else not exists (select 1 from private.payout_run_invocations i
+                                     where i.id = s.claimed_by_invocation and i.finished_at is null
+                                       and i.heartbeat_at > v_stale_before) end
            and exists (select 1 from public.payout_transfers t
                        where t.schedule_id = s.id and t.status = 'pending'))
     order by coalesce(s.next_attempt_at, s.lease_expires_at), s.id
@@ -102,7 +110,8 @@ begin
     select e.payout_id, e.reason from private.payout_eligibility(p_now, v_payout_ids) e
   ), r as (
     update public.payout_schedules s
-       set claimed_by_run = p_run_id, claimed_at = p_now, lease_expires_at = p_now + v_lease
+       set claimed_by_run = p_run_id, claimed_by_invocation = p_invocation_id, claimed_at = p_now,
+           lease_expires_at = p_now + v_lease
       from el
      where s.id = any (v_ids) and s.status = 'processing'
        and el.payout_id = s.payout_id and coalesce(el.reason, 'nothing_payable') = 'nothing_payable'
@@ -148,8 +157,8 @@ begin
     returning po.id
   ), claimed as (
     update public.payout_schedules s
-       set status = 'processing', claimed_by_run = p_run_id, claimed_at = p_now,
-           lease_expires_at = p_now + v_lease,
+       set status = 'processing', claimed_by_run = p_run_id, claimed_by_invocation = p_invocation_id,
+           claimed_at = p_now, lease_expires_at = p_now + v_lease,
            last_retry_at = case when s.retry_count > 0 then p_now else s.last_retry_at end,
            skip_reason = null, skipped_at = null
       from go
@@ -231,8 +240,8 @@ begin
   order by 1;
 end
 $$;
-comment on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz) is
-  'Payout run, step 1: claims up to p_limit due schedules (FOR UPDATE SKIP LOCKED, lease p_lease, default from settings). Eligible ones get a pending tranche of the payout''s whole payable amount (payable -> in flight; idempotency key stored before any Stripe call) and go processing; ineligible ones record skip_reason and are deferred (one payout.connect_required event per payout); expired leases hand the same pending tranche to this run.';
+comment on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid) is
+  'Payout run, step 1: claims up to p_limit due schedules (FOR UPDATE SKIP LOCKED, lease p_lease, default from settings). Eligible ones get a pending tranche of the payout''s whole payable amount (payable -> in flight; idempotency key stored before any Stripe call) and go processing; ineligible ones record skip_reason and are deferred (one payout.connect_required event per payout); a free claim (holder let go and lease over, or holder gone: no heartbeat for settings.invocation_stale_after) hands the same pending tranche to this run. p_invocation_id: the holding invocation (claimed_by_invocation).';
 
 -- Locks schedule -> transfer -> payout (the global order) and returns the locked transfer.
 create function private.lock_payout_transfer(p_transfer_id uuid)
@@ -474,7 +483,7 @@ comment on function private.release_due_escrow_holds(timestamptz) is
   'Scheduled job: releases, set-based, every active hold whose release_scheduled_date at the escrow release time (UTC) is <= p_now (held -> payable, escrow_hold.auto_released) and gives each affected payout a schedule (trigger escrow_hold.released). Locked holds are left to the next run.';
 
 revoke execute on function
-  private.claim_due_payout_schedules(uuid, integer, interval, timestamptz),
+  private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid),
   private.lock_payout_transfer(uuid),
   private.complete_payout_transfer(uuid, text, timestamptz),
   private.fail_payout_transfer(uuid, text, timestamptz),
@@ -482,7 +491,7 @@ revoke execute on function
   private.release_due_escrow_holds(timestamptz)
 from public, anon, authenticated, service_role;
 
-grant execute on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz) to payout_jobs;
+grant execute on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid) to payout_jobs;
 grant execute on function private.complete_payout_transfer(uuid, text, timestamptz) to payout_jobs;
 grant execute on function private.fail_payout_transfer(uuid, text, timestamptz) to payout_jobs;
 grant execute on function private.mark_payout_transfer_unknown(uuid, text, timestamptz) to payout_jobs;

@@ -173,7 +173,7 @@ create function private.begin_payout_invocation(
   p_kind text,
   p_trigger text default 'manual',
   p_now timestamptz default pg_catalog.now(),
-  p_stale_after interval default interval '2 minutes')
+  p_stale_after interval default null)
 returns table (run_id uuid, invocation_id uuid, run_started_at timestamptz, resumed boolean, payouts_paused boolean)
 language plpgsql
 volatile
@@ -194,7 +194,8 @@ begin
   if p_trigger is null or p_trigger not in ('doorbell', 'admin', 'manual') then
     raise exception 'p_trigger must be doorbell, admin or manual (got %)', p_trigger using errcode = 'PT400';
   end if;
-  if p_stale_after is null or p_stale_after <= interval '0' then
+  p_stale_after := coalesce(p_stale_after, (private.settings()).invocation_stale_after);
+  if p_stale_after <= interval '0' then
     raise exception 'p_stale_after must be positive' using errcode = 'PT400';
   end if;
 
@@ -234,7 +235,7 @@ begin
 end
 $$;
 comment on function private.begin_payout_invocation(uuid, text, text, timestamptz, interval) is
-  'Payout run: registers an Edge Function invocation (id chosen by the function) in the running run of p_kind (payout_schedules | escrow_releases), starting a run when none is running; invocations of that run without a heartbeat for p_stale_after are closed as abandoned. Idempotent per invocation id. Returns the run id, whether it was resumed, and the platform kill switch. PT400.';
+  'Payout run: registers an Edge Function invocation (id chosen by the function) in the running run of p_kind (payout_schedules | escrow_releases), starting a run when none is running; invocations of that run without a heartbeat for p_stale_after (default settings.invocation_stale_after) are closed as abandoned. Idempotent per invocation id. Returns the run id, whether it was resumed, and the platform kill switch. PT400.';
 
 create function private.heartbeat_payout_invocation(p_invocation_id uuid, p_now timestamptz default pg_catalog.now())
 returns table (alive boolean, payouts_paused boolean)
@@ -264,7 +265,7 @@ create function private.finish_payout_invocation(
   p_invocation_id uuid,
   p_outcome text,
   p_now timestamptz default pg_catalog.now(),
-  p_stale_after interval default interval '2 minutes')
+  p_stale_after interval default null)
 returns private.payout_runs
 language plpgsql
 volatile
@@ -279,6 +280,7 @@ begin
     raise exception 'p_outcome must be done, budget, paused, stopped or error (got %)', p_outcome using errcode = 'PT400';
   end if;
   v_inv := private.payout_invocation(p_invocation_id);
+  p_stale_after := coalesce(p_stale_after, (private.settings()).invocation_stale_after);
   -- the run first (lock order: run -> invocations), so two finishing invocations see each other
   select * into v_run from private.payout_runs r where r.id = v_inv.run_id for update;
 
@@ -385,7 +387,7 @@ declare
   v_claims jsonb;
 begin
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]'::jsonb) into v_claims
-  from private.claim_due_payout_schedules(v_inv.run_id, p_limit, p_lease, p_now) c;
+  from private.claim_due_payout_schedules(v_inv.run_id, p_limit, p_lease, p_now, p_invocation_id) c;
 
   perform private.count_payout_invocation(p_invocation_id, (
     select pg_catalog.jsonb_build_object(
@@ -453,6 +455,7 @@ as $$
 declare
   v_inv private.payout_run_invocations := private.payout_invocation(p_invocation_id);
   v_lease interval := coalesce(p_lease, (private.settings()).claim_lease);
+  v_stale_before timestamptz := p_now - (private.settings()).invocation_stale_after;
   v_ids uuid[];
   v_payout_ids uuid[];
   v_prev jsonb;
@@ -464,15 +467,21 @@ begin
     raise exception 'p_lease must be positive' using errcode = 'PT400';
   end if;
 
-  -- Schedules with a tranche in flight (pending or unknown) whose lease expired: the process
-  -- holding it is gone, gave it back, or (unknown) its settle delay is over. Driven from the
-  -- in-flight tranches (few; partial unique index), rows another run holds are skipped.
+  -- Schedules with a tranche in flight (pending or unknown) whose claim is free: the invocation
+  -- holding it is gone (no heartbeat for settings.invocation_stale_after, or finished: at once,
+  -- whatever the lease), or it let go (gave it back, or unknown) and the lease / settle delay is
+  -- over. A live holder keeps its claim however long its tranche waits. Driven from the in-flight
+  -- tranches (few; partial unique index), rows another run holds are skipped.
   select pg_catalog.array_agg(d.sid), pg_catalog.array_agg(d.pid) into v_ids, v_payout_ids
   from (
     select s.id as sid, s.payout_id as pid
     from public.payout_transfers t
     join public.payout_schedules s on s.id = t.schedule_id
-    where t.status in ('pending', 'unknown') and s.lease_expires_at <= p_now
+    where t.status in ('pending', 'unknown')
+      and case when s.claimed_by_invocation is null then s.lease_expires_at <= p_now
+               else not exists (select 1 from private.payout_run_invocations i
+                                where i.id = s.claimed_by_invocation and i.finished_at is null
+                                  and i.heartbeat_at > v_stale_before) end
     order by s.lease_expires_at, s.id
     limit p_limit
     for update of s skip locked
@@ -483,7 +492,7 @@ begin
 
   v_prev := private.enter_transition('payout_schedule.reconcile', null);
   update public.payout_schedules s
-     set claimed_by_run = v_inv.run_id, lease_expires_at = p_now + v_lease
+     set claimed_by_run = v_inv.run_id, claimed_by_invocation = p_invocation_id, lease_expires_at = p_now + v_lease
    where s.id = any (v_ids);
   perform private.emit_event('payout_schedule.reclaimed', 'payout_schedule', s.id, s.placement_id, s.payout_id,
     pg_catalog.jsonb_build_object('claimed_by_run', s.claimed_by_run, 'lease_expires_at', s.lease_expires_at,
@@ -696,7 +705,7 @@ begin
   -- The schedule's lease becomes the settle delay: nobody reconciles this tranche before a
   -- request that may still be travelling has surely arrived at Stripe.
   v_prev := private.enter_transition('payout_transfer.settle', p_reason);
-  update public.payout_schedules s set lease_expires_at = p_now + p_settle
+  update public.payout_schedules s set lease_expires_at = p_now + p_settle, claimed_by_invocation = null
    where s.id = v_row.schedule_id and s.lease_expires_at is not null;
   perform private.leave_transition(v_prev);
   perform private.count_payout_invocation(p_invocation_id,
@@ -736,7 +745,8 @@ begin
     raise exception 'payout transfer % is %: nothing to defer', v_t.id, v_t.status using errcode = 'PT409';
   end if;
   v_prev := private.enter_transition('payout_transfer.defer', p_reason);
-  update public.payout_schedules s set lease_expires_at = p_now + p_delay
+  -- the invocation lets go of the claim: free once the delay is over
+  update public.payout_schedules s set lease_expires_at = p_now + p_delay, claimed_by_invocation = null
    where s.id = v_t.schedule_id and s.lease_expires_at is not null
   returning * into v_row;
   perform private.leave_transition(v_prev);

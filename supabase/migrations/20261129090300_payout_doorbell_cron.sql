@@ -48,10 +48,16 @@ as $$
     case when exists (select 1 from public.payout_schedules s
                       where s.status in ('pending', 'failed') and s.next_attempt_at <= p_now)
          then 'due_schedules' end,
-    -- tranches in flight whose holder is gone, gave them back, or whose settle delay is over
+    -- tranches in flight whose claim is free: the holder is gone (no heartbeat for
+    -- settings.invocation_stale_after, or finished), or it let go and the lease / settle delay is over
     case when exists (select 1 from public.payout_transfers t
                       join public.payout_schedules s on s.id = t.schedule_id
-                      where t.status in ('pending', 'unknown') and s.lease_expires_at <= p_now)
+                      where t.status in ('pending', 'unknown')
+                        and case when s.claimed_by_invocation is null then s.lease_expires_at <= p_now
+                                 else not exists (
+                                   select 1 from private.payout_run_invocations i
+                                   where i.id = s.claimed_by_invocation and i.finished_at is null
+                                     and i.heartbeat_at > p_now - (private.settings()).invocation_stale_after) end)
          then 'expired_leases' end,
     case when exists (select 1 from private.payout_runs r where r.kind = 'payout_schedules' and r.status = 'running')
          then 'unfinished_run' end,
@@ -147,7 +153,8 @@ set search_path = ''
 as $$
   select case
     when exists (select 1 from private.payout_run_invocations i
-                 where i.kind = p_kind and i.finished_at is null and i.heartbeat_at > p_now - p_stale_after)
+                 where i.kind = p_kind and i.finished_at is null
+                   and i.heartbeat_at > p_now - coalesce(p_stale_after, (private.settings()).invocation_stale_after))
       then 'invocation_running'
     when exists (select 1 from private.payout_doorbell_rings r
                  where r.kind = p_kind and r.rung_at > p_now - p_ring_window and r.rung_at <= p_now
@@ -162,7 +169,7 @@ comment on function private.doorbell_quiet_reason(text, timestamptz, interval, i
 create function private.payout_doorbell(
   p_now timestamptz default pg_catalog.now(),
   p_trigger text default 'doorbell',
-  p_stale_after interval default interval '2 minutes',
+  p_stale_after interval default null,
   p_ring_window interval default interval '45 seconds')
 returns bigint
 language plpgsql
@@ -194,7 +201,7 @@ comment on function private.payout_doorbell(timestamptz, text, interval, interva
 create function private.escrow_release_doorbell(
   p_now timestamptz default pg_catalog.now(),
   p_trigger text default 'doorbell',
-  p_stale_after interval default interval '2 minutes',
+  p_stale_after interval default null,
   p_ring_window interval default interval '45 seconds')
 returns bigint
 language plpgsql
@@ -218,6 +225,41 @@ end
 $$;
 comment on function private.escrow_release_doorbell(timestamptz, text, interval, interval) is
   'The per-minute doorbell of process-escrow-releases (pg_cron job payouts-escrow-doorbell): rings only when holds are due (private.escrow_work_due), no invocation is working and no ring is on its way. Releasing holds moves no money to Stripe, so the payout kill switch does not stop it. Returns the pg_net request id or null.';
+
+-- An invocation that stops for its budget (the isolate's CPU, or wall clock) while work remains
+-- hands over: it rings its own function now instead of leaving the work to the next minute. The
+-- platform has retired its isolate (past 1 s of CPU), so the ring starts a fresh one, which joins
+-- the same run. Only the ring-in-flight gate applies (the caller is itself still running), and
+-- nothing rings when nothing is due: no busy loop.
+create function private.ring_payout_handover(p_invocation_id uuid, p_now timestamptz default pg_catalog.now())
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_inv private.payout_run_invocations := private.payout_invocation(p_invocation_id);
+  v_reasons text[];
+begin
+  perform pg_catalog.pg_advisory_xact_lock(1885436300, pg_catalog.hashtext(v_inv.kind));
+  if v_inv.finished_at is not null
+     or (v_inv.kind = 'payout_schedules' and (private.settings()).payouts_paused)
+     or private.doorbell_quiet_reason(v_inv.kind, p_now, interval '0', interval '45 seconds') = 'ring_in_flight' then
+    return null;
+  end if;
+  v_reasons := case v_inv.kind when 'payout_schedules' then private.payout_work_due(p_now)
+                               else private.escrow_work_due(p_now) end;
+  -- the caller's own unfinished run is no reason on its own
+  v_reasons := pg_catalog.array_remove(v_reasons, 'unfinished_run');
+  if pg_catalog.cardinality(v_reasons) = 0 then
+    return null;
+  end if;
+  return private.ring_payout_function(v_inv.kind, array['handover'] || v_reasons, 'doorbell', p_now);
+end
+$$;
+comment on function private.ring_payout_handover(uuid, timestamptz) is
+  'Payout run: the calling invocation stopped for its budget (isolate CPU or wall clock) and hands over: rings its function now (reasons handover + what is due) unless nothing is due, payouts are paused, the invocation is already finished, or a ring is on its way. Returns the pg_net request id or null. PT404 unknown invocation.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Housekeeping
@@ -345,7 +387,9 @@ revoke execute on function
   private.doorbell_quiet_reason(text, timestamptz, interval, interval),
   private.payout_doorbell(timestamptz, text, interval, interval),
   private.escrow_release_doorbell(timestamptz, text, interval, interval),
+  private.ring_payout_handover(uuid, timestamptz),
   private.cleanup_payout_job_history(timestamptz, interval, interval, interval),
   private.setup_payout_cron(boolean, text, text, text),
   private.request_payout_run(timestamptz)
 from public, anon, authenticated, service_role;
+grant execute on function private.ring_payout_handover(uuid, timestamptz) to payout_runner;

@@ -58,7 +58,7 @@ begin
   perform private.apply_clawback_offsets(p_now);
 
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]'::jsonb) into v_claims
-  from private.claim_due_payout_schedules(v_inv.run_id, p_limit, p_lease, p_now) c;
+  from private.claim_due_payout_schedules(v_inv.run_id, p_limit, p_lease, p_now, p_invocation_id) c;
 
   perform private.count_payout_invocation(p_invocation_id, (
     select pg_catalog.jsonb_build_object(

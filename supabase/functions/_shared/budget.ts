@@ -60,6 +60,12 @@ export interface Budget {
   readonly cpu: CpuMeter;
   /** CPU left before the stop line (ms; Infinity without a CPU part). */
   cpuRemainingMs(): number;
+  /**
+   * True when something claimed but not yet started must be handed back rather than started:
+   * less than `marginMs` of wall clock is left, or the CPU passed the hand-back line (closer to
+   * the kill than the stop line). Between the two lines, what was claimed is still sent.
+   */
+  mustHandBack(marginMs?: number): boolean;
 }
 
 /** The CPU part of a budget. */
@@ -67,7 +73,13 @@ export interface CpuBudget {
   meter: CpuMeter;
   /** Stop claiming once the meter reaches this (ms). Past the retire line (1 s), well before the kill (2 s). */
   stopAtMs: number;
+  /** Hand back instead of starting claimed work from here (ms; default 60 % of the way from the stop line to the kill). */
+  handBackAtMs?: number;
 }
+
+/** The platform's CPU limits of an isolate (ms): retired at the soft one, terminated at the hard one. */
+export const CPU_SOFT_LIMIT_MS = 1_000;
+export const CPU_HARD_LIMIT_MS = 2_000;
 
 /** Options of `createBudget`. */
 export interface BudgetOptions {
@@ -91,6 +103,9 @@ export function createBudget(totalMs: number, opts: BudgetOptions = {}): Budget 
   const startedAt = now();
   const deadline = Math.min(startedAt + totalMs, opts.notAfter ?? Infinity);
   const cpu = opts.cpu;
+  const handBackAt = cpu
+    ? cpu.handBackAtMs ?? cpu.stopAtMs + Math.max(0, CPU_HARD_LIMIT_MS - cpu.stopAtMs) * 0.6
+    : Infinity;
   const stopReason = (marginMs = defaultMargin): StopReason | null => {
     if (deadline - now() <= marginMs) return "wall_clock";
     if (cpu && cpu.meter.usedMs() >= cpu.stopAtMs) return "cpu";
@@ -106,6 +121,8 @@ export function createBudget(totalMs: number, opts: BudgetOptions = {}): Budget 
     stopReason,
     cpu: cpu?.meter ?? noCpu,
     cpuRemainingMs: () => (cpu ? Math.max(0, cpu.stopAtMs - cpu.meter.usedMs()) : Infinity),
+    mustHandBack: (marginMs = defaultMargin) =>
+      deadline - now() <= marginMs || (cpu !== undefined && cpu.meter.usedMs() >= handBackAt),
   };
 }
 
@@ -121,12 +138,27 @@ export function processCpuMs(): number | null {
 }
 
 /**
- * A CPU meter: max(measured, charged). `measured` defaults to `processCpuMs`; `startMs` is charged
- * up front (the module load, which a runtime that reports nothing still counts).
+ * A CPU meter: max(measured, charged). `measured` defaults to `processCpuMs`, read at most once per
+ * `cacheMs` of `now` (asking the runtime costs a call into it; callers ask often); `startMs` is
+ * charged up front (the module load, which a runtime that reports nothing still counts).
  */
-export function createCpuMeter(opts: { measured?: () => number | null; startMs?: number } = {}): CpuMeter {
-  const measured = opts.measured ?? processCpuMs;
+export function createCpuMeter(
+  opts: { measured?: () => number | null; startMs?: number; cacheMs?: number; now?: Clock } = {},
+): CpuMeter {
+  const read = opts.measured ?? processCpuMs;
+  const cacheMs = opts.cacheMs ?? 10;
+  const now = opts.now ?? Date.now;
   let charged = opts.startMs ?? 0;
+  let lastAt = -Infinity;
+  let last: number | null = null;
+  const measured = (): number | null => {
+    const t = now();
+    if (t - lastAt >= cacheMs) {
+      last = read();
+      lastAt = t;
+    }
+    return last;
+  };
   return {
     usedMs: () => Math.max(measured() ?? 0, charged),
     charge: (ms) => {

@@ -442,7 +442,7 @@ export async function leaseExpired(sql: postgres.Sql, scheduleId: string, timeou
 
 /**
  * Closes an invocation whose process was killed (it never finishes its own row; without this the
- * doorbell would treat it as working until its heartbeat is 2 minutes old).
+ * doorbell would treat it as working until its heartbeat is 20 seconds old: settings.invocation_stale_after).
  */
 export async function closeKilledInvocation(sql: postgres.Sql, invocationId: string): Promise<void> {
   await sql`select private.finish_payout_invocation(${invocationId}::uuid, 'error')
@@ -456,7 +456,7 @@ export async function noInvocationRunning(sql: postgres.Sql, kind = "payout_sche
     async () => {
       const [r] = await sql<{ n: number }[]>`
       select count(*)::int as n from private.payout_run_invocations
-      where kind = ${kind} and finished_at is null and heartbeat_at > now() - interval '2 minutes'`;
+      where kind = ${kind} and finished_at is null and heartbeat_at > now() - (select invocation_stale_after from private.payout_settings)`;
       return r.n === 0;
     },
     `no running ${kind} invocation`,

@@ -607,8 +607,11 @@ Deno.test("run db: a transient database error (restart, 57P01) is retried; a rea
     begin(fn: (tx: unknown) => Promise<unknown>) {
       calls++;
       if (calls === 1) return Promise.reject(Object.assign(new Error("terminating connection"), { code: "57P01" }));
-      const tx = (strings: TemplateStringsArray) =>
-        Promise.resolve(strings.join("").includes("heartbeat") ? [{ alive: true, payouts_paused: false }] : []);
+      const tx = Object.assign(
+        (strings: TemplateStringsArray) =>
+          Promise.resolve(strings.join("").includes("heartbeat") ? [{ alive: true, payouts_paused: false }] : []),
+        { unsafe: () => Promise.resolve([]) },
+      );
       return fn(tx);
     },
   };
@@ -1103,10 +1106,10 @@ Deno.test("run db: paidMany records every outcome in one transaction (arrays), n
   const fake = {
     begin(fn: (tx: unknown) => Promise<unknown>) {
       begins++;
-      const tx = (strings: TemplateStringsArray, ...values: unknown[]) => {
+      const tx = Object.assign((strings: TemplateStringsArray, ...values: unknown[]) => {
         calls.push({ text: strings.join("$"), values });
         return Promise.resolve([]);
-      };
+      }, { unsafe: () => Promise.resolve([]) });
       return fn(tx);
     },
   };
@@ -1129,4 +1132,136 @@ Deno.test("run db: paidMany records every outcome in one transaction (arrays), n
     ["false", "true"],
   ]);
   assert.match(call.text, /\$::uuid, \$::uuid\[\], \$::text\[\], \$::text\[\]::boolean\[\]\)/);
+});
+
+// ---- the CPU budget: stop claiming at the stop line, hand over, hand back past the hand-back line ----
+
+/** A FakeDb that also beats and hands over (both optional in RunDb). */
+class BeatingDb extends FakeDb {
+  beats = 0;
+  handovers = 0;
+  keepAlive() {
+    this.beats++;
+    return Promise.resolve();
+  }
+  handover() {
+    this.handovers++;
+    this.log.push("handover");
+    return Promise.resolve(42);
+  }
+}
+
+/** A budget whose CPU meter the test sets (stop line 1 000 ms, hand-back line 1 800 ms). */
+function cpuBudget() {
+  const cpu = { used: 0 };
+  const budget = createBudget(60_000, {
+    cpu: { meter: { usedMs: () => cpu.used, charge: (ms) => void (cpu.used += ms) }, stopAtMs: 1_000, handBackAtMs: 1_800 },
+  });
+  return { cpu, budget };
+}
+
+Deno.test("payout run: CPU past the stop line before the first claim -> claims nothing, hands over", async () => {
+  const db = new BeatingDb();
+  const stripe = new FakeStripe();
+  db.batchQueue.push([claimed(tranche())]);
+  const { cpu, budget } = cpuBudget();
+  cpu.used = 1_200;
+  const r = await run(db, stripe, {}, { budget });
+  assert.equal(r.outcome, "budget");
+  assert.deepEqual(db.only("claim"), []);
+  assert.equal(db.handovers, 1);
+  assert.equal(stripe.creates.length, 0);
+  const line = r.lines.find((l) => l.msg === "budget used up: claiming ends, handing over");
+  assert.equal(line?.reason, "cpu");
+  assert.equal(line?.ring_request_id, 42);
+});
+
+Deno.test("payout run: CPU reaches the stop line mid-run -> no further claim, hands over, what was claimed is still sent", async () => {
+  const db = new BeatingDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const [a, b, c] = [tranche(), tranche(), tranche()];
+  db.batchQueue.push([claimed(a), claimed(b)], [claimed(c)]);
+  const { cpu, budget } = cpuBudget();
+  const origClaim = db.claimBatch.bind(db);
+  db.claimBatch = () => {
+    cpu.used = 1_200; // the first claim took the isolate past its stop line
+    return origClaim();
+  };
+  const r = await run(db, stripe, { batchSize: 2 }, { budget });
+  assert.equal(r.outcome, "budget");
+  assert.equal(db.only("claimBatch").length, 1, "one claim only");
+  assert.deepEqual(stripe.creates.map((x) => x.key).sort(), [a, b].map((t) => t.idempotencyKey).sort());
+  assert.deepEqual(db.only("defer"), [], "between the stop and the hand-back line, claimed tranches are sent");
+  assert.equal(db.handovers, 1);
+  assert.deepEqual(db.only("paid").length, 2);
+});
+
+Deno.test("payout run: CPU past the hand-back line -> claimed tranches are given back unsent (deferred now)", async () => {
+  const db = new BeatingDb();
+  const stripe = new FakeStripe();
+  stripe.okByDefault = true;
+  const [a, b] = [tranche(), tranche()];
+  db.batchQueue.push([claimed(a), claimed(b)]);
+  const { cpu, budget } = cpuBudget();
+  const origClaim = db.claimBatch.bind(db);
+  db.claimBatch = () => {
+    cpu.used = 1_850;
+    return origClaim();
+  };
+  const r = await run(db, stripe, {}, { budget });
+  assert.equal(r.outcome, "budget");
+  assert.equal(stripe.creates.length, 0);
+  assert.deepEqual(db.only("defer").sort(), [a, b].map((t) => `defer ${t.transferId} 0 time budget used up before sending`).sort());
+  assert.equal(db.handovers, 1);
+});
+
+Deno.test("payout run: the per-call CPU estimate is charged to the meter (runtimes that report no CPU)", async () => {
+  const { createStripeGateway } = await import("../_shared/payout_run/stripe_gateway.ts");
+  const { createPacer } = await import("../_shared/pacer.ts");
+  const { cpu, budget } = cpuBudget();
+  const fakeStripe = { transfers: { create: (p: TransferParams) => Promise.resolve({ ...transferFor(p), object: "transfer" }) } };
+  // deno-lint-ignore no-explicit-any
+  const gw = createStripeGateway(fakeStripe as any, createPacer({ ratePerSec: 1_000 }), { maxAttempts: 1, cpuPerCallMs: 3 });
+  const t = tranche();
+  await gw.createTransfer(transferParams(t, null), t.idempotencyKey, { budget });
+  await gw.createTransfer(transferParams(t, null), t.idempotencyKey, { budget });
+  assert.equal(cpu.used, 6);
+});
+
+Deno.test("payout run: a wall-clock stop also hands over; done (nothing left) does not", async () => {
+  const db = new BeatingDb();
+  const r1 = await run(db, new FakeStripe(), { stopMarginMs: 60_000 });
+  assert.equal(r1.outcome, "budget");
+  assert.equal(db.handovers, 1);
+  assert.equal(r1.lines.find((l) => l.msg.startsWith("budget used up"))?.reason, "wall_clock");
+  const db2 = new BeatingDb();
+  const r2 = await run(db2, new FakeStripe());
+  assert.equal(r2.outcome, "done");
+  assert.equal(db2.handovers, 0);
+});
+
+Deno.test("payout run: the invocation beats every heartbeatMs while a tranche waits, and stops beating when it ends", async () => {
+  const db = new BeatingDb();
+  const stripe = new FakeStripe();
+  const t = tranche();
+  db.batchQueue.push([claimed(t)]);
+  const clock = new VirtualClock(NOW);
+  let answer!: (r: Result) => void;
+  stripe.createTransfer = (params: TransferParams, key: string) => {
+    stripe.creates.push({ params, key });
+    return new Promise<Result>((res) => (answer = res));
+  };
+  const done = run(db, stripe, { heartbeatMs: 5_000 }, { timers: clock });
+  while (stripe.creates.length === 0) await clock.step();
+  const before = db.beats;
+  await clock.advance(12_000); // Stripe takes 12 s to answer
+  assert.equal(db.beats - before, 2, "two beats in 12 s");
+  answer(ok(transferFor(stripe.creates[0].params)));
+  const r = await done;
+  assert.equal(r.outcome, "done");
+  const atEnd = db.beats;
+  await clock.advance(60_000);
+  assert.equal(db.beats, atEnd, "no beat after the invocation finished");
+  assert.equal(clock.pending, 0, "no timer left behind");
 });

@@ -10,7 +10,7 @@ select is((select array_agg(p.oid::regprocedure::text order by p.proname)
              and p.proname in (select proname from pg_proc where pronamespace = 'private'::regnamespace
                                and obj_description(oid, 'pg_proc') is not null)
              and p.proname not in ('actor_id', 'actor_role', 'audit_action', 'audit_reason')),
-  array['private.claim_due_payout_schedules(uuid,integer,interval,timestamp with time zone)',
+  array['private.claim_due_payout_schedules(uuid,integer,interval,timestamp with time zone,uuid)',
         'private.complete_payout_transfer(uuid,text,timestamp with time zone)',
         'private.complete_payout_transfers(uuid[],text[],timestamp with time zone)',
         'private.fail_payout_transfer(uuid,text,timestamp with time zone)',

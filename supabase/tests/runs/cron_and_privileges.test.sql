@@ -64,7 +64,7 @@ select is((select array_agg(p.proname::text order by p.proname) from pg_proc p
   array['begin_payout_invocation', 'claim_payout_batch', 'claim_payout_reconciliations', 'defer_payout_transfer',
         'finish_payout_invocation', 'heartbeat_payout_invocation', 'prepare_payout_transfer_requests',
         'record_payout_run_error', 'record_payout_transfer_failed', 'record_payout_transfer_paid',
-        'record_payout_transfer_unknown', 'record_payout_transfers_paid', 'run_escrow_releases'],
+        'record_payout_transfer_unknown', 'record_payout_transfers_paid', 'ring_payout_handover', 'run_escrow_releases'],
   'payout_runner executes exactly the run functions');
 select is((select count(*)::int from pg_proc p
            cross join unnest(array['anon', 'authenticated', 'service_role', 'payout_jobs']) r(role)

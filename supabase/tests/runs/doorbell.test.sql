@@ -59,9 +59,9 @@ select is(pg_temp.rings(), 2::bigint, '... two rings so far');
 
 select run_id as run from private.begin_payout_invocation('00000000-0000-4000-8000-0000000000a1', 'payout_schedules',
   'doorbell', '2000-01-13 02:01:05Z') \gset
-select is(private.payout_doorbell('2000-01-13 02:02Z'), null, 'an invocation is working (fresh heartbeat): quiet');
-select private.heartbeat_payout_invocation('00000000-0000-4000-8000-0000000000a1', '2000-01-13 02:03Z');
-select is(private.payout_doorbell('2000-01-13 02:04:30Z'), null, '... still beating: quiet');
+select is(private.payout_doorbell('2000-01-13 02:01:15Z'), null, 'an invocation is working (fresh heartbeat): quiet');
+select private.heartbeat_payout_invocation('00000000-0000-4000-8000-0000000000a1', '2000-01-13 02:01:20Z');
+select is(private.payout_doorbell('2000-01-13 02:01:35Z'), null, '... still beating (within invocation_stale_after, 20 s): quiet');
 select is(pg_temp.rings(), 2::bigint, 'never rings while a healthy invocation works');
 
 select private.payout_doorbell('2000-01-13 02:06Z') as ring3 \gset
@@ -77,11 +77,11 @@ select private.begin_payout_invocation('00000000-0000-4000-8000-0000000000a2', '
 select is((select count(*)::int from private.claim_payout_batch('00000000-0000-4000-8000-0000000000a2', 10,
   interval '5 minutes', '2000-01-13 02:06:10Z')), 2, 'the second invocation claims both');
 select private.finish_payout_invocation('00000000-0000-4000-8000-0000000000a2', 'budget', '2000-01-13 02:06:20Z');
-select is(private.payout_work_due('2000-01-13 02:07Z'), '{unfinished_run}'::text[],
-  'leases still valid, run unfinished: unfinished_run');
+select is(private.payout_work_due('2000-01-13 02:07Z'), '{expired_leases,unfinished_run}'::text[],
+  'the invocation finished without settling its claims: free at once, lease or not (expired_leases), run unfinished');
 select isnt(private.payout_doorbell('2000-01-13 02:07Z'), null, 'the next doorbell continues the unfinished run');
 select is(private.payout_work_due('2000-01-13 02:12Z'), '{expired_leases,unfinished_run}'::text[],
-  'the leases expired: expired_leases');
+  '... and still so once the leases expired');
 
 -- ---------------------------------------------------------------------------------------------
 -- kill switch, admin request, Vault missing

@@ -3,10 +3,14 @@
 -- abandoned, totals are the sums of the invocations.
 begin;
 \ir ../money/_fixtures.psql
-select plan(27);
+select plan(28);
 
 delete from private.payout_run_invocations;
 delete from private.payout_runs;
+select is((select invocation_stale_after from private.payout_settings), interval '20 seconds',
+  'an invocation without heartbeat for 20 s is gone (the default)');
+-- this file's timeline moves in minutes
+select private.configure_payout_settings(p_invocation_stale_after => interval '2 minutes', p_reason => 'test timeline');
 
 -- ---------------------------------------------------------------------------------------------
 -- begin

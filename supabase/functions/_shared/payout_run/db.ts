@@ -149,6 +149,18 @@ export function createRunDb(
       return { alive: !!r.alive, paused: !!r.payouts_paused };
     },
 
+    async keepAlive(invocationId: string) {
+      await tx("keep_alive", (t) => t`select 1 from private.heartbeat_payout_invocation(${invocationId}::uuid)`);
+    },
+
+    async handover(invocationId: string) {
+      const [r] = await tx(
+        "handover",
+        (t) => t`select private.ring_payout_handover(${invocationId}::uuid) as request_id`,
+      );
+      return r.request_id === null ? null : Number(r.request_id);
+    },
+
     async claimReconciliations(invocationId: string, limit: number, leaseSeconds: number | null) {
       const rows = await tx("claim_reconciliations", (t) =>
         t`select * from private.claim_payout_reconciliations(

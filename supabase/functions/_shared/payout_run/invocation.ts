@@ -51,6 +51,8 @@ import { createPaidOutcomes } from "./paid_outcomes.ts";
 import { runPipeline } from "./pipeline.ts";
 import { createReconciler } from "./reconcile.ts";
 import { createSender } from "./send.ts";
+import type { Logger } from "../log.ts";
+import { realTimers } from "./paid_recorder.ts";
 import { InvocationState } from "./state.ts";
 import type { InvocationOutcome, InvocationResult, RunDeps, RunTotals, Trigger } from "./types.ts";
 
@@ -68,6 +70,7 @@ export async function runPayoutInvocation(
   log = log.child({ run_id: begun.runId });
   log.info("invocation started", { trigger, resumed: begun.resumed, paused: begun.paused });
 
+  const stopBeating = keepBeating(deps, invocationId, log);
   const state = new InvocationState(deps, invocationId, log);
   const paid = createPaidOutcomes(state);
   const sender = createSender(state, paid.recordPaid);
@@ -79,6 +82,7 @@ export async function runPayoutInvocation(
   // every path (done, budget, paused, stopped, error).
   await paid.flush();
 
+  await stopBeating();
   let totals: RunTotals | null = null;
   try {
     totals = await db.finish(invocationId, outcome);
@@ -88,4 +92,35 @@ export async function runPayoutInvocation(
   const { decisions } = state;
   log.info("invocation finished", { outcome, decisions, run: totals });
   return { invocationId, runId: begun.runId, outcome, decisions, totals };
+}
+
+/**
+ * Beats (`db.keepAlive`) every `config.heartbeatMs` until the returned stop is called, so that the
+ * invocation's claims stay its own however long a tranche waits for the pacer or a Stripe call
+ * takes, and are free within `invocation_stale_after` once its process is gone. A failed beat is
+ * logged; the next one tries again.
+ */
+function keepBeating(deps: RunDeps, invocationId: string, log: Logger): () => Promise<void> {
+  const { db } = deps;
+  if (!db.keepAlive) return () => Promise.resolve();
+  const timers = deps.timers ?? realTimers;
+  const every = deps.config.heartbeatMs ?? 5_000;
+  let stopped = false;
+  let handle: unknown;
+  let beating: Promise<void> = Promise.resolve();
+  const schedule = () => {
+    handle = timers.setTimeout(() => {
+      beating = db.keepAlive!(invocationId)
+        .catch((e) => log.warn("heartbeat failed", { error: e }))
+        .finally(() => {
+          if (!stopped) schedule();
+        });
+    }, every);
+  };
+  schedule();
+  return async () => {
+    stopped = true;
+    timers.clearTimeout(handle);
+    await beating;
+  };
 }

@@ -158,9 +158,27 @@ export async function runPipeline(
     }
   };
 
+  /**
+   * Claiming ended for the budget (the isolate's CPU, or wall clock) while work may remain: ring the
+   * function now, so that a fresh isolate starts while this one still sends what it claimed,
+   * instead of the work waiting for the next minute's doorbell. Nothing rings when nothing is due.
+   */
+  const handOver = async () => {
+    const why = { reason: budget.stopReason(config.stopMarginMs), cpu_ms: Math.round(budget.cpu.usedMs()) };
+    if (!db.handover) return log.info("budget used up: claiming ends", why);
+    try {
+      const ring = await db.handover(invocationId);
+      log.info("budget used up: claiming ends, handing over", { ...why, ring_request_id: ring });
+    } catch (e) {
+      // the next doorbell continues the run
+      log.warn("budget used up: claiming ends, hand-over ring failed", { ...why, error: e });
+    }
+  };
+
   let outcome: InvocationOutcome;
   try {
     outcome = await claimLoop();
+    if (outcome === "budget") await handOver();
     if (outcome === "paused" || outcome === "error") {
       // kill switch on, or this invocation was closed: send nothing more that is not yet on its way
       await giveBackBacklog(

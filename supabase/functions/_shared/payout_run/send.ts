@@ -108,11 +108,12 @@ export function createSender(state: InvocationState, recordPaid: RecordPaid): Se
         state.decide("deferred", { ...ids(t), reason: "run stopped" });
         return;
       }
-      if (round === 1 && budget.shouldStop(config.stopMarginMs / 2)) {
-        // not enough time left to see a call through: give it back untouched (the next
-        // invocation reconciles first, then sends under the same key)
+      if (round === 1 && budget.mustHandBack(config.stopMarginMs / 2)) {
+        // not enough time (or CPU) left to see a call through: give it back untouched (the next
+        // invocation reconciles first, then sends under the same key). Past the CPU stop line but
+        // before the hand-back line, what was claimed is still sent: cheaper than reconciling it.
         await db.defer(invocationId, t.transferId, 0, "time budget used up before sending");
-        state.decide("deferred", { ...ids(t), reason: "time budget used up" });
+        state.decide("deferred", { ...ids(t), reason: "time budget used up", cpu_ms: Math.round(budget.cpu.usedMs()) });
         return;
       }
       const r = await stripe.createTransfer(req.params, t.idempotencyKey, { budget });

@@ -10,6 +10,8 @@
  * | `PAYOUT_KEY_WINDOW_HOURS`         | age of an idempotency key after which it is never reused (default 23: Stripe prunes keys after 24 h) |
  * | `PAYOUT_DEFER_SECONDS`            | how long a tranche is left alone after Stripe was unreachable (default 15) |
  * | `PAYOUT_RECORD_MAX_DELAY_MS`      | how long a paid outcome waits to be recorded with others (default 250, 0–10 000); a batch is also recorded at `PAYOUT_BATCH_SIZE` outcomes and before the invocation ends |
+ * | `PAYOUT_CPU_MS_PER_CALL`          | CPU charged to the isolate per Stripe call, for runtimes that report no CPU of their own (default 3, calibrated by `npm run bench -- --only stripe` with margin) |
+ * | `PAYOUT_HEARTBEAT_MS`             | how often a running invocation beats (default 5 000; must stay well below `payout_settings.invocation_stale_after`, 20 s) |
  */
 import { z } from "zod";
 import { EnvError, type EnvGetter } from "../env.ts";
@@ -23,6 +25,8 @@ export interface PayoutRunSettings {
   keyWindowMs: number;
   deferSeconds: number;
   recordMaxDelayMs: number;
+  cpuPerCallMs: number;
+  heartbeatMs: number;
 }
 
 const empty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -40,6 +44,8 @@ const schema = z.object({
   PAYOUT_KEY_WINDOW_HOURS: int(1, 24),
   PAYOUT_DEFER_SECONDS: int(0, 3_600),
   PAYOUT_RECORD_MAX_DELAY_MS: int(0, 10_000),
+  PAYOUT_CPU_MS_PER_CALL: int(0, 100),
+  PAYOUT_HEARTBEAT_MS: int(500, 60_000),
 });
 
 /** Reads the run settings. Throws `EnvError` naming the bad variables. */
@@ -55,5 +61,7 @@ export function loadPayoutRunSettings(get: EnvGetter = (n) => Deno.env.get(n)): 
     keyWindowMs: (v.PAYOUT_KEY_WINDOW_HOURS ?? 23) * 3_600_000,
     deferSeconds: v.PAYOUT_DEFER_SECONDS ?? 15,
     recordMaxDelayMs: v.PAYOUT_RECORD_MAX_DELAY_MS ?? 250,
+    cpuPerCallMs: v.PAYOUT_CPU_MS_PER_CALL ?? 3,
+    heartbeatMs: v.PAYOUT_HEARTBEAT_MS ?? 5_000,
   };
 }

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   /** Keep this much of the budget when deciding whether to wait for a retry (default 5 s). */
   minRemainingMs?: number;
   log?: Logger;
+  /** CPU charged to the budget's meter per call (ms; an estimate for runtimes that report none). */
+  cpuPerCallMs?: number;
 }
 
 /** Transfers pages read at most per listing (100 each). */
@@ -69,7 +71,11 @@ export function createStripeGateway(stripe: Stripe, pacer: Pacer, opts: GatewayO
           should_retry: c.shouldRetryHeader,
         }),
     };
-    return callStripe(pacer, fn, o);
+    const charged = () => {
+      budget.cpu.charge(opts.cpuPerCallMs ?? 0);
+      return fn();
+    };
+    return callStripe(pacer, charged, o);
   };
 
   return {

@@ -110,6 +110,14 @@ export interface RunDb {
     err: { code: string; message: string; transfer_id?: string; payout_id?: string },
   ): Promise<void>;
   finish(invocationId: string, outcome: InvocationOutcome): Promise<RunTotals>;
+  /**
+   * Keeps the invocation alive between claims (a timer calls it every `heartbeatMs`): while it beats,
+   * nobody takes its claims; once it stops (the process died), they are free after
+   * `settings.invocation_stale_after`. Optional: without it only the claim passes beat.
+   */
+  keepAlive?(invocationId: string): Promise<void>;
+  /** Rings the function again now when work remains (`private.ring_payout_handover`): the pg_net request id, or null. */
+  handover?(invocationId: string): Promise<number | null>;
 }
 
 /** The part of a Stripe transfer the run reads. */
@@ -164,6 +172,10 @@ export interface RunConfig {
   deferSeconds: number;
   /** A paid outcome waits at most this long (ms) to be recorded with others (fewer than `batchSize`). */
   recordMaxDelayMs: number;
+  /** CPU charged to the isolate's meter per Stripe call (ms; an estimate for runtimes that report no CPU). */
+  cpuPerCallMs?: number;
+  /** How often `keepAlive` beats (ms; default 5 000). */
+  heartbeatMs?: number;
 }
 
 /** Dependencies of one invocation. */

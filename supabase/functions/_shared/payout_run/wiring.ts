@@ -38,7 +38,9 @@ function stripeFor(env: Env): { stripe: Stripe; pacer: Pacer } {
 export async function processPayoutSchedules(ctx: JobRun<Env>): Promise<void> {
   const settings = loadPayoutRunSettings();
   const { stripe, pacer } = stripeFor(ctx.env);
-  const sql = createDb(ctx.env.db.url, { applicationName: "process-payout-schedules", max: settings.concurrency + 1 });
+  // Two connections: the claimer's and the recorder's (each connection costs the isolate CPU at
+  // login, and the senders wait on Stripe, not on the database).
+  const sql = createDb(ctx.env.db.url, { applicationName: "process-payout-schedules", max: 2 });
   try {
     const db = createRunDb(sql, {
       dbRole: ctx.env.db.role,
@@ -47,7 +49,11 @@ export async function processPayoutSchedules(ctx: JobRun<Env>): Promise<void> {
     await runPayoutInvocation(
       {
         db,
-        stripe: createStripeGateway(stripe, pacer, { maxAttempts: ctx.env.stripe.maxAttempts, log: ctx.log }),
+        stripe: createStripeGateway(stripe, pacer, {
+          maxAttempts: ctx.env.stripe.maxAttempts,
+          log: ctx.log,
+          cpuPerCallMs: settings.cpuPerCallMs,
+        }),
         log: ctx.log,
         budget: ctx.budget,
         now: Date.now,
@@ -61,6 +67,8 @@ export async function processPayoutSchedules(ctx: JobRun<Env>): Promise<void> {
           maxSendRounds: 10,
           deferSeconds: settings.deferSeconds,
           recordMaxDelayMs: settings.recordMaxDelayMs,
+          cpuPerCallMs: settings.cpuPerCallMs,
+          heartbeatMs: settings.heartbeatMs,
         },
       },
       ctx.invocationId,

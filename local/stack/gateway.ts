@@ -32,7 +32,10 @@ export function startGateway(opts: {
     }
     const fn = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
     if (fn) return await opts.functions.handle(req, fn[1], fn[2] ?? "");
+    // Local only: pid per function of its active worker (tests kill it), and every worker's record
+    // (retirements, shutdowns and their reasons; local/stack/functions.ts).
     if (url.pathname === "/_local/functions") return json(200, opts.functions.pids());
+    if (url.pathname === "/_local/functions/workers") return json(200, opts.functions.workers());
     return json(404, { message: "no Route matched with those values" });
   });
 }

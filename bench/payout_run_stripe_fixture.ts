@@ -17,18 +17,22 @@ export const STRIPE_FIXTURE_DDL = FIXTURE_DDL
  * `payouts` due payouts (one pending schedule each, due 2001-01-13 02:00 UTC, i.e. due now):
  * `payouts / SPLITS_PER_PLACEMENT` placements, slices of `slice` placements per transaction on
  * `parallel` connections. Returns the recruiters' connected account ids (transfers active).
+ * `placementOffset` > 0 adds placements to an existing fixture (numbered from there).
  */
 export async function createStripeFixture(
   admin: postgres.Sql,
   connect: () => postgres.Sql,
-  o: { recruiters: number; payouts: number; slice: number; parallel: number },
+  o: { recruiters: number; payouts: number; slice: number; parallel: number; placementOffset?: number },
 ): Promise<string[]> {
   const placements = Math.ceil(o.payouts / SPLITS_PER_PLACEMENT);
-  await admin.unsafe(STRIPE_FIXTURE_DDL);
-  await admin`select bench_stripe.make_recruiters(${o.recruiters}::integer)`;
+  const first = o.placementOffset ?? 0;
+  if (first === 0) {
+    await admin.unsafe(STRIPE_FIXTURE_DDL);
+    await admin`select bench_stripe.make_recruiters(${o.recruiters}::integer)`;
+  }
   const slices: { count: number; offset: number }[] = [];
   for (let off = 0; off < placements; off += o.slice) {
-    slices.push({ count: Math.min(o.slice, placements - off), offset: off });
+    slices.push({ count: Math.min(o.slice, placements - off), offset: first + off });
   }
   const conns = Array.from({ length: o.parallel }, connect);
   try {

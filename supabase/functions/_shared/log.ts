@@ -72,8 +72,20 @@ function normalizeKey(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[-.\s]+/g, "_").toLowerCase();
 }
 
+/** Field names repeat on every line: each is judged once per isolate (bounded, so odd keys cannot grow it). */
+const keyVerdicts = new Map<string, boolean>();
+
 /** True when a field name suggests a secret (`STRIPE_SECRET_KEY`, `authorization`, `jobToken`, …). */
 export function isSensitiveKey(key: string): boolean {
+  let v = keyVerdicts.get(key);
+  if (v === undefined) {
+    v = judgeKey(key);
+    if (keyVerdicts.size < 1_000) keyVerdicts.set(key, v);
+  }
+  return v;
+}
+
+function judgeKey(key: string): boolean {
   const k = normalizeKey(key);
   if (SAFE_KEYS.has(k) || k.endsWith("_idempotency_key")) return false;
   if (SENSITIVE_COMPOUNDS.some((c) => k === c || k.endsWith(`_${c}`))) return true;
@@ -93,19 +105,23 @@ const VALUE_PATTERNS: Array<[RegExp, string | ((m: string, ...g: string[]) => st
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi, (_m, prefix) => `${prefix}:${REDACTED}@`],
 ];
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
+/**
+ * Whether a string may hold what VALUE_PATTERNS redact: one cheap test, so that the ids, amounts and
+ * codes that make up most log fields skip the replacements (a payout run logs a line per tranche).
+ */
+const MAY_HOLD_SECRET = /[sr]k_|pk_|whsec_|eyJ|bearer|basic|:\/\//i;
 
 /** Redacts secret-looking substrings (and the given literal values) in a string. */
 export function redactString(value: string, literals: readonly string[] = []): string {
   let out = value;
   for (const lit of literals) {
-    if (lit && lit.length >= 8) out = out.replace(new RegExp(escapeRegExp(lit), "g"), REDACTED);
+    if (lit && lit.length >= 8 && out.includes(lit)) out = out.split(lit).join(REDACTED);
   }
-  for (const [re, rep] of VALUE_PATTERNS) {
-    // deno-lint-ignore no-explicit-any
-    out = out.replace(re, rep as any);
+  if (MAY_HOLD_SECRET.test(out)) {
+    for (const [re, rep] of VALUE_PATTERNS) {
+      // deno-lint-ignore no-explicit-any
+      out = out.replace(re, rep as any);
+    }
   }
   return out.length > MAX_STRING ? `${out.slice(0, MAX_STRING)}…[truncated]` : out;
 }
@@ -199,10 +215,15 @@ export function createLogger(base: LogFields = {}, opts: LoggerOptions = {}): Lo
   const now = opts.now ?? Date.now;
   const literals = (opts.redactValues ?? []).filter((v) => typeof v === "string" && v.length >= 8);
   const make = (bound: LogFields): Logger => {
+    // a child's bound fields are the same on each of its lines: redacted once
+    let boundRedacted: Record<string, unknown> | undefined;
     const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (LEVELS[level] < min) return;
       try {
-        const body = redact({ ...bound, ...fields }, literals) as Record<string, unknown>;
+        boundRedacted ??= redact(bound, literals) as Record<string, unknown>;
+        const body = fields
+          ? { ...boundRedacted, ...redact(fields, literals) as Record<string, unknown> }
+          : { ...boundRedacted };
         delete body.ts;
         delete body.level;
         delete body.msg;

@@ -9,7 +9,7 @@
  * | `PAYOUT_CONCURRENCY`              | tranches sent or reconciled at once (default 4, 1–16)                    |
  * | `PAYOUT_KEY_WINDOW_HOURS`         | age of an idempotency key after which it is never reused (default 23: Stripe prunes keys after 24 h) |
  * | `PAYOUT_DEFER_SECONDS`            | how long a tranche is left alone after Stripe was unreachable (default 15) |
- * | `PAYOUT_RECORD_MAX_DELAY_MS`      | how long a paid outcome waits to be recorded with others (default 250, 0–10 000); a batch is also recorded at `PAYOUT_BATCH_SIZE` outcomes and before the invocation ends |
+ * | `PAYOUT_RECORD_MAX_DELAY_MS`      | how long a paid outcome waits to be recorded with others (default 1 000, 0–10 000: at 25 transfers/s a batch fills in about a second, and each recording transaction costs the isolate CPU); a batch is also recorded at `PAYOUT_BATCH_SIZE` outcomes and before the invocation ends |
  * | `PAYOUT_CPU_MS_PER_CALL`          | CPU charged to the isolate per Stripe call, for runtimes that report no CPU of their own (default 3, calibrated by `npm run bench -- --only stripe` with margin) |
  * | `PAYOUT_HEARTBEAT_MS`             | how often a running invocation beats (default 5 000; must stay well below `payout_settings.invocation_stale_after`, 20 s) |
  */
@@ -60,7 +60,7 @@ export function loadPayoutRunSettings(get: EnvGetter = (n) => Deno.env.get(n)): 
     concurrency: v.PAYOUT_CONCURRENCY ?? 4,
     keyWindowMs: (v.PAYOUT_KEY_WINDOW_HOURS ?? 23) * 3_600_000,
     deferSeconds: v.PAYOUT_DEFER_SECONDS ?? 15,
-    recordMaxDelayMs: v.PAYOUT_RECORD_MAX_DELAY_MS ?? 250,
+    recordMaxDelayMs: v.PAYOUT_RECORD_MAX_DELAY_MS ?? 1_000,
     cpuPerCallMs: v.PAYOUT_CPU_MS_PER_CALL ?? 3,
     heartbeatMs: v.PAYOUT_HEARTBEAT_MS ?? 5_000,
   };

@@ -165,14 +165,14 @@ isOneToOne: false
                   ]
                 },"payout_schedules": {
                   Row: {
-                    "cancel_reason": string | null,"cancelled_at": string | null,"claimed_at": string | null,"claimed_by_run": string | null,"created_at": string,"failure_reason": string | null,"guarantee_completion_date": string | null,"id": string,"is_exhausted": boolean,"last_retry_at": string | null,"lease_expires_at": string | null,"max_attempts": number,"next_attempt_at": string | null,"payout_id": string,"placement_id": string,"processed_at": string | null,"recruiter_id": string,"retry_count": number,"scheduled_date": string,"skip_reason": string | null,"skipped_at": string | null,"status": string,"trigger_event": string,"updated_at": string
+                    "cancel_reason": string | null,"cancelled_at": string | null,"claimed_at": string | null,"claimed_by_invocation": string | null,"claimed_by_run": string | null,"created_at": string,"failure_reason": string | null,"guarantee_completion_date": string | null,"id": string,"is_exhausted": boolean,"last_retry_at": string | null,"lease_expires_at": string | null,"max_attempts": number,"next_attempt_at": string | null,"payout_id": string,"placement_id": string,"processed_at": string | null,"recruiter_id": string,"retry_count": number,"scheduled_date": string,"skip_reason": string | null,"skipped_at": string | null,"status": string,"trigger_event": string,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts": number,"next_attempt_at"?: string | null,"payout_id": string,"placement_id": string,"processed_at"?: string | null,"recruiter_id": string,"retry_count"?: number,"scheduled_date": string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status": string,"trigger_event": string,"updated_at"?: string
+                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_invocation"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts": number,"next_attempt_at"?: string | null,"payout_id": string,"placement_id": string,"processed_at"?: string | null,"recruiter_id": string,"retry_count"?: number,"scheduled_date": string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status": string,"trigger_event": string,"updated_at"?: string
                   }
                   Update: {
-                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string | null,"payout_id"?: string,"placement_id"?: string,"processed_at"?: string | null,"recruiter_id"?: string,"retry_count"?: number,"scheduled_date"?: string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status"?: string,"trigger_event"?: string,"updated_at"?: string
+                    "cancel_reason"?: string | null,"cancelled_at"?: string | null,"claimed_at"?: string | null,"claimed_by_invocation"?: string | null,"claimed_by_run"?: string | null,"created_at"?: string,"failure_reason"?: string | null,"guarantee_completion_date"?: string | null,"id"?: string,"is_exhausted"?: never,"last_retry_at"?: string | null,"lease_expires_at"?: string | null,"max_attempts"?: number,"next_attempt_at"?: string | null,"payout_id"?: string,"placement_id"?: string,"processed_at"?: string | null,"recruiter_id"?: string,"retry_count"?: number,"scheduled_date"?: string,"skip_reason"?: string | null,"skipped_at"?: string | null,"status"?: string,"trigger_event"?: string,"updated_at"?: string
                   }
                   Relationships: [
                     {
@@ -540,6 +540,7 @@ isOneToOne: false
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
+"claimed_by_invocation": string | null,
 "claimed_by_run": string | null,
 "created_at": string,
 "failure_reason": string | null,
@@ -613,6 +614,7 @@ isOneToOne: false
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
+"claimed_by_invocation": string | null,
 "claimed_by_run": string | null,
 "created_at": string,
 "failure_reason": string | null,
@@ -954,6 +956,7 @@ isOneToOne: false
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
+"claimed_by_invocation": string | null,
 "claimed_by_run": string | null,
 "created_at": string,
 "failure_reason": string | null,
@@ -987,6 +990,7 @@ isOneToOne: false
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
+"claimed_by_invocation": string | null,
 "claimed_by_run": string | null,
 "created_at": string,
 "failure_reason": string | null,

@@ -327,6 +327,7 @@ export const PayoutScheduleSchema = z.object({
   last_retry_at: nullableTs,
   is_exhausted: z.boolean(),
   claimed_by_run: UuidSchema.nullable(),
+  claimed_by_invocation: UuidSchema.nullable(),
   claimed_at: nullableTs,
   lease_expires_at: nullableTs,
   skip_reason: z.string().nullable(),

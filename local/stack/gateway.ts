@@ -36,6 +36,19 @@ export function startGateway(opts: {
     // (retirements, shutdowns and their reasons; local/stack/functions.ts).
     if (url.pathname === "/_local/functions") return json(200, opts.functions.pids());
     if (url.pathname === "/_local/functions/workers") return json(200, opts.functions.workers());
+    // Local only: function env for tests, on top of the stack's (`{"vars": {"NAME": "value" | null}}`;
+    // null removes); running workers are stopped gracefully and the next request starts them with it.
+    if (url.pathname === "/_local/functions/env" && req.method === "POST") {
+      const body = await req.json().catch(() => null) as { vars?: Record<string, unknown> } | null;
+      const vars = body?.vars;
+      if (!vars || typeof vars !== "object" || Object.values(vars).some((v) => v !== null && typeof v !== "string")) {
+        return json(400, { message: 'expected {"vars": {"NAME": "value" | null}}' });
+      }
+      await opts.functions.setEnv(
+        Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v === null ? undefined : v as string])),
+      );
+      return json(200, { env: opts.functions.envOverrides() });
+    }
     return json(404, { message: "no Route matched with those values" });
   });
 }

@@ -16,6 +16,7 @@
  * | `PAYOUT_RUN_BUDGET_MS` | wall-clock budget of one invocation (default 110 000; Supabase kills at ~150 s) |
  * | `PAYOUT_STOP_MARGIN_MS`| stop claiming when less than this is left (default 25 000)                    |
  * | `EDGE_CPU_STOP_MS`     | stop claiming once the isolate used this much CPU (default 1 500: past the 1 s retire line, well before the 2 s kill) |
+ * | `EDGE_CPU_HAND_BACK_MS`| past this, claimed work is handed back instead of started (default 60 % of the way from the stop line to 2 000) |
  * | `EDGE_WALL_CLOCK_LIMIT_MS` | the isolate's wall-clock limit, from its start (default 150 000, the free plan; 400 000 on paid plans) |
  * | `STRIPE_SECRET_KEY`    | `sk_test_…`/`sk_live_…` (or `rk_…`)                                          |
  * | `STRIPE_API_BASE`      | optional `http(s)://host:port` of the local stand-in; unset = api.stripe.com |
@@ -24,20 +25,10 @@
  * | `STRIPE_MAX_ATTEMPTS`  | attempts per call incl. the first, same idempotency key (default 3)          |
  */
 import { z } from "zod";
+import { EnvError, type EnvGetter, loadStripeEnv, type StripeEnv } from "./env_stripe.ts";
 
-/** Reads one variable; `undefined` when unset. */
-export type EnvGetter = (name: string) => string | undefined;
-
-/** Thrown when the environment is invalid. The message lists variable names and problems, never values. */
-export class EnvError extends Error {
-  /** `"<VAR>: <problem>"` entries. */
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`invalid environment: ${problems.join("; ")}`);
-    this.name = "EnvError";
-    this.problems = problems;
-  }
-}
+// The zod-free part (EnvError, the Stripe variables) lives in env_stripe.ts: the webhook loads it without zod.
+export { EnvError, type EnvGetter, loadStripeEnv, parseApiBase, type StripeEnv } from "./env_stripe.ts";
 
 /** Environment every payout job needs (database, doorbell secret, budgets). */
 export interface JobEnv {
@@ -56,26 +47,16 @@ export interface JobEnv {
   stopMarginMs: number;
   /** CPU stop line of the isolate (ms; see budget.ts). */
   cpuStopMs: number;
+  /** CPU hand-back line (ms), or null for the default. */
+  cpuHandBackMs: number | null;
   /** The isolate's wall-clock limit from its start (ms). */
   wallClockLimitMs: number;
-}
-
-/** Environment of functions that call Stripe. */
-export interface StripeEnv {
-  /** Secret key (never log it). */
-  secretKey: string;
-  /** Parsed `STRIPE_API_BASE`, or null for real Stripe. */
-  apiBase: { protocol: "http" | "https"; host: string; port: number } | null;
-  maxRps: number;
-  timeoutMs: number;
-  maxAttempts: number;
 }
 
 /** Both. */
 export type Env = JobEnv & { stripe: StripeEnv };
 
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
-const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const intVar = (def: number, min: number, max: number) =>
   z.preprocess(
     emptyToUndefined,
@@ -98,40 +79,13 @@ const jobSchema = z.object({
   PAYOUT_RUN_BUDGET_MS: intVar(110_000, 1_000, 400_000),
   PAYOUT_STOP_MARGIN_MS: intVar(25_000, 0, 400_000),
   EDGE_CPU_STOP_MS: intVar(1_500, 100, 1_900),
+  EDGE_CPU_HAND_BACK_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ error: "must be a number" }).int({ error: "must be an integer" })
+      .min(100, { error: "must be >= 100" }).max(1_990, { error: "must be <= 1990" }).optional(),
+  ),
   EDGE_WALL_CLOCK_LIMIT_MS: intVar(150_000, 10_000, 400_000),
 });
-
-const stripeSchema = z.object({
-  STRIPE_SECRET_KEY: z.preprocess(
-    emptyToUndefined,
-    z.string({ error: "is required" }).regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, {
-      error: "must look like sk_test_… / sk_live_… / rk_…",
-    }),
-  ),
-  STRIPE_API_BASE: optionalString,
-  STRIPE_MAX_RPS: z.preprocess(
-    emptyToUndefined,
-    z.coerce.number({ error: "must be a number" }).gt(0, { error: "must be > 0" })
-      .max(100, { error: "must be <= 100" }).default(20),
-  ),
-  STRIPE_TIMEOUT_MS: intVar(20_000, 100, 120_000),
-  STRIPE_MAX_ATTEMPTS: intVar(3, 1, 10),
-});
-
-/** Parses `http(s)://host[:port]` (no path, query or credentials); null when malformed. */
-export function parseApiBase(value: string): StripeEnv["apiBase"] {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    return null;
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return null;
-  if (u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) return null;
-  const protocol = u.protocol === "http:" ? "http" : "https";
-  // IPv6 hosts keep their brackets: the SDK builds `${protocol}://${host}${path}`.
-  return { protocol, host: u.hostname, port: u.port ? Number(u.port) : protocol === "http" ? 80 : 443 };
-}
 
 function defaultGetter(): EnvGetter {
   return (name) => Deno.env.get(name);
@@ -170,6 +124,7 @@ export function loadJobEnv(get: EnvGetter = defaultGetter()): JobEnv {
       "PAYOUT_RUN_BUDGET_MS",
       "PAYOUT_STOP_MARGIN_MS",
       "EDGE_CPU_STOP_MS",
+      "EDGE_CPU_HAND_BACK_MS",
       "EDGE_WALL_CLOCK_LIMIT_MS",
     ],
     get,
@@ -177,6 +132,9 @@ export function loadJobEnv(get: EnvGetter = defaultGetter()): JobEnv {
       const p: string[] = [];
       if (!isSet(raw.PAYOUT_JOBS_DB_URL) && !isSet(raw.SUPABASE_DB_URL)) {
         p.push("PAYOUT_JOBS_DB_URL: is required (or SUPABASE_DB_URL)");
+      }
+      if (v && v.EDGE_CPU_HAND_BACK_MS !== undefined && v.EDGE_CPU_HAND_BACK_MS < v.EDGE_CPU_STOP_MS) {
+        p.push("EDGE_CPU_HAND_BACK_MS: must not be below EDGE_CPU_STOP_MS");
       }
       if (v && v.PAYOUT_STOP_MARGIN_MS >= v.PAYOUT_RUN_BUDGET_MS) {
         p.push("PAYOUT_STOP_MARGIN_MS: must be below PAYOUT_RUN_BUDGET_MS");
@@ -192,39 +150,8 @@ export function loadJobEnv(get: EnvGetter = defaultGetter()): JobEnv {
     runBudgetMs: v.PAYOUT_RUN_BUDGET_MS,
     stopMarginMs: v.PAYOUT_STOP_MARGIN_MS,
     cpuStopMs: v.EDGE_CPU_STOP_MS,
+    cpuHandBackMs: v.EDGE_CPU_HAND_BACK_MS ?? null,
     wallClockLimitMs: v.EDGE_WALL_CLOCK_LIMIT_MS,
-  };
-}
-
-/** Reads and validates the Stripe environment. Throws `EnvError`. */
-export function loadStripeEnv(get: EnvGetter = defaultGetter()): StripeEnv {
-  const v = read(
-    stripeSchema,
-    [
-      "STRIPE_SECRET_KEY",
-      "STRIPE_API_BASE",
-      "STRIPE_MAX_RPS",
-      "STRIPE_TIMEOUT_MS",
-      "STRIPE_MAX_ATTEMPTS",
-    ],
-    get,
-    (raw) => {
-      if (!isSet(raw.STRIPE_API_BASE)) return [];
-      if (!parseApiBase(raw.STRIPE_API_BASE.trim())) {
-        return ["STRIPE_API_BASE: must be http(s)://host[:port] without a path"];
-      }
-      if (/^(sk|rk)_live_/.test(raw.STRIPE_SECRET_KEY ?? "")) {
-        return ["STRIPE_API_BASE: must not be set together with a live key (live keys only go to api.stripe.com)"];
-      }
-      return [];
-    },
-  );
-  return {
-    secretKey: v.STRIPE_SECRET_KEY,
-    apiBase: v.STRIPE_API_BASE === undefined ? null : parseApiBase(v.STRIPE_API_BASE.trim()),
-    maxRps: v.STRIPE_MAX_RPS,
-    timeoutMs: v.STRIPE_TIMEOUT_MS,
-    maxAttempts: v.STRIPE_MAX_ATTEMPTS,
   };
 }
 

@@ -122,9 +122,11 @@ export function memoryMb(): Record<string, number> {
  * The budget of one job invocation: its own wall-clock budget, capped by the isolate's wall-clock
  * limit (counted from the isolate's start, not the request's), and the isolate's CPU stop line.
  */
-export function jobBudget(env: JobEnv): Budget {
+export function jobBudget(
+  env: Pick<JobEnv, "runBudgetMs" | "wallClockLimitMs" | "cpuStopMs"> & { cpuHandBackMs?: number | null },
+): Budget {
   return createBudget(env.runBudgetMs, {
     notAfter: isolateStartedAt + env.wallClockLimitMs,
-    cpu: { meter: isolateCpu, stopAtMs: env.cpuStopMs },
+    cpu: { meter: isolateCpu, stopAtMs: env.cpuStopMs, handBackAtMs: env.cpuHandBackMs ?? undefined },
   });
 }

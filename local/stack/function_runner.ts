@@ -13,6 +13,8 @@
 //                                             dispatches `beforeunload` (a CustomEvent whose
 //                                             `detail.reason` is the reason, as edge-runtime's)
 // SIGTERM/SIGINT: finish the waitUntil tasks, then exit (the server's stop()).
+import { relay } from "./relay.ts";
+
 const [entry, portArg] = Deno.args;
 const port = Number(portArg);
 
@@ -79,31 +81,7 @@ async function tracked(req: Request, info: Deno.ServeHandlerInfo): Promise<Respo
     exitIfIdle();
   };
   try {
-    const res = await fnHandler(req, info);
-    if (!res.body) {
-      finish();
-      return res;
-    }
-    const reader = res.body.getReader();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(ctrl) {
-        try {
-          const r = await reader.read();
-          if (r.done) {
-            ctrl.close();
-            finish();
-          } else ctrl.enqueue(r.value);
-        } catch (e) {
-          ctrl.error(e);
-          finish();
-        }
-      },
-      cancel(reason) {
-        finish();
-        return reader.cancel(reason);
-      },
-    });
-    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    return relay(await fnHandler(req, info), finish);
   } catch (e) {
     finish();
     throw e;

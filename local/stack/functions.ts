@@ -24,6 +24,7 @@ import { freePort, ROOT } from "./config.ts";
 import { verifyJwt } from "./jwt.ts";
 import { join } from "./paths.ts";
 import { waitFor } from "./proc.ts";
+import { relay } from "./relay.ts";
 
 export const FUNCTIONS_DIR = join(ROOT, "supabase", "functions");
 
@@ -652,32 +653,4 @@ export class FunctionsServer {
     this.#active.clear();
     this.#stopSamplerIfIdle();
   }
-}
-
-/** The worker's response, its body passed through; `done` runs once the body is relayed (or dropped). */
-function relay(res: Response, done: () => void): Response {
-  if (!res.body) {
-    done();
-    return res;
-  }
-  const reader = res.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      try {
-        const r = await reader.read();
-        if (r.done) {
-          ctrl.close();
-          done();
-        } else ctrl.enqueue(r.value);
-      } catch (e) {
-        ctrl.error(e);
-        done();
-      }
-    },
-    cancel(reason) {
-      done();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }

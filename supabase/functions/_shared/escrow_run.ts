@@ -4,6 +4,11 @@
  * `private.run_escrow_releases`: audited, `escrow_hold.auto_released` events, the released money
  * gets a payout schedule due at the next payout due time, which the payout doorbell then rings
  * for), one log line per released hold, recorded as a run of kind `escrow_releases`.
+ *
+ * CPU (Edge Functions retire an isolate at 1 s of CPU, terminate it at 2 s): one SQL call per
+ * invocation; what grows is a row and a log line per released hold, ~0.1 ms each — an invocation
+ * releasing 1 000 holds measured 350 ms of CPU in all (module load included), so one invocation
+ * fits up to ~15 000 holds, far beyond a day's releases. No CPU stop is needed.
  */
 import type { Logger } from "./log.ts";
 import type { InvocationOutcome, RunTotals, Trigger } from "./payout_run/types.ts";

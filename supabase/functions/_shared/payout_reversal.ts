@@ -15,7 +15,7 @@
  * Any other definitive refusal fails the request (alert); transient errors keep it for a retry
  * under the same key.
  */
-import type { Budget } from "./budget.ts";
+import type { Budget, StopReason } from "./budget.ts";
 import type { Logger } from "./log.ts";
 import type { StripeCallResult } from "./stripe.ts";
 import type { ReversalInfo } from "./stripe_events.ts";
@@ -42,6 +42,10 @@ export interface ReversalDb {
   complete(id: string, reversals: ReversalInfo[]): Promise<{ status: string; reversed_amount: string; shortfall_amount: string }>;
   fail(id: string, code: string, reason: string): Promise<void>;
   noteError(id: string, error: { code: string; message: string }, retryInS: number): Promise<void>;
+  /** Gives claimed requests back unstarted (claimable again at once). Returns how many. */
+  release(ids: string[]): Promise<number>;
+  /** Rings `reverse-payouts` now if a request is due (pg_net request id, or null). */
+  handover(): Promise<number | null>;
 }
 
 /** The worker's Stripe calls. */
@@ -147,27 +151,80 @@ export async function processReversal(row: ClaimedReversal, deps: ReversalDeps):
   return await retry(res.kind === "retry_same_key" ? res.reason : res.kind, "partial reversal outcome unknown");
 }
 
-/** Claims and processes requests until none is left or the budget is spent. */
+/**
+ * CPU of one request (a listing, one or two reversal calls, a completion), charged to the isolate's
+ * meter for runtimes that report no CPU of their own (ms): measured ~5–8 ms in a warm isolate, more
+ * for the first ones; charged with margin.
+ */
+export const REVERSAL_CPU_MS = 10;
+
+/** What a run did, and why it ended. */
+export type ReversalRunResult = Record<ReversalOutcome | "claimed" | "handed_back", number> & {
+  /** Why claiming stopped before the work ran out (null: nothing left, or only what others hold). */
+  stopped: StopReason | null;
+  /** The pg_net request id of the hand-over ring (null: not rung). */
+  handover: number | null;
+};
+
+/**
+ * Claims and processes requests until none is left or the budget says stop (wall clock, or the
+ * isolate's CPU past its stop line). A claimed batch is processed request by request; past the
+ * hand-back line (`budget.mustHandBack`) the rest of the batch is released to be claimed at once.
+ * Stopped for CPU after doing work: the isolate is retired, so the function is rung now
+ * (`db.handover`, which rings only when a request is due) instead of at the next doorbell.
+ */
 export async function runReversals(
   deps: ReversalDeps & { budget: Budget },
   opts: { limit: number; leaseS: number; stopMarginMs?: number },
-): Promise<Record<ReversalOutcome | "claimed", number>> {
-  const out = { claimed: 0, succeeded: 0, partial: 0, failed: 0, deferred: 0 };
+): Promise<ReversalRunResult> {
+  const { budget, db, log } = deps;
+  const margin = opts.stopMarginMs ?? 5_000;
+  const out: ReversalRunResult = {
+    claimed: 0,
+    succeeded: 0,
+    partial: 0,
+    failed: 0,
+    deferred: 0,
+    handed_back: 0,
+    stopped: null,
+    handover: null,
+  };
   const seen = new Set<string>();
-  while (!deps.budget.shouldStop(opts.stopMarginMs ?? 5_000)) {
-    const rows = (await deps.db.claim(opts.limit, opts.leaseS)).filter((r) => !seen.has(r.id));
+  // claim while the budget allows (out.stopped: why it no longer does)
+  claiming: while (!(out.stopped = budget.stopReason(margin))) {
+    const rows = (await db.claim(opts.limit, opts.leaseS)).filter((r) => !seen.has(r.id));
     if (rows.length === 0) break;
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
+      if (budget.mustHandBack(margin)) {
+        const rest = rows.slice(i).map((r) => r.id);
+        out.handed_back += await db.release(rest).catch((e) => {
+          log.warn("handing back failed: the requests come back after their lease", { error: e });
+          return 0;
+        });
+        out.stopped = budget.stopReason(margin) ?? "cpu";
+        break claiming;
+      }
       seen.add(row.id);
       out.claimed++;
       try {
         out[await processReversal(row, deps)]++;
       } catch (e) {
         // a database error: the request stays leased and is retried after its lease
-        deps.log.error("reversal processing failed", { payout_reversal_id: row.id, error: e });
+        log.error("reversal processing failed", { payout_reversal_id: row.id, error: e });
         out.deferred++;
       }
+      budget.cpu.charge(REVERSAL_CPU_MS);
     }
+  }
+  if (out.stopped === "cpu" && out.claimed > 0) {
+    out.handover = await db.handover().catch((e) => {
+      log.warn("hand-over ring failed: the next doorbell continues", { error: e });
+      return null;
+    });
+  }
+  if (out.stopped) {
+    const cpuMs = Math.round(budget.cpu.usedMs());
+    log.info("reversal run stopped for its budget", { reason: out.stopped, cpu_ms: cpuMs, handover: out.handover });
   }
   return out;
 }

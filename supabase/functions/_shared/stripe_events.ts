@@ -241,3 +241,28 @@ export async function effectOf(event: StripeEventLike, reader: StripeReader): Pr
       return { kind: "ignore", reason: "unhandled_type" };
   }
 }
+
+const NEEDS_READ = Symbol("needs a read from Stripe");
+const needsRead = (): never => {
+  throw NEEDS_READ;
+};
+/** A reader for deciding without Stripe: every read throws `NEEDS_READ`. */
+const offline: StripeReader = {
+  accountTransfersCapability: needsRead,
+  invoicePayment: needsRead,
+  transferReversals: needsRead,
+  now: Date.now,
+};
+
+/**
+ * The effect of an event decided from the event alone, or null when deciding it reads from Stripe
+ * (then: store first, read, apply; see stripe_webhook.ts).
+ */
+export async function effectWithoutReads(event: StripeEventLike): Promise<WebhookEffect | null> {
+  try {
+    return await effectOf(event, offline);
+  } catch (e) {
+    if (e === NEEDS_READ) return null;
+    throw e;
+  }
+}

@@ -36,6 +36,15 @@ export interface ReceivedEvent {
 export interface WebhookInbox {
   receive(event: unknown, endpoint: "platform" | "connect"): Promise<ReceivedEvent>;
   process(eventId: string, effect: WebhookEffect): Promise<Record<string, unknown>>;
+  /**
+   * `receive` then, unless a duplicate, `process`, in one transaction (an effect decided without
+   * Stripe). Throws when processing fails: nothing is stored then.
+   */
+  receiveAndProcess(
+    event: unknown,
+    endpoint: "platform" | "connect",
+    effect: WebhookEffect,
+  ): Promise<ReceivedEvent & { result: Record<string, unknown> | null }>;
   fail(eventId: string, error: { code: string; message: string }): Promise<void>;
   toRetry(limit: number): Promise<Array<{ event_id: string; endpoint: "platform" | "connect"; payload: unknown }>>;
 }
@@ -54,6 +63,13 @@ export function createWebhookInbox(db: StripeSyncDb): WebhookInbox {
         tx<{ result: Record<string, unknown> }[]>`
           select private.process_stripe_webhook_event(${eventId}, ${JSON.stringify(effect)}::text::jsonb) as result`);
       return row.result;
+    },
+    async receiveAndProcess(event, endpoint, effect) {
+      const [row] = await inStripeSyncTransaction(db, "webhook", (tx) =>
+        tx<(ReceivedEvent & { result: Record<string, unknown> | null })[]>`
+          select * from private.receive_and_process_stripe_webhook_event(${JSON.stringify(event)}::text::jsonb,
+            ${endpoint}, ${JSON.stringify(effect)}::text::jsonb)`);
+      return row;
     },
     async fail(eventId, error) {
       await inStripeSyncTransaction(db, "webhook", (tx) =>

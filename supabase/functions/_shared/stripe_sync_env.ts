@@ -9,11 +9,12 @@
  * | `SUPABASE_DB_URL`                | fallback (the owner)                                                      |
  * | `STRIPE_SYNC_DB_ROLE`            | role switched to per transaction (default `stripe_sync`)                  |
  * | `PAYOUT_JOB_SECRET`              | doorbell secret of `reverse-payouts` / `reconcile-payouts` (pg_net → x-job-secret) |
+ * | `PAYOUT_RUN_BUDGET_MS`, `EDGE_CPU_STOP_MS`, `EDGE_CPU_HAND_BACK_MS`, `EDGE_WALL_CLOCK_LIMIT_MS` | the jobs' budget, as the payout run's (env.ts, budget.ts) |
  *
- * Stripe itself (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`, …) is read by `loadStripeEnv` (env.ts).
+ * Stripe itself (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`, …) is read by `loadStripeEnv` (env_stripe.ts).
  * Problems are reported by variable name, never with values (`EnvError`).
  */
-import { EnvError, type EnvGetter } from "./env.ts";
+import { EnvError, type EnvGetter, numberVar } from "./env_stripe.ts";
 
 /** Database access of the Stripe sync functions. */
 export interface StripeSyncDbEnv {
@@ -69,13 +70,40 @@ export function loadWebhookEnv(get: EnvGetter = defaultGetter()): { db: StripeSy
   return { db, secrets: { platform: isSet(platform) ? platform : null, connect: isSet(connect) ? connect : null } };
 }
 
+/** The budget variables of a job (env.ts has the same for the payout run). */
+export interface JobBudgetEnv {
+  runBudgetMs: number;
+  cpuStopMs: number;
+  /** null: budget.ts's default hand-back line. */
+  cpuHandBackMs: number | null;
+  wallClockLimitMs: number;
+}
+
 /** Environment of the doorbell-rung Stripe sync jobs (`reverse-payouts`, `reconcile-payouts`). Throws `EnvError`. */
-export function loadStripeSyncJobEnv(get: EnvGetter = defaultGetter()): { db: StripeSyncDbEnv; jobSecret: string } {
+export function loadStripeSyncJobEnv(
+  get: EnvGetter = defaultGetter(),
+): { db: StripeSyncDbEnv; jobSecret: string; budget: JobBudgetEnv } {
   const problems: string[] = [];
   const jobSecret = get("PAYOUT_JOB_SECRET")?.trim();
   if (!isSet(jobSecret)) problems.push("PAYOUT_JOB_SECRET: is required");
   else if (jobSecret.length < 32) problems.push("PAYOUT_JOB_SECRET: must be at least 32 characters");
+  const budget: JobBudgetEnv = {
+    runBudgetMs: numberVar(get, "PAYOUT_RUN_BUDGET_MS", problems, { def: 110_000, min: 1_000, max: 400_000, int: true }),
+    cpuStopMs: numberVar(get, "EDGE_CPU_STOP_MS", problems, { def: 1_500, min: 100, max: 1_900, int: true }),
+    cpuHandBackMs: isSet(get("EDGE_CPU_HAND_BACK_MS"))
+      ? numberVar(get, "EDGE_CPU_HAND_BACK_MS", problems, { def: 0, min: 100, max: 1_990, int: true })
+      : null,
+    wallClockLimitMs: numberVar(get, "EDGE_WALL_CLOCK_LIMIT_MS", problems, {
+      def: 150_000,
+      min: 10_000,
+      max: 400_000,
+      int: true,
+    }),
+  };
+  if (budget.cpuHandBackMs !== null && budget.cpuHandBackMs < budget.cpuStopMs) {
+    problems.push("EDGE_CPU_HAND_BACK_MS: must not be below EDGE_CPU_STOP_MS");
+  }
   const db = readDb(get, problems);
   if (problems.length || !db) throw new EnvError(problems);
-  return { db, jobSecret: jobSecret as string };
+  return { db, jobSecret: jobSecret as string, budget };
 }

@@ -15,9 +15,9 @@ import type { ClaimedReversal, ReversalDb, ReversalStripe } from "./payout_rever
 import { callStripe, createStripe } from "./stripe.ts";
 import { reversalInfo } from "./stripe_reader.ts";
 import { inStripeSyncTransaction, type StripeSyncDb } from "./stripe_sync_db.ts";
-import { loadStripeSyncJobEnv } from "./stripe_sync_env.ts";
+import { type JobBudgetEnv, loadStripeSyncJobEnv } from "./stripe_sync_env.ts";
 import type { ReversalInfo } from "./stripe_events.ts";
-import { type ReconcileDb, type ReconcileStripe, type TransferInfo, transferInfo } from "./reconciliation.ts";
+import { type ReconcileDb, type ReconcileRun, type ReconcileStripe, transferInfo } from "./reconciliation.ts";
 
 /** Everything a Stripe sync job needs, built once per isolate. */
 export interface JobContextBuilt {
@@ -27,6 +27,8 @@ export interface JobContextBuilt {
   stripeEnv: StripeEnv;
   pacer: Pacer;
   jobSecret: string;
+  /** The budget variables (`jobBudget(ctx.budget)` per invocation). */
+  budget: JobBudgetEnv;
 }
 
 /** Builds the job context from the environment (throws `EnvError`). */
@@ -41,6 +43,7 @@ export function buildJobContext(fn: string): JobContextBuilt {
     stripeEnv,
     pacer: createPacer({ ratePerSec: stripeEnv.maxRps }),
     jobSecret: env.jobSecret,
+    budget: env.budget,
   };
 }
 
@@ -56,6 +59,9 @@ export function jobContextOr503(fn: string, log: Logger, cache: { ctx?: JobConte
     throw e;
   }
 }
+
+/** The pg_net request id a ring returned (bigint: a string), or null. */
+const ringId = (rows: readonly { id?: unknown }[]): number | null => (rows[0]?.id == null ? null : Number(rows[0].id));
 
 /** POST with the job secret and an optional JSON body. */
 export async function acceptJobRequest<S extends z.ZodType>(req: Request, jobSecret: string, schema: S) {
@@ -93,6 +99,9 @@ export function createReversalDb(db: StripeSyncDb, worker: string): ReversalDb {
           make_interval(secs => ${retryInS}))`
       );
     },
+    release: async (ids) =>
+      (await tx((t) => t<{ n: number }[]>`select private.release_payout_reversals(${worker}, ${ids}::uuid[]) as n`))[0].n,
+    handover: () => tx((t) => t`select private.ring_stripe_sync_handover('reverse-payouts') as id`).then(ringId),
   };
 }
 
@@ -141,7 +150,7 @@ export function createReconcileDb(db: StripeSyncDb): ReconcileDb {
   return {
     begin: async (runId, overlapS, windowStart) => {
       const [r] = await tx((t) =>
-        t<{ since: Date; window_end: Date }[]>`select since, window_end
+        t<ReconcileRun[]>`select since, window_end, covered_from, status
           from private.begin_stripe_reconciliation(${runId}, make_interval(secs => ${overlapS}),
                                                    ${windowStart}::timestamptz)`
       );
@@ -149,44 +158,41 @@ export function createReconcileDb(db: StripeSyncDb): ReconcileDb {
     },
     tranches: (since, until) =>
       tx((t) =>
-        t<{ stripe_transfer_id: string }[]>`select stripe_transfer_id
+        t<{ stripe_transfer_id: string; succeeded_at: Date }[]>`select stripe_transfer_id, succeeded_at
           from private.stripe_reconciliation_tranches(${since}, ${until})`
       ),
-    record: async (runId, transfers, missing) =>
+    record: async (runId, transfers, missing, coveredFrom) =>
       (await tx((t) =>
         t<{ r: Record<string, unknown> }[]>`select private.record_stripe_reconciliation(${runId},
-          ${JSON.stringify(transfers)}::text::jsonb, ${JSON.stringify(missing)}::text::jsonb) as r`
+          ${JSON.stringify(transfers)}::text::jsonb, ${JSON.stringify(missing)}::text::jsonb,
+          p_covered_from => ${coveredFrom}::timestamptz) as r`
       ))[0].r,
     fail: async (runId, error) => {
       await tx((t) => t`select private.fail_stripe_reconciliation(${runId}, ${JSON.stringify(error)}::text::jsonb)`);
     },
     applyOffsets: async () =>
       (await tx((t) => t<{ n: number }[]>`select count(*)::int as n from private.apply_clawback_offsets()`))[0].n,
+    handover: (runId) =>
+      tx((t) => t`select private.ring_stripe_sync_handover('reconcile-payouts', ${runId}) as id`).then(ringId),
   };
 }
 
 /** The reconciliation's Stripe reads over the SDK (paced; a failed read throws). */
 export function createReconcileStripe(stripe: Stripe, pacer: Pacer, maxAttempts: number): ReconcileStripe {
   return {
-    async listTransfers(since, until) {
-      const out: TransferInfo[] = [];
-      let after: string | undefined;
-      for (;;) {
-        const r = await callStripe(
-          pacer,
-          () =>
-            stripe.transfers.list({
-              created: { gte: since, lte: until },
-              limit: 100,
-              ...(after ? { starting_after: after } : {}),
-            }),
-          { maxAttempts },
-        );
-        if (r.kind !== "ok") throw new Error(`transfers.list: ${r.kind}`);
-        out.push(...r.value.data.map(transferInfo));
-        if (!r.value.has_more || r.value.data.length === 0) return out;
-        after = r.value.data[r.value.data.length - 1].id;
-      }
+    async listTransfers(since, until, startingAfter) {
+      const r = await callStripe(
+        pacer,
+        () =>
+          stripe.transfers.list({
+            created: { gte: since, lte: until },
+            limit: 100,
+            ...(startingAfter ? { starting_after: startingAfter } : {}),
+          }),
+        { maxAttempts },
+      );
+      if (r.kind !== "ok") throw new Error(`transfers.list: ${r.kind}`);
+      return { data: r.value.data.map(transferInfo), hasMore: r.value.has_more };
     },
     async retrieveTransfer(id) {
       const r = await callStripe(pacer, () => stripe.transfers.retrieve(id), { maxAttempts });

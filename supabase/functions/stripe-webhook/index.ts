@@ -1,7 +1,7 @@
 // Stripe webhook endpoint (platform + Connect): verify_jwt = false, the Stripe signature is the
 // authentication. Thin wiring over _shared/stripe_webhook.ts (see there and docs/stripe-sync.md).
 import { createDb } from "../_shared/db.ts";
-import { EnvError, loadStripeEnv } from "../_shared/env.ts";
+import { EnvError, loadStripeEnv } from "../_shared/env_stripe.ts";
 import { handle, HttpError } from "../_shared/http.ts";
 import { createLogger } from "../_shared/log.ts";
 import { createPacer } from "../_shared/pacer.ts";
@@ -18,7 +18,9 @@ function build() {
   const stripeEnv = loadStripeEnv();
   const stripe = createStripe(stripeEnv, { appInfo: { name: "supabase-marketplace-payouts", version: "0.1.0/stripe-webhook" } });
   const pacer = createPacer({ ratePerSec: stripeEnv.maxRps });
-  const sql = createDb(env.db.url, { applicationName: "stripe-webhook", max: 4 });
+  // two connections: a delivery holds one only for its transaction, and each one opened costs the
+  // isolate a login (SCRAM) out of its CPU
+  const sql = createDb(env.db.url, { applicationName: "stripe-webhook", max: 2 });
   return createWebhookHandler({
     secrets: env.secrets,
     inbox: createWebhookInbox({ sql, role: env.db.role }),

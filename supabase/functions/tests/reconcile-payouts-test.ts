@@ -6,6 +6,15 @@
  * other tests: alerts are filtered to this test's own ids.
  */
 import assert from "node:assert/strict";
+import { createBudget, createCpuMeter } from "../_shared/budget.ts";
+import { createLogger } from "../_shared/log.ts";
+import {
+  reconcile,
+  type ReconcileDb,
+  type ReconcileRun,
+  type ReconcileStripe,
+  type TransferInfo,
+} from "../_shared/reconciliation.ts";
 import {
   adminSql,
   claimOnly,
@@ -29,6 +38,163 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const HOUR = 3600_000;
 
 type Alert = { kind: string; subject_id: string; placement_id: string | null; payout_id: string | null; details: any };
+
+// ---------------------------------------------------------------------------------------------
+// Unit: a run in parts within the isolate's budget (virtual clock, injected CPU meter)
+// ---------------------------------------------------------------------------------------------
+const quiet = createLogger({}, { sink: () => {} });
+const T0 = Date.parse("2026-11-30T00:00:00Z");
+const S0 = T0 / 1000;
+
+/**
+ * Stripe with `transfers` (created = S0 + seconds), listed newest first in pages of `pageSize`;
+ * each page costs `cpuPerPage` of (injected) CPU. Our tranches: `tranches` (succeeded at S0 + s,
+ * id `tr_<s>`). The run's window: [S0, S0 + 1000 s].
+ */
+function reconcileWorld(o: {
+  transfers: number[];
+  tranches?: number[];
+  pageSize?: number;
+  cpuAtStart: number;
+  cpuPerPage: number;
+  coveredFrom?: number;
+}) {
+  let cpu = o.cpuAtStart;
+  const calls: string[] = [];
+  const info = (s: number, i: number): TransferInfo => ({
+    id: `tr_${s}_${i}`,
+    amount: 1,
+    currency: "usd",
+    destination: "acct_1",
+    created: S0 + s,
+    transfer_group: null,
+    metadata: {},
+  });
+  const all = o.transfers.map(info).sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
+  const records: Array<{ ids: string[]; missing: string[]; coveredFrom: number | null }> = [];
+  const run: ReconcileRun = {
+    since: new Date(T0),
+    window_end: new Date(T0 + 1_000_000),
+    covered_from: o.coveredFrom === undefined ? null : new Date(T0 + o.coveredFrom * 1000),
+    status: "running",
+  };
+  const db: ReconcileDb = {
+    begin: () => Promise.resolve(run),
+    tranches: (since, until) => {
+      calls.push(`tranches ${(since.getTime() - T0) / 1000}..${(until.getTime() - T0) / 1000}`);
+      return Promise.resolve(
+        (o.tranches ?? []).filter((s) => T0 + s * 1000 >= since.getTime() && T0 + s * 1000 <= until.getTime()).sort((
+          a,
+          b,
+        ) => a - b).map((s) => ({ stripe_transfer_id: `tr_t${s}`, succeeded_at: new Date(T0 + s * 1000 + 400) })),
+      );
+    },
+    record: (_id, transfers, missing, coveredFrom) => {
+      records.push({
+        ids: transfers.map((t) => t.id),
+        missing,
+        coveredFrom: coveredFrom ? (coveredFrom.getTime() - T0) / 1000 : null,
+      });
+      return Promise.resolve({ status: coveredFrom ? "running" : "finished" });
+    },
+    fail: () => Promise.resolve(),
+    applyOffsets: () => {
+      calls.push("offsets");
+      return Promise.resolve(0);
+    },
+    handover: () => {
+      calls.push("handover");
+      return Promise.resolve(7);
+    },
+  };
+  const stripe: ReconcileStripe = {
+    listTransfers: (since, until, after) => {
+      const inWindow = all.filter((t) => t.created >= since && t.created <= until);
+      const start = after ? inWindow.findIndex((t) => t.id === after) + 1 : 0;
+      const data = inWindow.slice(start, start + (o.pageSize ?? 100));
+      calls.push(`page ${until - S0}${after ? " after" : ""}`);
+      cpu += o.cpuPerPage;
+      return Promise.resolve({ data, hasMore: start + data.length < inWindow.length });
+    },
+    retrieveTransfer: (id) => {
+      calls.push(`read ${id}`);
+      cpu += 5;
+      return Promise.resolve(null);
+    },
+  };
+  const meter = createCpuMeter({ measured: () => cpu, startMs: 0, cacheMs: 0 });
+  const budget = createBudget(100_000, { now: () => 0, cpu: { meter, stopAtMs: 1_500 } });
+  return {
+    calls,
+    records,
+    go: (retry?: (stop: () => boolean) => Promise<{ retried: number; failed: number }>) =>
+      reconcile({ db, stripe, log: quiet, budget, retryWebhooks: retry }, { runId: "run", overlapS: 0 }),
+  };
+}
+
+Deno.test("reconcile: a window listed within the budget is recorded whole; then netting and webhook retries", async () => {
+  const w = reconcileWorld({ transfers: [10, 20, 30], tranches: [20, 25], cpuAtStart: 300, cpuPerPage: 5 });
+  const out = await w.go(() => Promise.resolve({ retried: 1, failed: 0 }));
+  assert.equal(w.records.length, 1);
+  assert.equal(w.records[0].coveredFrom, null, "the run is done");
+  assert.deepEqual(w.records[0].missing, ["tr_t25", "tr_t20"], "our tranches Stripe did not list: read (newest first)");
+  assert.ok(w.calls.includes("offsets") && !w.calls.includes("handover"));
+  assert.deepEqual(out.webhooks, { retried: 1, failed: 0 });
+});
+
+Deno.test("reconcile: stopped for CPU between pages: the part down to that page's oldest second is recorded, then it hands over", async () => {
+  // 250 transfers, one per second 751..1000 (pages: 1000..901, 900..801, 800..751); 700 ms a page
+  const seconds = Array.from({ length: 250 }, (_, i) => 1000 - i);
+  const w = reconcileWorld({ transfers: seconds, tranches: [600], cpuAtStart: 200, cpuPerPage: 700 });
+  const out = await w.go(() => Promise.reject(new Error("no retries before the run is done")));
+  // after page 2 (900..801) the meter reads 1 600 (past 1 500): everything created from second 802 on
+  // is listed (more of second 801 may follow on the next page)
+  assert.deepEqual(w.records.map((r) => [r.ids.length, r.coveredFrom]), [[200, 802]]);
+  assert.deepEqual(w.calls.filter((c) => c.startsWith("tranches")), ["tranches 802..1000"], "only this part's tranches");
+  assert.deepEqual(w.records[0].missing, [], "tranche 600 is below this part");
+  assert.equal(w.calls.at(-1), "handover");
+  assert.ok(!w.calls.includes("offsets"), "netting and retries wait for the last part");
+  assert.deepEqual([out.stopped, out.handover], ["cpu", 7]);
+});
+
+Deno.test("reconcile: a continuation lists below where the last part ended and finishes the run", async () => {
+  const seconds = Array.from({ length: 250 }, (_, i) => 1000 - i);
+  const w = reconcileWorld({ transfers: seconds, tranches: [600], cpuAtStart: 200, cpuPerPage: 5, coveredFrom: 801 });
+  await w.go();
+  assert.equal(w.calls[0], "page 801", "the part's top: the boundary second is listed again");
+  assert.deepEqual(w.calls.filter((c) => c.startsWith("tranches")), ["tranches 0..801"]);
+  assert.deepEqual(w.records.map((r) => [r.ids.length, r.coveredFrom]), [[51, null]]);
+  assert.deepEqual(w.records[0].missing, ["tr_t600"]);
+  assert.ok(w.calls.includes("offsets") && !w.calls.includes("handover"));
+});
+
+Deno.test("reconcile: a stop that would not move the part's bottom is ignored (hand-overs always progress)", async () => {
+  // 150 transfers all created in the window's last second: the first page cannot end a part
+  const w = reconcileWorld({ transfers: Array(150).fill(1000), cpuAtStart: 1_490, cpuPerPage: 50 });
+  await w.go();
+  assert.deepEqual(w.records.map((r) => [r.ids.length, r.coveredFrom]), [[150, null]]);
+  assert.ok(!w.calls.includes("handover"));
+});
+
+Deno.test("reconcile: stopped among the tranche reads (newest first): the part ends above the next one's second", async () => {
+  const w = reconcileWorld({ transfers: [999], tranches: [900, 700, 500], cpuAtStart: 1_490, cpuPerPage: 0 });
+  // 1 490 + 5 (read of 900) = 1 495; + 5 (read of 700) = 1 500: the line, before 500 is read
+  await w.go();
+  assert.deepEqual(w.calls.filter((c) => c.startsWith("read")), ["read tr_t900", "read tr_t700"]);
+  assert.deepEqual(w.records.map((r) => [r.missing, r.coveredFrom]), [[["tr_t900", "tr_t700"], 501]]);
+  assert.equal(w.calls.at(-1), "handover");
+});
+
+Deno.test("reconcile: webhook retries stop when the budget says so", async () => {
+  const w = reconcileWorld({ transfers: [1], cpuAtStart: 1_400, cpuPerPage: 0 });
+  let checks = 0;
+  await w.go((stop) => {
+    const seen = [stop(), stop()];
+    checks = seen.length;
+    return Promise.resolve({ retried: seen.filter((x) => !x).length, failed: 0 });
+  });
+  assert.equal(checks, 2);
+});
 
 Deno.test("reconciliation finds each seeded discrepancy, and nothing on a clean ledger", opts, async () => {
   const sql = adminSql();

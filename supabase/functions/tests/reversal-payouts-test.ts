@@ -5,8 +5,16 @@
  * by the recruiter and netted against their next payout.
  */
 import assert from "node:assert/strict";
+import { createBudget, createCpuMeter } from "../_shared/budget.ts";
 import { createLogger } from "../_shared/log.ts";
-import { type ClaimedReversal, processReversal, type ReversalDb, type ReversalStripe } from "../_shared/payout_reversal.ts";
+import {
+  type ClaimedReversal,
+  processReversal,
+  REVERSAL_CPU_MS,
+  type ReversalDb,
+  type ReversalStripe,
+  runReversals,
+} from "../_shared/payout_reversal.ts";
 import type { ReversalInfo } from "../_shared/stripe_events.ts";
 import {
   adminSql,
@@ -73,6 +81,8 @@ function fakes(over: { existing?: ReversalInfo[]; create?: ReversalStripe["creat
       calls.push(`defer ${e.code}`);
       return Promise.resolve();
     },
+    release: () => Promise.resolve(0),
+    handover: () => Promise.resolve(null),
   };
   const stripe: ReversalStripe = {
     listReversals: () => Promise.resolve(over.existing ?? []),
@@ -161,6 +171,128 @@ Deno.test("processReversal: other refusals fail, unknown outcomes are retried la
   });
   assert.equal(await processReversal(g.row, { ...g, log: quiet }), "deferred");
   assert.deepEqual(g.calls, ["defer unknown_outcome"]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Unit: the run within the isolate's budget (virtual clock, injected CPU meter)
+// ---------------------------------------------------------------------------------------------
+/**
+ * A worker over `pending` requests: each one processed costs `cpuPerRequest` ms of (injected) CPU.
+ * `measured: false` = a runtime that reports no CPU: only what the run charges counts.
+ */
+function budgetedRun(o: { pending: number; cpuAtStart: number; cpuPerRequest: number; measured?: boolean; wallMs?: number }) {
+  let cpu = o.cpuAtStart;
+  let clock = 0;
+  const calls: string[] = [];
+  const queue = Array.from({ length: o.pending }, (_, i) => `r${i + 1}`);
+  const row = (id: string): ClaimedReversal => ({
+    id,
+    payout_id: `p_${id}`,
+    transfer_id: `t_${id}`,
+    stripe_transfer_id: `tr_${id}`,
+    destination_account_id: "acct_1",
+    currency: "USD",
+    amount: "100",
+    idempotency_key: `payout_reversal:${id}`,
+    partial_amount: null,
+    partial_idempotency_key: null,
+    attempts: 1,
+  });
+  const db: ReversalDb = {
+    claim: (limit) => {
+      const ids = queue.splice(0, limit);
+      calls.push(`claim ${ids.length}`);
+      return Promise.resolve(ids.map(row));
+    },
+    planPartial: () => Promise.reject(new Error("not in this test")),
+    complete: (id) => {
+      calls.push(`complete ${id}`);
+      return Promise.resolve({ status: "succeeded", reversed_amount: "100", shortfall_amount: "0" });
+    },
+    fail: () => Promise.resolve(),
+    noteError: () => Promise.resolve(),
+    release: (ids) => {
+      calls.push(`release ${ids.join(",")}`);
+      queue.unshift(...ids);
+      return Promise.resolve(ids.length);
+    },
+    handover: () => {
+      calls.push("handover");
+      return Promise.resolve(queue.length > 0 ? 42 : null);
+    },
+  };
+  const stripe: ReversalStripe = {
+    listReversals: () => Promise.resolve([]),
+    createReversal: (_t, amount, metadata) => {
+      cpu += o.cpuPerRequest;
+      clock += 50;
+      return Promise.resolve({ kind: "ok", attempts: 1, value: { id: "trr", amount, currency: "usd", created: 1, metadata } });
+    },
+    availableBalance: () => Promise.resolve(0),
+  };
+  const meter = createCpuMeter({ measured: () => (o.measured === false ? null : cpu), startMs: 0, cacheMs: 0 });
+  const budget = createBudget(o.wallMs ?? 100_000, { now: () => clock, cpu: { meter, stopAtMs: 1_500 } });
+  return {
+    calls,
+    queue,
+    meter,
+    run: (limit = 10) => runReversals({ db, stripe, log: quiet, budget }, { limit, leaseS: 120, stopMarginMs: 5_000 }),
+  };
+}
+
+Deno.test("runReversals: all done within the budget: no stop, no hand-over", async () => {
+  const w = budgetedRun({ pending: 12, cpuAtStart: 200, cpuPerRequest: 10 });
+  const out = await w.run();
+  assert.deepEqual([out.claimed, out.succeeded, out.stopped, out.handover], [12, 12, null, null]);
+  assert.ok(!w.calls.includes("handover"));
+});
+
+Deno.test("runReversals: the CPU stop line ends claiming; the batch in hand is finished, then it hands over", async () => {
+  // 1 300 ms at the start, 30 ms a request: the line (1 500 ms) is crossed in the first batch of 10
+  const w = budgetedRun({ pending: 25, cpuAtStart: 1_300, cpuPerRequest: 30 });
+  const out = await w.run();
+  assert.deepEqual([out.claimed, out.succeeded, out.handed_back, out.stopped], [10, 10, 0, "cpu"]);
+  assert.equal(w.calls.filter((c) => c.startsWith("claim")).length, 1, "no second claim past the line");
+  assert.equal(w.calls.at(-1), "handover", "rung now: the retired isolate's successor continues");
+  assert.equal(out.handover, 42);
+  assert.equal(w.queue.length, 15);
+});
+
+Deno.test("runReversals: past the hand-back line, the rest of the claimed batch is released unstarted", async () => {
+  // stop line 1 500, hand-back line 1 800 (60 % of the way to the 2 000 kill); 80 ms a request
+  const w = budgetedRun({ pending: 10, cpuAtStart: 1_450, cpuPerRequest: 80 });
+  const out = await w.run(10);
+  // 1 450 → 1 530 → … → 1 850: five started (the fifth crossed 1 800), five handed back
+  assert.deepEqual([out.claimed, out.handed_back, out.stopped], [5, 5, "cpu"]);
+  assert.ok(w.calls.includes("release r6,r7,r8,r9,r10"));
+  assert.equal(w.calls.at(-1), "handover");
+  assert.deepEqual(w.queue, ["r6", "r7", "r8", "r9", "r10"], "claimable again at once");
+});
+
+Deno.test("runReversals: no hand-over without progress, for the wall clock, or when nothing is left", async () => {
+  // already past the line at the start (no work done): no ring, so no busy loop
+  const idle = budgetedRun({ pending: 3, cpuAtStart: 1_600, cpuPerRequest: 10 });
+  const a = await idle.run();
+  assert.deepEqual([a.claimed, a.stopped, a.handover], [0, "cpu", null]);
+  assert.ok(!idle.calls.includes("handover"));
+  // the wall clock: the next minute's doorbell continues (the isolate is not retired for CPU)
+  const slow = budgetedRun({ pending: 30, cpuAtStart: 100, cpuPerRequest: 1, wallMs: 5_600 });
+  const b = await slow.run();
+  assert.equal(b.stopped, "wall_clock");
+  assert.ok(!slow.calls.includes("handover"));
+  // everything done exactly at the line: stopped for CPU, nothing due, the ring finds nothing to do
+  const exact = budgetedRun({ pending: 5, cpuAtStart: 1_450, cpuPerRequest: 10 });
+  const c = await exact.run();
+  assert.deepEqual([c.claimed, c.stopped, c.handover], [5, "cpu", null]);
+});
+
+Deno.test("runReversals: where the runtime reports no CPU, the charged estimate reaches the stop line", async () => {
+  const w = budgetedRun({ pending: 400, cpuAtStart: 0, cpuPerRequest: 0, measured: false });
+  w.meter.charge(250); // the module load (budget.ts charges MODULE_LOAD_CPU_MS up front)
+  const out = await w.run(10);
+  assert.equal(out.stopped, "cpu");
+  assert.equal(out.claimed, Math.ceil((1_500 - 250) / REVERSAL_CPU_MS / 10) * 10, "whole batches until the line");
+  assert.equal(w.calls.at(-1), "handover");
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EnvError, loadEnv, loadJobEnv, loadStripeEnv, parseApiBase } from "../_shared/env.ts";
+import { loadStripeSyncJobEnv } from "../_shared/stripe_sync_env.ts";
 
 const SECRET = "x".repeat(40);
 const getter = (o: Record<string, string>) => (k: string) => o[k];
@@ -79,4 +80,23 @@ Deno.test("env: parseApiBase accepts host[:port] only", () => {
   assert.equal(parseApiBase("http://u:p@h:1"), null);
   assert.equal(parseApiBase("ftp://h"), null);
   assert.equal(parseApiBase("not a url"), null);
+});
+
+Deno.test("env: the Stripe sync jobs' budget (defaults as the payout run's), problems by name", () => {
+  const base = { PAYOUT_JOBS_DB_URL: "postgresql://payout_worker:pw@127.0.0.1:6543/postgres", PAYOUT_JOB_SECRET: SECRET };
+  const env = loadStripeSyncJobEnv(getter(base));
+  assert.deepEqual(env.budget, { runBudgetMs: 110_000, cpuStopMs: 1_500, cpuHandBackMs: null, wallClockLimitMs: 150_000 });
+  const set = loadStripeSyncJobEnv(getter({ ...base, EDGE_CPU_STOP_MS: "900", EDGE_CPU_HAND_BACK_MS: "1200" })).budget;
+  assert.deepEqual([set.cpuStopMs, set.cpuHandBackMs], [900, 1_200]);
+  assert.throws(
+    () =>
+      loadStripeSyncJobEnv(
+        getter({ ...base, EDGE_CPU_STOP_MS: "2500", EDGE_WALL_CLOCK_LIMIT_MS: "1.5", EDGE_CPU_HAND_BACK_MS: "1000" }),
+      ),
+    (e: unknown) =>
+      e instanceof EnvError &&
+      e.problems.join("|") ===
+        "EDGE_CPU_STOP_MS: must be <= 1900|EDGE_WALL_CLOCK_LIMIT_MS: must be an integer|" +
+          "EDGE_CPU_HAND_BACK_MS: must not be below EDGE_CPU_STOP_MS",
+  );
 });

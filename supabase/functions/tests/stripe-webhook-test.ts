@@ -5,8 +5,10 @@
  * function for the duration of each test. Plus unit tests of the event → effect mapping.
  */
 import assert from "node:assert/strict";
-import { effectOf, type StripeReader } from "../_shared/stripe_events.ts";
-import { verifyStripeSignature } from "../_shared/stripe_webhook.ts";
+import { createLogger } from "../_shared/log.ts";
+import { effectOf, effectWithoutReads, type StripeReader, type WebhookEffect } from "../_shared/stripe_events.ts";
+import type { WebhookInbox } from "../_shared/stripe_sync_db.ts";
+import { createWebhookHandler, verifyStripeSignature } from "../_shared/stripe_webhook.ts";
 import {
   adminSql,
   claimOnly,
@@ -150,6 +152,112 @@ Deno.test("verifyStripeSignature: either secret, stale timestamps and wrong secr
     await verifyStripeSignature(tampered, await signStripePayload(PLATFORM_SECRET, payload, now), secrets),
     { failure: "signature_mismatch" },
   );
+});
+
+Deno.test("effectWithoutReads: decided from the event alone, or null when Stripe must be read first", async () => {
+  const pf = await effectWithoutReads(ev("payout.failed", { id: "po_1", amount: 5 }, "acct_1"));
+  assert.equal(pf?.kind, "connected_payout_failed");
+  assert.equal((await effectWithoutReads(ev("charge.refunded", { id: "ch_1", amount_refunded: 5 })))?.kind, "payment_disputed");
+  assert.deepEqual(await effectWithoutReads(ev("customer.created", { id: "cus_1" })), {
+    kind: "ignore",
+    reason: "unhandled_type",
+  });
+  const withCharge = await effectWithoutReads(ev("invoice.paid", { id: "in_1", charge: "ch_1", payment_intent: "pi_1" }));
+  assert.equal(withCharge?.kind, "invoice_paid", "an invoice that carries its charge needs no read");
+  assert.equal(await effectWithoutReads(ev("invoice.paid", { id: "in_1" })), null);
+  assert.equal(await effectWithoutReads(ev("account.updated", { id: "acct_1" }, "acct_1")), null);
+  assert.equal(await effectWithoutReads(ev("transfer.reversed", { id: "tr_1", amount_reversed: 5 })), null);
+});
+
+/** The handler over a fake inbox that records its calls; `failApply` makes applying an effect fail. */
+function fakeInbox(o: { failApply?: boolean } = {}) {
+  const calls: string[] = [];
+  const status = new Map<string, string>();
+  const apply = (id: string, effect: WebhookEffect) => {
+    if (o.failApply) throw Object.assign(new Error("no such charge"), { code: "PT404" });
+    status.set(id, effect.kind === "ignore" ? "ignored" : "processed");
+    return { outcome: "applied" };
+  };
+  const inbox: WebhookInbox = {
+    receive: (e) => {
+      const id = (e as { id: string }).id;
+      calls.push(`receive ${id}`);
+      const s = status.get(id) ?? "received";
+      status.set(id, s);
+      return Promise.resolve({ event_id: id, status: s as never, attempts: 0, deliveries: 1, duplicate: s !== "received" && s !== "failed" });
+    },
+    process: (id, effect) => {
+      calls.push(`process ${id} ${effect.kind}`);
+      return Promise.resolve().then(() => apply(id, effect));
+    },
+    receiveAndProcess: (e, _endpoint, effect) => {
+      const id = (e as { id: string }).id;
+      calls.push(`receiveAndProcess ${id} ${effect.kind}`);
+      const before = status.get(id);
+      if (before === "processed" || before === "ignored") {
+        return Promise.resolve({ event_id: id, status: before, attempts: 1, deliveries: 2, duplicate: true, result: null });
+      }
+      return Promise.resolve().then(() => {
+        const result = apply(id, effect); // throws: nothing stored (rolled back)
+        return { event_id: id, status: status.get(id) as never, attempts: 1, deliveries: 1, duplicate: false, result };
+      });
+    },
+    fail: (id, error) => {
+      calls.push(`fail ${id} ${error.code}`);
+      status.set(id, "failed");
+      return Promise.resolve();
+    },
+    toRetry: () => Promise.resolve([]),
+  };
+  const handler = createWebhookHandler({
+    secrets: { platform: PLATFORM_SECRET, connect: CONNECT_SECRET },
+    inbox,
+    reader: fakeReader(),
+    log: createLogger({}, { sink: () => {} }),
+  });
+  const deliver = async (type: string, object: Record<string, unknown>, account?: string) => {
+    const payload = JSON.stringify(eventPayload(type, object, { account, id: "evt_unit1" }));
+    const res = await handler(
+      new Request("http://x/stripe-webhook", {
+        method: "POST",
+        headers: { "stripe-signature": await signStripePayload(account ? CONNECT_SECRET : PLATFORM_SECRET, payload) },
+        body: payload,
+      }),
+    );
+    return { status: res.status, body: await res.json() };
+  };
+  return { calls, deliver };
+}
+
+Deno.test("webhook handler: an effect decided without Stripe is stored and applied in one transaction; a replay is a no-op", async () => {
+  const f = fakeInbox();
+  const first = await f.deliver("payout.failed", { id: "po_1", amount: 5 }, "acct_1");
+  assert.deepEqual([first.status, first.body.effect, first.body.endpoint], [200, "connected_payout_failed", "connect"]);
+  const again = await f.deliver("payout.failed", { id: "po_1", amount: 5 }, "acct_1");
+  assert.deepEqual([again.status, again.body.duplicate], [200, true]);
+  assert.deepEqual(f.calls, [
+    "receiveAndProcess evt_unit1 connected_payout_failed",
+    "receiveAndProcess evt_unit1 connected_payout_failed",
+  ]);
+});
+
+Deno.test("webhook handler: when store-and-apply fails, the event is stored, tried again and its failure recorded (500)", async () => {
+  const f = fakeInbox({ failApply: true });
+  const res = await f.deliver("charge.dispute.created", { id: "dp_1", charge: "ch_unknown", amount: 5 });
+  assert.deepEqual([res.status, res.body.reason], [500, "processing_failed"]);
+  assert.deepEqual(f.calls, [
+    "receiveAndProcess evt_unit1 payment_disputed",
+    "receive evt_unit1",
+    "process evt_unit1 payment_disputed",
+    "fail evt_unit1 PT404",
+  ]);
+});
+
+Deno.test("webhook handler: an effect that reads Stripe is decided after the event is stored", async () => {
+  const f = fakeInbox();
+  const res = await f.deliver("account.updated", { id: "acct_1" }, "acct_1");
+  assert.deepEqual([res.status, res.body.effect], [200, "account_capability"]);
+  assert.deepEqual(f.calls, ["receive evt_unit1", "process evt_unit1 account_capability"]);
 });
 
 // ---------------------------------------------------------------------------------------------

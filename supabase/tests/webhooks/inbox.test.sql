@@ -3,7 +3,7 @@
 -- with their error and listed for retry; privileges of stripe_sync.
 begin;
 \ir ../money/_fixtures.psql
-select plan(20);
+select plan(24);
 
 create function pg_temp.ev(p_id text, p_type text, p_object jsonb, p_account text default null)
 returns jsonb language sql as $$
@@ -67,12 +67,30 @@ select is((select status from private.fail_stripe_webhook_event('evt_inbox2', '{
 select throws_ok($$ select private.process_stripe_webhook_event('evt_missing', '{"kind":"ignore"}') $$, 'PT404', null,
   'an event never received: PT404');
 
+-- receive and process in one call (an effect decided without reading Stripe)
+select is((select row(status, attempts, deliveries, duplicate, result ->> 'outcome')::text
+           from private.receive_and_process_stripe_webhook_event(
+             pg_temp.ev('evt_inbox3', 'customer.created', '{"id":"cus_3"}'), 'platform',
+             '{"kind":"ignore","reason":"unhandled_type"}', '2000-01-03')),
+  '(ignored,1,1,f,ignored)', 'receive_and_process: stored and applied at once');
+select is((select row(status, attempts, deliveries, duplicate, result)::text
+           from private.receive_and_process_stripe_webhook_event(
+             pg_temp.ev('evt_inbox3', 'customer.created', '{"id":"cus_3"}'), 'platform',
+             '{"kind":"ignore","reason":"unhandled_type"}', '2000-01-03 00:01')),
+  '(ignored,1,2,t,)', '... a replay: the delivery counted, nothing applied');
+select throws_ok($$ select private.receive_and_process_stripe_webhook_event(
+  pg_temp.ev('evt_inbox4', 'payout.failed', '{"id":"po_inbox4"}', 'acct_inbox4'), 'connect',
+  '{"kind":"connected_payout_failed","account_id":"acct_x","stripe_payout_id":"not-a-payout"}') $$,
+  'PT400', null, '... an effect that fails raises');
+select is((select count(*)::int from private.stripe_webhook_events where id = 'evt_inbox4'), 0,
+  '... and the event is not stored either (the caller then stores it and records the failure)');
+
 -- privileges
 select is((select array_agg(p.proname::text order by p.proname) from pg_proc p
            where p.pronamespace = 'private'::regnamespace and has_function_privilege('stripe_sync', p.oid, 'EXECUTE')
              and p.proname like '%stripe_webhook%'),
-  array['fail_stripe_webhook_event', 'process_stripe_webhook_event', 'receive_stripe_webhook_event',
-        'stripe_webhook_events_to_retry'], 'stripe_sync executes the inbox entry points');
+  array['fail_stripe_webhook_event', 'process_stripe_webhook_event', 'receive_and_process_stripe_webhook_event',
+        'receive_stripe_webhook_event', 'stripe_webhook_events_to_retry'], 'stripe_sync executes the inbox entry points');
 select is((select count(*)::int from pg_proc p
            where p.pronamespace = 'private'::regnamespace and p.proname like 'stripe\_%'
              and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE')

@@ -438,3 +438,32 @@ grant execute on function private.fail_payout_reversal(uuid, text, text, timesta
 grant execute on function private.note_payout_reversal_error(uuid, jsonb, interval, timestamptz) to stripe_sync;
 grant execute on function private.rpc_reverse_payout(uuid, text) to authenticated;
 grant execute on function public.reverse_payout(uuid, text) to authenticated;
+
+-- A worker past its CPU stop line hands back the requests it claimed and will not start.
+create function private.release_payout_reversals(
+  p_worker uuid, p_reversal_ids uuid[], p_now timestamptz default pg_catalog.now())
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_prev jsonb;
+  v_count integer;
+begin
+  v_prev := private.enter_transition('payout_reversal.release', 'handed back: the worker''s CPU budget is used up');
+  update public.payout_reversals r
+     set lease_expires_at = p_now
+   where r.id = any (coalesce(p_reversal_ids, '{}')) and r.claimed_by = p_worker and r.status = 'processing';
+  get diagnostics v_count = row_count;
+  perform private.leave_transition(v_prev);
+  return v_count;
+end
+$$;
+comment on function private.release_payout_reversals(uuid, uuid[], timestamptz) is
+  'Reversal worker: requests it claimed (still processing, still its own) and will not start: their lease ends at p_now, so they are claimed again at once, under the same stored keys. Returns how many.';
+
+revoke execute on function private.release_payout_reversals(uuid, uuid[], timestamptz)
+from public, anon, authenticated, service_role;
+grant execute on function private.release_payout_reversals(uuid, uuid[], timestamptz) to stripe_sync;

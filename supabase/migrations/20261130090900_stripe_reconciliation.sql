@@ -17,10 +17,22 @@
 -- and does not find the problem any more. public.payout_alerts (20261130091000) shows them with
 -- the live checks.
 --
---   begin_stripe_reconciliation(run, overlap, window_start, now)   the window
+--   begin_stripe_reconciliation(run, overlap, window_start, now)   the window (an existing run id:
+--                                                                  where it got, covered_from)
 --   stripe_reconciliation_tranches(since, until)                   succeeded tranches of the window
---   record_stripe_reconciliation(run, transfers, missing, now)     findings; the run finished
+--   record_stripe_reconciliation(run, transfers, missing, now, covered_from)
+--                                                                  findings; null covered_from: the
+--                                                                  run finished; else the part
+--                                                                  [covered_from, last part] is done
+--                                                                  and the run goes on below it
 --   fail_stripe_reconciliation(run, error, now)
+--   ring_stripe_sync_handover(function, run, now)                  a sync job past its CPU stop line
+--                                                                  rings its function now (reversals:
+--                                                                  through the reversal doorbell)
+--
+-- A window is covered newest first (Stripe lists newest first), one part per isolate's CPU
+-- budget; a run left unfinished is never counted as done: the next run starts at the last
+-- finished window.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -40,6 +52,9 @@ create table private.stripe_reconciliation_runs (
   tranches_checked integer not null default 0 check (tranches_checked >= 0),
   findings jsonb not null default '{}'::jsonb check (pg_catalog.jsonb_typeof(findings) = 'object'),
   error jsonb,
+  -- of an unfinished run: [covered_from, window_end] is checked (newest first, one part per
+  -- isolate's CPU budget); null: nothing checked yet, or finished
+  covered_from timestamptz,
   check (window_end >= window_start),
   check ((status = 'running') = (finished_at is null))
 );
@@ -81,7 +96,8 @@ create function private.begin_stripe_reconciliation(
   p_overlap interval default interval '1 hour',
   p_window_start timestamptz default null,
   p_now timestamptz default pg_catalog.now())
-returns table (run_id uuid, since timestamptz, window_start timestamptz, window_end timestamptz)
+returns table (run_id uuid, since timestamptz, window_start timestamptz, window_end timestamptz,
+               covered_from timestamptz, status text)
 language plpgsql
 volatile
 security definer
@@ -103,12 +119,12 @@ begin
   insert into private.stripe_reconciliation_runs (id, started_at, window_start, window_end, overlap)
   values (p_run_id, p_now, v_start, p_now, p_overlap)
   on conflict (id) do nothing;
-  return query select r.id, r.window_start - r.overlap, r.window_start, r.window_end
+  return query select r.id, r.window_start - r.overlap, r.window_start, r.window_end, r.covered_from, r.status
                from private.stripe_reconciliation_runs r where r.id = p_run_id;
 end
 $$;
 comment on function private.begin_stripe_reconciliation(uuid, interval, timestamptz, timestamptz) is
-  'Reconciliation: starts a run whose window is [p_window_start (default: the end of the last finished run, else a day ago) - p_overlap, p_now]. Idempotent per run id. PT400.';
+  'Reconciliation: starts a run whose window is [p_window_start (default: the end of the last finished run, else a day ago) - p_overlap, p_now]; an existing run id continues that run (its window, how far it got: covered_from, and its status). PT400.';
 
 create function private.stripe_reconciliation_tranches(p_since timestamptz, p_until timestamptz)
 returns table (transfer_id uuid, stripe_transfer_id text, payout_id uuid, amount bigint, currency text,
@@ -127,7 +143,8 @@ comment on function private.stripe_reconciliation_tranches(timestamptz, timestam
   'Reconciliation: our succeeded tranches completed in [p_since, p_until] (each must have its transfer at Stripe).';
 
 create function private.record_stripe_reconciliation(
-  p_run_id uuid, p_transfers jsonb, p_missing jsonb, p_now timestamptz default pg_catalog.now())
+  p_run_id uuid, p_transfers jsonb, p_missing jsonb, p_now timestamptz default pg_catalog.now(),
+  p_covered_from timestamptz default null)
 returns jsonb
 language plpgsql
 volatile
@@ -137,7 +154,10 @@ as $$
 declare
   v_run private.stripe_reconciliation_runs;
   v_found jsonb;
-  v_summary jsonb;
+  v_from timestamptz;
+  v_until timestamptz;
+  v_done boolean;
+  v_checked integer;
 begin
   if p_transfers is null or pg_catalog.jsonb_typeof(p_transfers) <> 'array'
      or p_missing is null or pg_catalog.jsonb_typeof(p_missing) <> 'array' then
@@ -150,8 +170,16 @@ begin
   if v_run.status <> 'running' then
     return pg_catalog.jsonb_build_object('status', v_run.status, 'findings', v_run.findings);
   end if;
+  -- this call's part of the window: down from where the last part ended
+  v_until := coalesce(v_run.covered_from, v_run.window_end);
+  v_done := p_covered_from is null or p_covered_from <= v_run.window_start - v_run.overlap;
+  v_from := case when v_done then v_run.window_start - v_run.overlap else p_covered_from end;
+  if v_from > v_until then
+    raise exception 'p_covered_from % is above what the run covered already (%)', p_covered_from, v_until
+      using errcode = 'PT400';
+  end if;
 
-  -- What this run finds: Stripe's transfers against our tranches (by metadata, then by the
+  -- What this part finds: Stripe's transfers against our tranches (by metadata, then by the
   -- recorded transfer id), and our tranches Stripe does not have.
   with s as (
     select x.id, x.amount, pg_catalog.upper(x.currency) as currency, x.destination, x.created, x.transfer_group,
@@ -211,29 +239,38 @@ begin
   select coalesce(pg_catalog.jsonb_object_agg(c.kind, c.n), '{}'::jsonb) into v_found
   from (select up.kind, pg_catalog.count(*) as n from up group by up.kind) c;
 
-  -- Subjects this run checked and found fine again: resolved.
+  -- Subjects this part checked and found fine again: resolved.
   update private.reconciliation_findings rf
      set resolved_at = p_now
    where rf.resolved_at is null and rf.last_run_id <> p_run_id
      and (rf.stripe_transfer_id in (select x ->> 'id' from pg_catalog.jsonb_array_elements(p_transfers) x)
           or rf.stripe_transfer_id in (select t.stripe_transfer_id from public.payout_transfers t
-                                       where t.status = 'succeeded' and t.succeeded_at >= v_run.window_start - v_run.overlap
-                                         and t.succeeded_at <= v_run.window_end));
+                                       where t.status = 'succeeded' and t.succeeded_at >= v_from
+                                         and t.succeeded_at <= v_until));
 
+  select pg_catalog.count(*)::integer into v_checked from public.payout_transfers t
+   where t.status = 'succeeded' and t.succeeded_at >= v_from and t.succeeded_at <= v_until;
+  -- the findings of the run so far: counts by kind, added up over its parts
+  select coalesce(pg_catalog.jsonb_object_agg(k, n), '{}'::jsonb) into v_found
+  from (select e.key as k, pg_catalog.sum(e.value::text::integer) as n
+        from (select * from pg_catalog.jsonb_each(v_run.findings) union all select * from pg_catalog.jsonb_each(v_found)) e
+        group by e.key) c;
   update private.stripe_reconciliation_runs r
-     set status = 'finished', finished_at = p_now, findings = v_found,
-         stripe_transfers = pg_catalog.jsonb_array_length(p_transfers),
-         tranches_checked = (select pg_catalog.count(*) from public.payout_transfers t
-                             where t.status = 'succeeded' and t.succeeded_at >= v_run.window_start - v_run.overlap
-                               and t.succeeded_at <= v_run.window_end)
-   where r.id = p_run_id;
-  v_summary := pg_catalog.jsonb_build_object('run_id', p_run_id, 'status', 'finished', 'findings', v_found,
-    'stripe_transfers', pg_catalog.jsonb_array_length(p_transfers), 'missing', pg_catalog.jsonb_array_length(p_missing));
-  return v_summary;
+     set status = case when v_done then 'finished' else 'running' end,
+         finished_at = case when v_done then p_now end,
+         covered_from = case when v_done then null else p_covered_from end,
+         findings = v_found,
+         stripe_transfers = r.stripe_transfers + pg_catalog.jsonb_array_length(p_transfers),
+         tranches_checked = r.tranches_checked + v_checked
+   where r.id = p_run_id
+  returning * into v_run;
+  return pg_catalog.jsonb_build_object('run_id', p_run_id, 'status', v_run.status, 'findings', v_run.findings,
+    'stripe_transfers', v_run.stripe_transfers, 'missing', pg_catalog.jsonb_array_length(p_missing),
+    'covered_from', v_run.covered_from);
 end
 $$;
-comment on function private.record_stripe_reconciliation(uuid, jsonb, jsonb, timestamptz) is
-  'Reconciliation: compares Stripe''s transfers of the window ([{id, amount, currency, destination, created, transfer_group, metadata}]) with our tranches by metadata payout_transfer_id (then by recorded transfer id), never by amount, and records open findings (transfer_unknown_to_us, transfer_mismatch, transfer_missing_in_stripe for p_missing: [stripe transfer ids of our succeeded tranches Stripe does not have]); findings of subjects checked again and fine are resolved; the run is finished. Returns the counts by kind. PT400/PT404.';
+comment on function private.record_stripe_reconciliation(uuid, jsonb, jsonb, timestamptz, timestamptz) is
+  'Reconciliation: compares Stripe''s transfers ([{id, amount, currency, destination, created, transfer_group, metadata}]) with our tranches by metadata payout_transfer_id (then by recorded transfer id), never by amount, and records open findings (transfer_unknown_to_us, transfer_mismatch, transfer_missing_in_stripe for p_missing: [stripe transfer ids of our succeeded tranches Stripe does not have]); findings of subjects checked again and fine are resolved. p_covered_from null: the run''s (rest of the) window is done and the run finished; else this part covered [p_covered_from, where the last part ended] and the run goes on below (covered_from). Returns the run''s counts by kind so far, its status and covered_from. PT400/PT404.';
 
 create function private.fail_stripe_reconciliation(p_run_id uuid, p_error jsonb, p_now timestamptz default pg_catalog.now())
 returns void
@@ -254,10 +291,44 @@ comment on function private.fail_stripe_reconciliation(uuid, jsonb, timestamptz)
 revoke execute on function
   private.begin_stripe_reconciliation(uuid, interval, timestamptz, timestamptz),
   private.stripe_reconciliation_tranches(timestamptz, timestamptz),
-  private.record_stripe_reconciliation(uuid, jsonb, jsonb, timestamptz),
+  private.record_stripe_reconciliation(uuid, jsonb, jsonb, timestamptz, timestamptz),
   private.fail_stripe_reconciliation(uuid, jsonb, timestamptz)
 from public, anon, authenticated, service_role;
 grant execute on function private.begin_stripe_reconciliation(uuid, interval, timestamptz, timestamptz) to stripe_sync;
 grant execute on function private.stripe_reconciliation_tranches(timestamptz, timestamptz) to stripe_sync;
-grant execute on function private.record_stripe_reconciliation(uuid, jsonb, jsonb, timestamptz) to stripe_sync;
+grant execute on function private.record_stripe_reconciliation(uuid, jsonb, jsonb, timestamptz, timestamptz)
+  to stripe_sync;
 grant execute on function private.fail_stripe_reconciliation(uuid, jsonb, timestamptz) to stripe_sync;
+
+-- ---------------------------------------------------------------------------------------------
+-- Hand-over rings of the Stripe sync jobs (CPU budget: supabase/functions/_shared/budget.ts)
+-- ---------------------------------------------------------------------------------------------
+create function private.ring_stripe_sync_handover(
+  p_function text, p_run_id uuid default null, p_now timestamptz default pg_catalog.now())
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  if p_function = 'reverse-payouts' then
+    -- rings only when a request is pending or its lease expired (handed back ones: now)
+    return private.reversal_doorbell(p_now);
+  elsif p_function = 'reconcile-payouts' then
+    if p_run_id is null or not exists (select 1 from private.stripe_reconciliation_runs r
+                                       where r.id = p_run_id and r.status = 'running') then
+      return null;
+    end if;
+    return private.ring_stripe_sync_function('reconcile-payouts',
+      pg_catalog.jsonb_build_object('trigger', 'handover', 'run_id', p_run_id), p_now);
+  end if;
+  raise exception 'unknown Stripe sync job %', p_function using errcode = 'PT400';
+end
+$$;
+comment on function private.ring_stripe_sync_handover(text, uuid, timestamptz) is
+  'A Stripe sync job stopped for the isolate''s CPU with work left: rings its function now (pg_net; URL and job secret from Vault). reverse-payouts: through private.reversal_doorbell (only when a reversal is due); reconcile-payouts: with {"run_id"} while that run is unfinished. Returns the pg_net request id, or null when nothing is due. PT400 unknown function.';
+
+revoke execute on function private.ring_stripe_sync_handover(text, uuid, timestamptz)
+from public, anon, authenticated, service_role;
+grant execute on function private.ring_stripe_sync_handover(text, uuid, timestamptz) to stripe_sync;

@@ -1,4 +1,4 @@
--- The Stripe sync jobs within the isolate's CPU (20261202091100): a reconciliation run recorded in
+-- The Stripe sync jobs within the isolate's CPU (20261130090900, 20261130090800): a reconciliation run recorded in
 -- parts (newest first) and continued where it ended, an unfinished run never taken as done, the
 -- hand-over rings (only for work that is due), reversal requests handed back unstarted.
 begin;

@@ -12,7 +12,7 @@
 //       no table grant in this project; on this throwaway stack the entry grants it SELECT on
 //       public.payouts for (d) and revokes it afterwards.
 // Targets: median(a) / median(b) <= 1.5 and median(c) / median(d) <= 1.5. Medians and p95 are
-// reported. For context (no target): (a) with the pre-20261128100000 policy ("admin OR own",
+// reported. For context (no target): (a) with the former policy ("admin OR own",
 // swapped in and back on this throwaway stack, few samples), and a platform admin's unfiltered
 // page under the new policy.
 //

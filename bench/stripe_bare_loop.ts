@@ -1,12 +1,12 @@
 // The baseline of the payout run's CPU target: the same `stripe` SDK, configured as the function
-// configures it (_shared/stripe.ts), creating N transfers in a bare loop against the same stand-in,
+// configures it (_shared/platform/stripe.ts), creating N transfers in a bare loop against the same stand-in,
 // paced at the same rate with the same concurrency. Prints one JSON line: the whole process's CPU
 // (module load included, as the functions server counts a worker's) and per transfer.
 //   env: STRIPE_SECRET_KEY, STRIPE_API_BASE, DEST (acct_…), N, RATE, CONC
 import process from "node:process";
-import { parseApiBase } from "../supabase/functions/_shared/env.ts";
-import { createPacer } from "../supabase/functions/_shared/pacer.ts";
-import { createStripe } from "../supabase/functions/_shared/stripe.ts";
+import { parseApiBase } from "../supabase/functions/_shared/platform/env.ts";
+import { createPacer } from "../supabase/functions/_shared/platform/pacer.ts";
+import { createStripe } from "../supabase/functions/_shared/platform/stripe.ts";
 
 const env = (name: string) => {
   const v = Deno.env.get(name);

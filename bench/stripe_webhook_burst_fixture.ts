@@ -119,8 +119,16 @@ export async function createBurstFixture(
     });
     await sql`select private.record_placement_invoice(${p.id}, ${seeded.invoice.id}, null::bigint, 'open', now())`;
     if (paid) {
-      await sql`select private.stripe_record_invoice_paid(${seeded.invoice.id}, null, ${fee}, 'usd',
-        now() - interval '10 days', ${seeded.payment_intent?.id ?? null}, ${seeded.charge.id}, null, null, now())`;
+      const effect = {
+        stripe_invoice_id: seeded.invoice.id,
+        amount_due: null,
+        amount_paid: fee,
+        currency: "usd",
+        paid_at: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+        payment_intent_id: seeded.payment_intent?.id ?? null,
+        charge_id: seeded.charge.id,
+      };
+      await sql`select private.stripe_record_invoice_paid(${JSON.stringify(effect)}::text::jsonb, now())`;
     }
     return seeded as { invoice: Record<string, unknown>; charge: Record<string, unknown> };
   };

@@ -18,7 +18,18 @@
 -- company_admin / hiring_manager.
 -- Business due times (UTC): payouts fall due at 02:00, escrow holds are released at 03:00.
 --
--- Demo users (auth.users) alice/bob/carol/dan/erin@demo.test have fixed ids 00000000-...-00000000000{1..5}.
+-- Demo users (auth.users) alice/bob/carol/dan/erin@demo.test have fixed ids 00000000-...-00000000000{1..5},
+-- admin@demo.test ...6, hr@ / manager@acme.demo.test ...7 / ...8.
+--
+-- Payments are made at Stripe, as a payout run makes them. Where the history has a run paying
+-- the tranches it has just claimed, the seed prints them (`seed:stripe {...}`, built by
+-- pg_temp.stripe_request) and waits for their Stripe transfer ids (`\prompt`). The local stack's
+-- seeder, local/stack/seed.ts, makes each transfer in the Stripe stand-in as the payout run does
+-- (the tranche's amount, destination, transfer_group, metadata and source charge, under its
+-- idempotency key, at that moment of the history on the stand-in's clock) and answers with the
+-- ids, which the seed records with private.complete_payout_transfer. So the demo's transfers are
+-- in the stand-in's ledger and reconciliation finds them. Load this file through that seeder
+-- (`npm start` seeds a new cluster once, `npm run reset` seeds again), not with plain psql.
 
 \o /dev/null
 select private.configure_payout_settings(
@@ -36,6 +47,48 @@ returns timestamptz language sql stable as $$
   select current_setting('seed.t')::timestamptz + make_interval(days => p_days) + (p_time::time - time '00:00')
 $$;
 
+-- What the payout run sends to Stripe for a placement's claimed (pending) tranches, paid at p_at
+-- (optionally only those to one account), as one line of JSON for the seeder.
+create function pg_temp.stripe_request(p_placement_id uuid, p_at timestamptz, p_destination text default null)
+returns text language sql stable as $$
+  select jsonb_build_object('at', extract(epoch from p_at)::bigint, 'tranches', coalesce(jsonb_agg(jsonb_build_object(
+           'tranche', t.id, 'payout', t.payout_id, 'schedule', t.schedule_id, 'placement', t.placement_id,
+           'amount', t.amount, 'currency', lower(t.currency), 'destination', t.destination_account_id,
+           'capability', coalesce(r.stripe_transfers_capability, 'inactive'),
+           'idempotency_key', t.idempotency_key, 'attempt_number', t.attempt_number,
+           'transfer_group', 'placement_' || t.placement_id,
+           'invoice', (select jsonb_build_object('id', i.stripe_invoice_id, 'amount', i.amount_due,
+                                                 'currency', lower(i.currency), 'paid_at', extract(epoch from i.paid_at)::bigint)
+                         from public.placement_invoices i
+                        where i.placement_id = t.placement_id and i.status = 'paid' and i.stripe_invoice_id is not null))
+         order by t.id), '[]'::jsonb))::text
+    from public.payout_transfers t
+    join public.payouts po on po.id = t.payout_id
+    join public.recruiters r on r.id = po.recruiter_id
+   where t.placement_id = p_placement_id and t.status = 'pending'
+     and (p_destination is null or t.destination_account_id = p_destination)
+$$;
+
+-- Records the seeder's answer ([{"tranche", "transfer"}]): each tranche succeeded with the
+-- transfer Stripe made, at p_at.
+create function pg_temp.record_stripe_transfers(p_paid text, p_at timestamptz)
+returns integer language plpgsql as $$
+declare
+  v jsonb;
+  v_n integer := 0;
+begin
+  if coalesce(p_paid, '') !~ '^\s*\[' then
+    raise exception 'seed.sql: no Stripe transfer ids for the claimed tranches (got "%"). The seed pays them through the Stripe stand-in: load it with npm start or npm run reset (local/stack/seed.ts), not with plain psql',
+      coalesce(p_paid, '');
+  end if;
+  for v in select * from jsonb_array_elements(p_paid::jsonb) loop
+    perform private.complete_payout_transfer((v->>'tranche')::uuid, v->>'transfer', p_at);
+    v_n := v_n + 1;
+  end loop;
+  return v_n;
+end
+$$;
+
 -- ---------------------------------------------------------------------------------------------
 -- People and companies
 -- ---------------------------------------------------------------------------------------------
@@ -44,7 +97,10 @@ insert into auth.users (id, email, aud, role, raw_app_meta_data) values
   ('00000000-0000-0000-0000-000000000002', 'bob@demo.test',   'authenticated', 'authenticated', '{"provider":"email"}'),
   ('00000000-0000-0000-0000-000000000003', 'carol@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
   ('00000000-0000-0000-0000-000000000004', 'dan@demo.test',   'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000005', 'erin@demo.test',  'authenticated', 'authenticated', '{"provider":"email"}');
+  ('00000000-0000-0000-0000-000000000005', 'erin@demo.test',  'authenticated', 'authenticated', '{"provider":"email"}'),
+  ('00000000-0000-0000-0000-000000000006', 'admin@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}');
+-- The platform admin, with the documented one-line bootstrap; the decisions below are theirs.
+select private.bootstrap_platform_admin('admin@demo.test');
 
 insert into public.companies (id, name, stripe_customer_id) values
   ('10000000-0000-0000-0000-000000000001', 'Acme Robotics', 'cus_demoAcme'),
@@ -78,8 +134,11 @@ select (private.record_placement_invoice(:'p4', 'in_demoSalesDirector', null, 'o
 select private.transition_placement_invoice(:'inv4', 'paid', null, pg_temp.t(-110, '12:00'));
 select count(*) from private.release_due_escrow_holds(pg_temp.t(-59, '03:00'));
 select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000004', 100, null, pg_temp.t(-58, '02:00'));
-select private.complete_payout_transfer(t.id, 'tr_demoP4' || row_number() over (order by t.id), pg_temp.t(-58, '02:01'))
-from public.payout_transfers t where t.placement_id = :'p4' and t.status = 'pending';
+-- the run transfers both tranches through Stripe (see the header)
+select pg_temp.stripe_request(:'p4', pg_temp.t(-58, '02:01')) as stripe_request \gset
+\echo seed:stripe :stripe_request
+\prompt '' stripe_paid
+select pg_temp.record_stripe_transfers(:'stripe_paid', pg_temp.t(-58, '02:01'));
 select private.transition_placement(:'p4', 'completed', null, pg_temp.t(-58, '10:00'));
 
 -- ---------------------------------------------------------------------------------------------
@@ -94,9 +153,11 @@ select private.transition_placement(:'p3', 'active', null, pg_temp.t(-38));
 select (private.record_placement_invoice(:'p3', 'in_demoDataScientist', null, 'open', pg_temp.t(-37))).id as inv3 \gset
 select private.transition_placement_invoice(:'inv3', 'paid', null, pg_temp.t(-35, '12:00'));
 select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000031', 100, null, pg_temp.t(-27, '02:00'));
-select private.complete_payout_transfer(t.id, 'tr_demoP3Alice', pg_temp.t(-27, '02:01'))
-from public.payout_transfers t
-where t.placement_id = :'p3' and t.status = 'pending' and t.destination_account_id = 'acct_demoAlice';
+-- Alice's tranche is transferred through Stripe; Stripe refuses Bob's (no transfer is made)
+select pg_temp.stripe_request(:'p3', pg_temp.t(-27, '02:01'), 'acct_demoAlice') as stripe_request \gset
+\echo seed:stripe :stripe_request
+\prompt '' stripe_paid
+select pg_temp.record_stripe_transfers(:'stripe_paid', pg_temp.t(-27, '02:01'));
 select private.fail_payout_transfer(t.id, 'Stripe: account_invalid (destination account closed)', pg_temp.t(-27, '02:01'))
 from public.payout_transfers t where t.placement_id = :'p3' and t.status = 'pending';
 select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000032', 100, null, pg_temp.t(-27, '03:01'));
@@ -118,14 +179,17 @@ select private.transition_placement(:'p5', 'active', null, pg_temp.t(-29));
 select (private.record_placement_invoice(:'p5', 'in_demoDevOpsLead', null, 'open', pg_temp.t(-29))).id as inv5 \gset
 select private.transition_placement_invoice(:'inv5', 'paid', null, pg_temp.t(-28, '12:00'));
 select count(*) from private.claim_due_payout_schedules('30000000-0000-0000-0000-000000000005', 100, null, pg_temp.t(-20, '02:00'));
-select private.complete_payout_transfer(t.id, 'tr_demoP5' || row_number() over (order by t.id), pg_temp.t(-20, '02:01'))
-from public.payout_transfers t where t.placement_id = :'p5' and t.status = 'pending';
--- done by a platform admin (the actor is transaction-local: one block)
+-- the run transfers both tranches through Stripe
+select pg_temp.stripe_request(:'p5', pg_temp.t(-20, '02:01')) as stripe_request \gset
+\echo seed:stripe :stripe_request
+\prompt '' stripe_paid
+select pg_temp.record_stripe_transfers(:'stripe_paid', pg_temp.t(-20, '02:01'));
+-- done by the demo platform admin, admin@demo.test (the actor is transaction-local: one block)
 do $$
 declare
   v_p5 uuid := (select id from public.placements where title = 'DevOps Lead');
 begin
-  perform private.set_actor('00000000-0000-0000-0000-000000000005', 'platform_admin');
+  perform private.set_actor('00000000-0000-0000-0000-000000000006', 'platform_admin');
   perform private.transition_placement(v_p5, 'failed', 'candidate resigned in week 4 of the guarantee', pg_temp.t(-5, '15:00'));
   perform private.record_platform_refund_decision(v_p5, 750000, 'refund 50% of the fee: guarantee terms', pg_temp.t(-4));
 end
@@ -181,13 +245,11 @@ select (private.record_placement_invoice(:'p7', 'in_demoPlatformEngineer', null,
 select private.transition_placement_invoice(:'inv7', 'paid', null, pg_temp.t(-10, '12:00'));
 
 -- ---------------------------------------------------------------------------------------------
--- People with roles: a platform admin (the documented one-line bootstrap), and members of Acme
+-- Members of Acme, added by the platform admin
 -- ---------------------------------------------------------------------------------------------
 insert into auth.users (id, email, aud, role, raw_app_meta_data) values
-  ('00000000-0000-0000-0000-000000000006', 'admin@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
   ('00000000-0000-0000-0000-000000000007', 'hr@acme.demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
   ('00000000-0000-0000-0000-000000000008', 'manager@acme.demo.test', 'authenticated', 'authenticated', '{"provider":"email"}');
-select private.bootstrap_platform_admin('admin@demo.test');
 do $$
 begin
   -- as the demo admin (transaction-local claims, as PostgREST sets them)
@@ -198,11 +260,21 @@ begin
 end
 $$;
 
--- The demo must be consistent (deferred checks run at commit anyway; fail early and clearly).
+-- The demo must be consistent (deferred checks run at commit anyway; fail early and clearly):
+-- the money model's invariant, and every action recorded as a platform admin's was one's.
 do $$
 begin
   if exists (select 1 from private.payout_problems()) then
     raise exception 'seed: inconsistent payouts: %', (select string_agg(payout_id || ' ' || problem, '; ') from private.payout_problems());
+  end if;
+  if exists (select 1 from public.payout_audit_log l
+              where l.changed_by_role = 'platform_admin'
+                and not exists (select 1 from public.platform_admins a where a.user_id = l.changed_by)) then
+    raise exception 'seed: audit rows name a platform admin who is none: %',
+      (select string_agg(distinct l.action || ' by ' || coalesce(l.changed_by::text, '<null>'), '; ')
+         from public.payout_audit_log l
+        where l.changed_by_role = 'platform_admin'
+          and not exists (select 1 from public.platform_admins a where a.user_id = l.changed_by));
   end if;
 end
 $$;

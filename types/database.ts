@@ -397,14 +397,20 @@ isOneToOne: false
                     "cancelled_at": string | null,"currency": string | null,"held_at": string | null,"hold_reason": string | null,"id": string | null,"placement_id": string | null,"release_scheduled_date": string | null,"released_at": string | null,"status": string | null
                   }
                   ComputedFields: never
-                  Relationships: [
+                  Insert: {
+                           "cancelled_at"?: string | null,"currency"?: string | null,"held_at"?: string | null,"hold_reason"?: string | null,"id"?: string | null,"placement_id"?: string | null,"release_scheduled_date"?: string | null,"released_at"?: string | null,"status"?: string | null
+                         }
+                        Update: {
+                           "cancelled_at"?: string | null,"currency"?: string | null,"held_at"?: string | null,"hold_reason"?: string | null,"id"?: string | null,"placement_id"?: string | null,"release_scheduled_date"?: string | null,"released_at"?: string | null,"status"?: string | null
+                         }
+                        Relationships: [
                     
                   ]
                 }
           }
           Functions: {
             "add_company_member":
-{ Args: { "p_company_id": string,"p_role": string,"p_user_id": string }; Returns: {
+{ Args: { "p_company_id"?: string,"p_role"?: string,"p_user_id"?: string }; Returns: {
               "company_id": string,
 "created_at": string,
 "id": string,
@@ -510,7 +516,7 @@ isOneToOne: false
         isSetofReturn: true
       } },
 "cancel_escrow_hold":
-{ Args: { "p_hold_id": string,"p_reason": string }; Returns: {
+{ Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
 "cancelled_at": string | null,
 "cancelled_by": string | null,
@@ -536,7 +542,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "cancel_payout_schedule":
-{ Args: { "p_reason": string,"p_schedule_id": string }; Returns: {
+{ Args: { "p_reason"?: string,"p_schedule_id"?: string }; Returns: {
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
@@ -570,7 +576,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "create_company":
-{ Args: { "p_name": string,"p_stripe_customer_id"?: string }; Returns: {
+{ Args: { "p_name"?: string,"p_stripe_customer_id"?: string }; Returns: {
               "created_at": string,
 "id": string,
 "name": string,
@@ -584,7 +590,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "create_escrow_hold":
-{ Args: { "p_hold_amount": number,"p_hold_reason": string,"p_payout_id": string,"p_reason"?: string,"p_release_scheduled_date"?: string }; Returns: {
+{ Args: { "p_hold_amount"?: number,"p_hold_reason"?: string,"p_payout_id"?: string,"p_reason"?: string,"p_release_scheduled_date"?: string }; Returns: {
               "cancellation_reason": string | null,
 "cancelled_at": string | null,
 "cancelled_by": string | null,
@@ -610,7 +616,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "create_payout_schedule":
-{ Args: { "p_due_at"?: string,"p_payout_id": string,"p_reason"?: string }; Returns: {
+{ Args: { "p_due_at"?: string,"p_payout_id"?: string,"p_reason"?: string }; Returns: {
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
@@ -644,7 +650,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "create_placement":
-{ Args: { "p_company_id": string,"p_currency": string,"p_fee_amount": number,"p_guarantee_days": number,"p_hired_at": string,"p_holdback_bps"?: number,"p_splits"?: Json,"p_title"?: string }; Returns: {
+{ Args: { "p_company_id"?: string,"p_currency"?: string,"p_fee_amount"?: number,"p_guarantee_days"?: number,"p_hired_at"?: string,"p_holdback_bps"?: number,"p_splits"?: Json,"p_title"?: string }; Returns: {
               "activated_at": string | null,
 "company_id": string,
 "completed_at": string | null,
@@ -673,7 +679,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "create_recruiter":
-{ Args: { "p_display_name": string,"p_user_id": string }; Returns: {
+{ Args: { "p_display_name"?: string,"p_user_id"?: string }; Returns: {
               "can_receive_transfers": boolean,
 "created_at": string,
 "display_name": string,
@@ -694,7 +700,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "fail_placement":
-{ Args: { "p_placement_id": string,"p_reason": string }; Returns: {
+{ Args: { "p_placement_id"?: string,"p_reason"?: string }; Returns: {
               "activated_at": string | null,
 "company_id": string,
 "completed_at": string | null,
@@ -723,7 +729,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "grant_platform_admin":
-{ Args: { "p_user_id": string }; Returns: {
+{ Args: { "p_user_id"?: string }; Returns: {
               "created_at": string,
 "granted_by": string | null,
 "id": string,
@@ -736,10 +742,10 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "pause_payouts":
-{ Args: { "p_reason": string }; Returns: Json
+{ Args: { "p_reason"?: string }; Returns: Json
                            },
 "pause_recruiter_payouts":
-{ Args: { "p_reason": string,"p_recruiter_id": string }; Returns: {
+{ Args: { "p_reason"?: string,"p_recruiter_id"?: string }; Returns: {
               "can_receive_transfers": boolean,
 "created_at": string,
 "display_name": string,
@@ -768,7 +774,7 @@ isOneToOne: false
             }[]
                            },
 "placement_escrow_total":
-{ Args: { "p_placement_id": string }; Returns: {
+{ Args: { "p_placement_id"?: string }; Returns: {
               "active_hold_count": number,"cancelled_amount": number,"currency": string,"held_amount": number,"next_release_date": string,"placement_id": string,"released_amount": number,"scope": string
             }[]
                            },
@@ -800,7 +806,7 @@ isOneToOne: false
         isSetofReturn: true
       } },
 "record_placement_invoice":
-{ Args: { "p_amount_due"?: number,"p_placement_id": string,"p_status"?: string,"p_stripe_invoice_id": string }; Returns: {
+{ Args: { "p_amount_due"?: number,"p_placement_id"?: string,"p_status"?: string,"p_stripe_invoice_id"?: string }; Returns: {
               "amount_due": number,
 "collectible_at": string | null,
 "created_at": string,
@@ -821,7 +827,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "release_escrow_hold":
-{ Args: { "p_hold_id": string,"p_reason": string }; Returns: {
+{ Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
 "cancelled_at": string | null,
 "cancelled_by": string | null,
@@ -847,7 +853,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "remove_company_member":
-{ Args: { "p_company_id": string,"p_user_id": string }; Returns: {
+{ Args: { "p_company_id"?: string,"p_user_id"?: string }; Returns: {
               "company_id": string,
 "created_at": string,
 "id": string,
@@ -865,7 +871,7 @@ isOneToOne: false
 { Args: { "p_reason"?: string }; Returns: Json
                            },
 "resume_recruiter_payouts":
-{ Args: { "p_reason"?: string,"p_recruiter_id": string }; Returns: {
+{ Args: { "p_reason"?: string,"p_recruiter_id"?: string }; Returns: {
               "can_receive_transfers": boolean,
 "created_at": string,
 "display_name": string,
@@ -886,7 +892,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "reverse_payout":
-{ Args: { "p_payout_id": string,"p_reason": string }; Returns: {
+{ Args: { "p_payout_id"?: string,"p_reason"?: string }; Returns: {
               "amount": number,
 "attempts": number,
 "claimed_by": string | null,
@@ -923,7 +929,7 @@ isOneToOne: false
         isSetofReturn: true
       } },
 "revoke_platform_admin":
-{ Args: { "p_user_id": string }; Returns: {
+{ Args: { "p_user_id"?: string }; Returns: {
               "created_at": string,
 "granted_by": string | null,
 "id": string,
@@ -936,7 +942,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "set_placement_splits":
-{ Args: { "p_placement_id": string,"p_splits": Json }; Returns: {
+{ Args: { "p_placement_id"?: string,"p_splits"?: Json }; Returns: {
               "created_at": string,
 "id": string,
 "placement_id": string,
@@ -952,7 +958,7 @@ isOneToOne: false
         isSetofReturn: true
       } },
 "trigger_payout_schedule":
-{ Args: { "p_reason": string,"p_schedule_id": string }; Returns: {
+{ Args: { "p_reason"?: string,"p_schedule_id"?: string }; Returns: {
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
@@ -986,7 +992,7 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "update_payout_schedule":
-{ Args: { "p_due_at": string,"p_reason": string,"p_schedule_id": string }; Returns: {
+{ Args: { "p_due_at"?: string,"p_reason"?: string,"p_schedule_id"?: string }; Returns: {
               "cancel_reason": string | null,
 "cancelled_at": string | null,
 "claimed_at": string | null,
@@ -1019,6 +1025,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"verify_audit_chain":
+{ Args: { "p_entity_id"?: string,"p_entity_type"?: string }; Returns: {
+              "audit_id": number,"entity_id": string,"entity_seq": number,"entity_type": string,"problem": string
+            }[]
+                           },
 "verify_payout_audit_chain":
 { Args: { "p_entity_id"?: string,"p_entity_type"?: string }; Returns: {
               "audit_id": number,"entity_id": string,"entity_seq": number,"entity_type": string,"problem": string

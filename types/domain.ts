@@ -162,8 +162,14 @@ export type PlacementEscrowHold = Narrow<Row<"placement_escrow_holds">, {
 // ---------------------------------------------------------------------------------------------
 // RPC results that are not table rows
 // ---------------------------------------------------------------------------------------------
+/** Company members (scope company) get counts and dates: the amounts are null. */
 export type PlacementEscrowTotal = Simplify<
-  Widen<Narrow<ReturnRow<"placement_escrow_total">, { scope: EscrowTotalScope }>, { next_release_date: string | null }>
+  Widen<Narrow<ReturnRow<"placement_escrow_total">, { scope: EscrowTotalScope }>, {
+    held_amount: number | null;
+    released_amount: number | null;
+    cancelled_amount: number | null;
+    next_release_date: string | null;
+  }>
 >;
 export type PayoutRunPreviewRow = Simplify<
   Widen<
@@ -241,7 +247,7 @@ type _HiddenAudit = Assert<
   >
 >;
 // The view payout_audit_trail has the granted columns of payout_audit_log, except recruiter_id
-// (added to the log after the view, which lists its columns by name).
+// (the key of the log's policy, which the view does not list).
 type _AuditTrail = Assert<Compatible<PayoutAuditTrail, Omit<PayoutAuditLog, "recruiter_id">>>;
 // Every event type's payload is a JSON object (what the payload column holds).
 type _Payloads = Assert<Extends<PayoutEventPayload, JsonObject>>;

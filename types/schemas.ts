@@ -93,7 +93,8 @@ export const ACTOR_ROLES = [
   "webhook",
 ] as const;
 export const AUDIT_OPERATIONS = ["INSERT", "UPDATE", "DELETE"] as const;
-export const ESCROW_TOTAL_SCOPES = ["placement", "own"] as const;
+/** placement: admins (amounts); company: company members (counts and dates, amounts null); own: a recruiter's holds. */
+export const ESCROW_TOTAL_SCOPES = ["placement", "company", "own"] as const;
 /** Why a payout would not be paid (first failing eligibility gate, then the schedule reasons). */
 export const ELIGIBILITY_REASONS = [
   "platform_paused",
@@ -293,7 +294,7 @@ export const EscrowHoldSchema = z.object({
   id: UuidSchema,
   placement_id: UuidSchema,
   payout_id: UuidSchema,
-  /** the payout's recruiter (denormalized for the policies, 20261128100100) */
+  /** the payout's recruiter (denormalized for the policies, set by trigger: 20261127100100) */
   recruiter_id: UuidSchema,
   currency: CurrencySchema,
   hold_amount: MoneySchema.positive(),
@@ -368,7 +369,7 @@ export const PayoutAuditLogAdminSchema = z.object({
   entity_id: UuidSchema,
   placement_id: UuidSchema.nullable(),
   payout_id: UuidSchema.nullable(),
-  /** the recruiter of the payout the row is about; null for rows about no payout (20261128100200) */
+  /** the recruiter of the payout the row is about; null for rows about no payout (set by trigger: 20261127100100) */
   recruiter_id: UuidSchema.nullable(),
   operation: AuditOperationSchema,
   action: z.string(),
@@ -986,17 +987,21 @@ export const PayoutControlsSchema = z.object({
   updated_at: TimestamptzSchema,
 });
 
-/** process_due_payout_schedules(). */
+/** process_due_payout_schedules(). No schedule due: nothing_due true, request_id null, nothing recorded or rung. */
 export const PayoutRunRequestSchema = z.object({
-  request_id: UuidSchema,
+  request_id: UuidSchema.nullable(),
   kind: z.literal("payout_schedules"),
   requested_at: TimestamptzSchema,
   due_schedule_ids: z.array(UuidSchema),
   due_count: z.number().int().nonnegative(),
+  nothing_due: z.boolean(),
   // the payout run's doorbell (20261129090300): the pg_net request id, null when not rung
-  doorbell_request_id: z.number().int().nullable().optional(),
+  doorbell_request_id: z.number().int().nullable(),
   doorbell_error: z.string().optional(),
-});
+}).refine(
+  (r) => (r.request_id === null) === r.nothing_due && r.nothing_due === (r.due_count === 0),
+  "nothing_due exactly when no schedule is due, and then no request_id",
+);
 
 /** process_due_escrow_releases(). */
 export const EscrowReleaseRequestSchema = z.object({
@@ -1007,17 +1012,20 @@ export const EscrowReleaseRequestSchema = z.object({
   released_count: z.number().int().nonnegative(),
 });
 
-/** placement_escrow_total(): one row. */
+/** placement_escrow_total(): one row. Company members (scope company) get counts and dates, no amounts (null). */
 export const PlacementEscrowTotalSchema = z.object({
   placement_id: UuidSchema,
   currency: CurrencySchema,
   scope: EscrowTotalScopeSchema,
-  held_amount: MoneySchema,
-  released_amount: MoneySchema,
-  cancelled_amount: MoneySchema,
+  held_amount: MoneySchema.nullable(),
+  released_amount: MoneySchema.nullable(),
+  cancelled_amount: MoneySchema.nullable(),
   active_hold_count: z.number().int().nonnegative(),
   next_release_date: DateSchema.nullable(),
-});
+}).refine(
+  (t) => (t.scope === "company") === (t.held_amount === null && t.released_amount === null && t.cancelled_amount === null),
+  "amounts are null exactly for scope company",
+);
 
 /** payout_run_preview(): one row per payout with money outstanding. */
 export const PayoutRunPreviewRowSchema = z.object({
@@ -1177,6 +1185,10 @@ export const RPC = {
     }),
     returns: z.array(PayoutAuditLogAdminSchema),
   },
+  verify_audit_chain: {
+    args: z.strictObject({ p_entity_type: z.string().min(1), p_entity_id: UuidSchema }),
+    returns: z.array(AuditChainProblemRowSchema),
+  },
   reverse_payout: {
     args: z.strictObject({ p_payout_id: UuidSchema, p_reason: ReasonSchema }),
     returns: z.array(PayoutReversalSchema),
@@ -1231,13 +1243,15 @@ type _RpcCoverage = Assert<SameKeys<typeof RPC, Functions>>;
 
 /** Validated args are accepted by supabase-js' `rpc(name, args)` (assignable to the generated
  * Args), name every generated argument (so a new or renamed argument fails), and are optional
- * exactly where the function has a default. */
+ * only where the function has a default. Every RPC argument has a default in SQL (a parameter the
+ * function needs defaults to null and is refused with PT400 naming it, instead of PostgREST's
+ * PGRST202), so the schemas keep requiring what the function needs: a schema may require an
+ * argument that has a default, never the other way round. */
 type ArgsOk<N extends RpcName> = Functions[N]["Args"] extends Record<PropertyKey, never>
   ? Extends<RpcArgs<N>, Record<PropertyKey, never>>
   : Extends<RpcArgs<N>, Functions[N]["Args"]> extends true
     ? SameKeys<RpcArgs<N>, Functions[N]["Args"]> extends true
-      ? [OptionalKeys<RpcArgs<N>>, OptionalKeys<Functions[N]["Args"]>] extends
-        [OptionalKeys<Functions[N]["Args"]>, OptionalKeys<RpcArgs<N>>] ? true
+      ? [Exclude<OptionalKeys<RpcArgs<N>>, OptionalKeys<Functions[N]["Args"]>>] extends [never] ? true
       : false
     : false
   : false;

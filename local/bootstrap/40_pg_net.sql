@@ -47,13 +47,13 @@ comment on schema net is 'LOCAL STAND-IN for pg_net (worker: local/stack/pg_net_
 -- ---------------------------------------------------------------------------
 do $types$
 begin
-  -- pg_net defines the method as a text domain (not an enum)
+  -- A text domain, not an enum: any case of get/post/delete passes.
   if to_regtype('net.http_method') is null then
     create domain net.http_method as text
       check (value ilike 'get' or value ilike 'post' or value ilike 'delete');
   end if;
 
-  -- Lifecycle states of a request
+  -- What net._http_collect_response reports (this stand-in only ever reports SUCCESS or ERROR).
   if to_regtype('net.request_status') is null then
     create type net.request_status as enum ('PENDING', 'SUCCESS', 'ERROR');
   end if;
@@ -209,7 +209,7 @@ begin
 end
 $fn$;
 comment on function net.check_worker_is_up() is
-  'raises an exception if the pg_net background worker is not up, otherwise it doesn''t return anything';
+  'Local pg_net stand-in: fails unless the worker (local/stack/pg_net_worker.ts) is connected; returns nothing when it is.';
 
 -- Real pg_net restarts its background worker. The local worker is an external
 -- process: this only wakes it (it re-reads the queue) and returns true.
@@ -242,7 +242,8 @@ begin
   end loop;
 end
 $fn$;
-comment on function net.wait_until_running() is 'waits until the worker is running';
+comment on function net.wait_until_running() is
+  'Local pg_net stand-in: returns once the worker is connected, fails after 30 s without it.';
 
 -- Blocks until a response row exists for request_id (never returns if the
 -- request was made in the current transaction, as in pg_net).
@@ -262,17 +263,15 @@ $fn$;
 -- Public API
 -- ---------------------------------------------------------------------------
 
+-- The three request functions queue a request and return its id (the id of its future row in
+-- net._http_response). `params` become the query string (each key and value percent-encoded),
+-- `headers` go out as given, and the worker gives up after `timeout_milliseconds`.
 create or replace function net.http_get(
-  -- url for the request
   url text,
-  -- key/value pairs to be url encoded and appended to the `url`
   params jsonb default '{}'::jsonb,
-  -- key/values to be included in request headers
   headers jsonb default '{}'::jsonb,
-  -- the maximum number of milliseconds the request may take before being cancelled
   timeout_milliseconds int default 5000
 )
-  -- request_id reference
   returns bigint
   language plpgsql
 as $fn$
@@ -293,19 +292,14 @@ begin
 end
 $fn$;
 
+-- POST sends `body` as JSON text; the only Content-Type it accepts is application/json.
 create or replace function net.http_post(
-  -- url for the request
   url text,
-  -- body of the POST request
   body jsonb default '{}'::jsonb,
-  -- key/value pairs to be url encoded and appended to the `url`
   params jsonb default '{}'::jsonb,
-  -- key/values to be included in request headers
   headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
-  -- the maximum number of milliseconds the request may take before being cancelled
   timeout_milliseconds int default 5000
 )
-  -- request_id reference
   returns bigint
   language plpgsql
 as $fn$
@@ -314,7 +308,7 @@ declare
   encoded_params      text[];
   new_id              bigint;
 begin
-  -- first header named content-type (any case)
+  -- the Content-Type the caller gave, whatever the case of its name
   select h.value
     into header_content_type
     from jsonb_each_text(coalesce(headers, '{}'::jsonb)) as h
@@ -322,7 +316,7 @@ begin
    limit 1;
 
   if header_content_type is null then
-    -- omitted: add it (a null `headers` stays null, as in pg_net)
+    -- none given: send JSON's (null headers stay null: null || jsonb is null, as in pg_net)
     headers := headers || '{"Content-Type": "application/json"}'::jsonb;
   elsif header_content_type <> 'application/json' then
     raise exception 'Content-Type header must be "application/json"';
@@ -342,19 +336,14 @@ begin
 end
 $fn$;
 
+-- DELETE may carry a JSON body (none by default).
 create or replace function net.http_delete(
-  -- url for the request
   url text,
-  -- key/value pairs to be url encoded and appended to the `url`
   params jsonb default '{}'::jsonb,
-  -- key/values to be included in request headers
   headers jsonb default '{}'::jsonb,
-  -- the maximum number of milliseconds the request may take before being cancelled
   timeout_milliseconds int default 5000,
-  -- optional body of the request
   body jsonb default null
 )
-  -- request_id reference
   returns bigint
   language plpgsql
 as $fn$
@@ -376,11 +365,11 @@ begin
 end
 $fn$;
 
--- Collect the response of a request (API: private in pg_net, still used by some).
+-- The outcome of request `request_id` as one value (underscored, so internal in pg_net, but
+-- callers use it). With `async` false it first waits for the response row (net._await_response);
+-- with true it answers from what is there now.
 create or replace function net._http_collect_response(
-  -- request_id reference
   request_id bigint,
-  -- when `true`, return immediately. when `false` wait for the request to complete before returning
   async bool default true
 )
   returns net.http_response_result
@@ -396,7 +385,7 @@ begin
   select * into rec from net._http_response r where r.id = request_id;
 
   if rec is null or rec.error_msg is not null then
-    -- still running, unknown id, or failed (timeout / connection error)
+    -- no row yet (or no such request), or the worker recorded a failure
     return ('ERROR',
             coalesce(rec.error_msg, 'request matching request_id not found'),
             null)::net.http_response_result;

@@ -1,5 +1,5 @@
-// Loads the database: platform bootstrap (local only), migrations with the real Supabase
-// CLI, then seed data. Product SQL lives only in supabase/migrations and supabase/seed.sql.
+// Loads the database: platform bootstrap (local only) and migrations with the real Supabase
+// CLI (the seed: seed.ts). Product SQL lives only in supabase/migrations and supabase/seed.sql.
 import { cliDbUrl, dbUrl, ROOT, type StackConfig } from "./config.ts";
 import { join } from "./paths.ts";
 import { psql } from "./postgres.ts";
@@ -21,10 +21,6 @@ export const supabaseCli = join(ROOT, "node_modules", ".bin", "supabase");
 export async function pushMigrations(c: StackConfig): Promise<void> {
   await run(supabaseCli, ["db", "push", `--remote=${cliDbUrl(c)}`, "--yes"], { cwd: ROOT, env: { DO_NOT_TRACK: "1" } });
   await psql(c, ["-c", "notify pgrst, 'reload schema'"]);
-}
-
-export async function loadSeed(c: StackConfig): Promise<void> {
-  await psql(c, ["-f", join(ROOT, "supabase", "seed.sql")]);
 }
 
 /** Drops everything the bootstrap and migrations made, for `npm run reset`. */

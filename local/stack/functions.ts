@@ -436,7 +436,7 @@ export class FunctionsServer {
       ...this.#envOverrides,
       SB_EXECUTION_ID: crypto.randomUUID(),
     };
-    // The functions cap their own budget with it (supabase/functions/_shared/env.ts).
+    // The functions cap their own budget with it (supabase/functions/_shared/platform/env.ts).
     if (limits.wallClockMs > 0) env.EDGE_WALL_CLOCK_LIMIT_MS = String(limits.wallClockMs);
     const logPath = join(this.opts.logDir, `function-${name}.log`);
     const log = await Deno.open(logPath, { create: true, append: true, write: true });

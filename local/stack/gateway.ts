@@ -1,5 +1,8 @@
 // The API gateway at :54321, routed the way Supabase's is: /rest/v1/* to PostgREST,
-// /functions/v1/<name>/* to the Edge Functions server. Like Kong, /rest/v1 needs an apikey.
+// /functions/v1/<name>/* to the Edge Functions server. As on a hosted project, /rest/v1 needs an
+// apikey, and it must be one of the project's keys (anon or service_role) exactly: a token signed
+// with the JWT secret is no API key. The user's token (Authorization) is PostgREST's to check;
+// without one, the apikey is sent as the token. See docs/access.md, "Tokens".
 import type { FunctionsServer } from "./functions.ts";
 
 const json = (status: number, body: unknown) =>
@@ -9,6 +12,8 @@ export function startGateway(opts: {
   port: number;
   postgrestPort: number;
   functions: FunctionsServer;
+  /** The API keys /rest/v1 accepts; when absent, any apikey is passed on (in-process tests). */
+  apiKeys?: string[];
 }): Deno.HttpServer {
   return Deno.serve({ port: opts.port, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
     const url = new URL(req.url);
@@ -16,6 +21,12 @@ export function startGateway(opts: {
     if (rest) {
       const apikey = req.headers.get("apikey") ?? url.searchParams.get("apikey");
       if (!apikey) return json(401, { message: "No API key found in request" });
+      if (opts.apiKeys && !opts.apiKeys.includes(apikey)) {
+        return json(401, {
+          message: "Invalid API key",
+          hint: "Double check your Supabase `anon` or `service_role` API key.",
+        });
+      }
       const headers = new Headers(req.headers);
       if (!headers.has("authorization")) headers.set("authorization", `Bearer ${apikey}`);
       url.searchParams.delete("apikey");

@@ -1,7 +1,7 @@
 // Local wiring of the payout-run Edge Functions (local only; docs/payout-runs.md has the real
 // project's equivalents): the functions' database login, the Vault entries the doorbells read,
 // the cron jobs, and the Stripe stand-in's copy of the seeded connected accounts and invoices.
-import { apiUrl, dbUrl, type StackConfig, stripeUrl } from "./config.ts";
+import { apiUrl, dbUrl, type StackConfig, STRIPE_TEST_KEY, stripeUrl } from "./config.ts";
 import { psql } from "./postgres.ts";
 
 /** Local-only doorbell secret (the functions' PAYOUT_JOB_SECRET and Vault's payout_job_secret). */
@@ -49,8 +49,10 @@ export async function setupPayoutCron(c: StackConfig, enabled: boolean): Promise
 }
 
 /**
- * The stand-in starts empty: give it the connected accounts (with their transfers capability)
- * and the paid invoices of the database, so the seeded demo can be paid locally.
+ * The stand-in knows what the database's Stripe objects are: the connected accounts (with their
+ * transfers capability, as the database last heard it) and the paid invoices, so the demo can be
+ * paid locally. Only what the stand-in lacks is created: an account or invoice it already has
+ * (the seed's, or one kept from the last run in its state file) is left as Stripe has it.
  */
 export async function mirrorIntoStandIn(c: StackConfig): Promise<void> {
   const out = await psqlStdin(
@@ -78,11 +80,18 @@ select json_build_object('accounts', coalesce((select json_agg(json_build_object
     await res.body?.cancel();
     if (!res.ok) throw new Error(`stand-in ${path}: ${res.status}`);
   };
+  const known = async (path: string) => {
+    const res = await fetch(`${stripeUrl(c)}${path}`, { headers: { authorization: `Bearer ${STRIPE_TEST_KEY}` } });
+    await res.body?.cancel();
+    return res.ok;
+  };
   for (const a of accounts ?? []) {
+    if (await known(`/v1/accounts/${a.id}`)) continue;
     const transfers = a.capability === "active" ? "active" : a.capability === "pending" ? "pending" : "inactive";
     await post("/_standin/accounts", { id: a.id, capabilities: { transfers } });
   }
   for (const i of invoices ?? []) {
+    if (await known(`/v1/invoices/${i.id}`)) continue;
     await post("/_standin/invoices", { id: i.id, amount_paid: i.amount, currency: i.currency, status: "paid" });
   }
 }

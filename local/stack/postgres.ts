@@ -19,10 +19,20 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Creates the cluster if its folder is empty. Returns true when it was created now. */
+/**
+ * Creates the cluster if its folder is empty. Returns true when it was created now.
+ *
+ * Access is exactly what the `postgres` user needs, nothing in the user's own folders: the state
+ * folder (root's, mode 711) can be passed through but not listed; `db/` and `logs/` belong to
+ * `postgres` (mode 700: the cluster, its log and initdb's password file); the stack's other logs
+ * are written there by root. The checkout itself is never read by `postgres` (bootstrap,
+ * migrations and seed reach it through psql and the Supabase CLI, which run as the user).
+ */
 export async function ensureCluster(c: StackConfig): Promise<boolean> {
   const dir = dataDir(c);
-  await Deno.mkdir(logDir(c), { recursive: true });
+  await Deno.mkdir(c.stateDir, { recursive: true, mode: 0o711 });
+  if (c.profile === "dev") await Deno.chmod(c.stateDir, 0o711);
+  await Deno.mkdir(logDir(c), { recursive: true, mode: 0o700 });
   await run("chown", ["postgres:postgres", logDir(c)]);
   if (await exists(join(dir, "PG_VERSION"))) return false;
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });

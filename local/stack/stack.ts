@@ -1,7 +1,18 @@
 // Brings the whole local stack up and down: Postgres (+ pg_cron), bootstrap, migrations,
 // seed, PostgREST, the pg_net worker, the Stripe stand-in, Edge Functions and the gateway.
-import { apiUrl, dbUrl, logDir, pidFile, ROOT, type StackConfig, stripeUrl } from "./config.ts";
-import { loadBootstrap, loadSeed, pushMigrations } from "./database.ts";
+import {
+  apiUrl,
+  dbUrl,
+  logDir,
+  pidFile,
+  ROOT,
+  seededMarker,
+  type StackConfig,
+  standInStateFile,
+  STRIPE_TEST_KEY,
+  stripeUrl,
+} from "./config.ts";
+import { loadBootstrap, pushMigrations } from "./database.ts";
 import { FunctionsServer } from "./functions.ts";
 import { startGateway } from "./gateway.ts";
 import { apiKeys } from "./jwt.ts";
@@ -9,6 +20,7 @@ import { join } from "./paths.ts";
 import { mirrorIntoStandIn, setupPayoutCron, setupPayoutJobs } from "./payout_jobs.ts";
 import { ensureCluster, startPostgres, stopPostgres } from "./postgres.ts";
 import { isAlive, spawnLogged, waitFor } from "./proc.ts";
+import { loadSeed } from "./seed.ts";
 
 export interface RunningStack {
   config: StackConfig;
@@ -18,7 +30,7 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export const STRIPE_TEST_KEY = "sk_test_local_standin";
+export { STRIPE_TEST_KEY };
 
 async function tcpUp(port: number): Promise<boolean> {
   const c = await Deno.connect({ hostname: "127.0.0.1", port }).catch(() => null);
@@ -30,20 +42,11 @@ export async function startStack(
   c: StackConfig,
   opts: { seed?: "once" | "always" | "never" } = {},
 ): Promise<RunningStack> {
-  await Deno.mkdir(c.stateDir, { recursive: true });
   const created = await ensureCluster(c);
   await startPostgres(c);
   try {
     await loadBootstrap(c);
     await pushMigrations(c);
-    // Seed once per cluster (a marker survives restarts; `npm run reset` re-seeds).
-    const marker = join(c.stateDir, ".seeded");
-    const seeded = await Deno.stat(marker).then(() => true, () => false);
-    const seed = opts.seed ?? "once";
-    if (seed === "always" || (seed === "once" && (created || !seeded))) {
-      await loadSeed(c);
-      await Deno.writeTextFile(marker, new Date().toISOString());
-    }
   } catch (e) {
     await stopPostgres(c);
     throw e;
@@ -105,14 +108,22 @@ export async function startStack(
       join(ROOT, "local", "stripe", "main.ts"),
       "--port",
       String(c.stripePort),
-      // npm start: the stand-in delivers its signed webhooks to the product's endpoint. Tests
-      // point it at the function themselves (POST /_standin/webhooks/config) when they need it.
-      ...(c.profile === "dev" ? ["--webhook-url", `${apiUrl(c)}/functions/v1/stripe-webhook`] : []),
+      // npm start: the stand-in delivers its signed webhooks to the product's endpoint, and keeps
+      // its books across restarts, as Stripe does. Tests point it at the function themselves
+      // (POST /_standin/webhooks/config) when they need it, and start it empty.
+      ...(c.profile === "dev"
+        ? ["--webhook-url", `${apiUrl(c)}/functions/v1/stripe-webhook`, "--state-file", standInStateFile(c)]
+        : []),
     ], join(logs, "stripe.log")),
   );
 
   const functions = new FunctionsServer({ jwtSecret: c.jwtSecret, env, logDir: logs });
-  const gateway = startGateway({ port: c.apiPort, postgrestPort: c.postgrestPort, functions });
+  const gateway = startGateway({
+    port: c.apiPort,
+    postgrestPort: c.postgrestPort,
+    functions,
+    apiKeys: [keys.anon, keys.serviceRole],
+  });
 
   let stopped = false;
   const stop = async () => {
@@ -145,8 +156,16 @@ export async function startStack(
       "PostgREST and the Stripe stand-in",
       30000,
     );
-    // The seeded accounts and invoices in the stand-in; cron jobs for `npm start` (tests schedule
-    // them themselves when they need them).
+    // Seed once per cluster (a marker survives restarts; `npm run reset` seeds again). The seed
+    // pays its demo transfers through the Stripe stand-in (seed.ts), so it runs once that is up.
+    const seeded = await Deno.stat(seededMarker(c)).then(() => true, () => false);
+    const seed = opts.seed ?? "once";
+    if (seed === "always" || (seed === "once" && (created || !seeded))) {
+      await loadSeed(c, { stripeUrl: stripeUrl(c) });
+      await Deno.writeTextFile(seededMarker(c), new Date().toISOString());
+    }
+    // The database's connected accounts and paid invoices in the stand-in; cron jobs for
+    // `npm start` (tests schedule them themselves when they need them).
     await mirrorIntoStandIn(c);
     await setupPayoutCron(c, c.profile === "dev");
   } catch (e) {
@@ -159,7 +178,7 @@ export async function startStack(
 export function statusText(s: RunningStack): string {
   const e = s.env;
   return [
-    "local stack is running (no Docker; see local/README.md)",
+    "local stack is running (no Docker; see README.md, \"The local stack\")",
     "",
     `         API URL: ${e.SUPABASE_URL}`,
     `     GraphQL URL: (not served locally)`,
@@ -170,5 +189,6 @@ export function statusText(s: RunningStack): string {
     `service_role key: ${e.SUPABASE_SERVICE_ROLE_KEY}`,
     `  Stripe stand-in: ${e.STRIPE_API_BASE} (key ${e.STRIPE_SECRET_KEY})`,
     `            Logs: ${logDir(s.config)}`,
+    `           State: ${s.config.stateDir} (cluster, logs, stand-in books; this checkout's)`,
   ].join("\n");
 }

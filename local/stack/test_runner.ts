@@ -8,7 +8,9 @@ import { supabaseCli } from "./database.ts";
 import { join, relative } from "./paths.ts";
 import { psql } from "./postgres.ts";
 import { run } from "./proc.ts";
+import { loadSeed } from "./seed.ts";
 import { startStack } from "./stack.ts";
+import { startStripeStandIn } from "../stripe/server.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { only: { type: "string" }, keep: { type: "boolean" }, match: { type: "string" } },
 });
@@ -76,8 +78,33 @@ const cliUrl = cliDbUrl(config);
 
 try {
   if (want("static")) {
-    await check("seed.sql loads on the migrated schema", async () => {
-      await psql(config, [], `begin;\n\\i ${join(ROOT, "supabase", "seed.sql")}\nrollback;\n`);
+    await check("seed.sql loads on the migrated schema; its transfers are the Stripe stand-in's", async () => {
+      // As npm start seeds (local/stack/seed.ts), inside begin … rollback, against a stand-in of
+      // its own (the stack's serves the tests). Every paid tranche must be a transfer the stand-in
+      // made, with our metadata, amount, currency and destination, and the stand-in made no other.
+      const standIn = await startStripeStandIn({ port: 0 });
+      try {
+        const seeded = await loadSeed(config, { stripeUrl: standIn.url, rollback: true });
+        const ledger = standIn.state.ledger.snapshot().transfers;
+        const paid = seeded.tranches ?? [];
+        const problems: string[] = [];
+        if (paid.length === 0) problems.push("the seed paid no tranche");
+        for (const t of paid) {
+          const tr = ledger.find((x) => x.id === t.stripe_transfer_id);
+          if (!tr) problems.push(`tranche ${t.tranche}: ${t.stripe_transfer_id} is not in the stand-in's ledger`);
+          else if (
+            tr.metadata.payout_transfer_id !== t.tranche || tr.metadata.payout_id !== t.payout ||
+            tr.metadata.attempt_number !== String(t.attempt_number) || tr.amount !== t.amount ||
+            tr.currency !== t.currency || tr.destination !== t.destination
+          ) problems.push(`tranche ${t.tranche}: ${JSON.stringify(t)} differs from ${JSON.stringify(tr)}`);
+        }
+        for (const tr of ledger) {
+          if (!paid.some((t) => t.stripe_transfer_id === tr.id)) problems.push(`${tr.id} is no tranche's`);
+        }
+        if (problems.length) throw new Error(problems.join("\n"));
+      } finally {
+        await standIn.close();
+      }
     });
 
     await check("types/database.ts matches `supabase gen types typescript`", async () => {
@@ -158,7 +185,11 @@ try {
 
   if (want("pgtap")) {
     await psql(config, ["-f", join(ROOT, "supabase", "tests", "setup", "helpers.sql")]);
-    const files = matching(walk(join(ROOT, "supabase", "tests"), ".test.sql").map(rel));
+    // The product's suites, then the local stand-ins' own (bootstrap roles, auth, grants).
+    const files = matching([
+      ...walk(join(ROOT, "supabase", "tests"), ".test.sql"),
+      ...walk(join(ROOT, "local", "tests", "sql"), ".test.sql"),
+    ].map(rel));
     const res = await run("pg_prove", ["-d", url, "--timer", ...files], {
       cwd: ROOT,
       allowFail: true,
@@ -176,10 +207,11 @@ try {
   }
 
   if (want("deno")) {
+    // Deno's own test file pattern, *_test.ts, everywhere.
     const files = matching([
       ...walk(join(ROOT, "local", "tests"), "_test.ts"),
-      ...walk(join(ROOT, "supabase", "functions", "tests"), "-test.ts"),
-      ...walk(join(ROOT, "supabase", "tests"), "-test.ts"), // frontends' view: supabase-js through PostgREST
+      ...walk(join(ROOT, "supabase", "functions", "tests"), "_test.ts"),
+      ...walk(join(ROOT, "supabase", "tests"), "_test.ts"), // frontends' view: supabase-js through PostgREST
     ].map(rel));
     const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], {
       cwd: ROOT,

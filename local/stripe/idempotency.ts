@@ -115,4 +115,15 @@ export class IdempotencyStore {
   clear(): void {
     this.entries.clear();
   }
+
+  /** Completed keys, for the stand-in's state file (a key in flight dies with the process). */
+  exportState(): IdempotencyEntry[] {
+    return [...this.entries.values()].filter((e) => e.state === "done");
+  }
+
+  /** Replaces the keys with saved ones (`exportState`). */
+  importState(entries: IdempotencyEntry[]): void {
+    this.entries.clear();
+    for (const e of entries) if (e.state === "done") this.entries.set(this.id(e.scope, e.key), e);
+  }
 }

@@ -136,6 +136,22 @@ export interface InvoiceSeed {
   transfer_group?: string | null;
 }
 
+/** The books as plain JSON (`Ledger.exportState`). */
+export interface LedgerState {
+  seq: number;
+  defaultPlatformAvailable: number;
+  platform: [string, number][];
+  accounts: AccountRec[];
+  accountBalances: [string, [string, number][]][];
+  transfers: TransferRec[];
+  reversals: ReversalRec[];
+  charges: ChargeRec[];
+  paymentIntents: PaymentIntentRec[];
+  invoices: InvoiceRec[];
+  invoicePayments: InvoicePaymentRec[];
+  movements: Movement[];
+}
+
 export const DEFAULT_PLATFORM_AVAILABLE = 100_000_000_000; // $1bn in cents per currency unless set
 
 const TRANSFER_CAPABILITIES = ["transfers", "crypto_transfers", "legacy_payments"];
@@ -539,6 +555,46 @@ export class Ledger {
   find(id: string): Rec | undefined {
     return this.transfers.get(id) ?? this.reversals.get(id) ?? this.invoicePayments.get(id) ?? this.accounts.get(id) ??
       this.charges.get(id);
+  }
+
+  /** Everything in the books as plain JSON, for the stand-in's state file (`persist.ts`). */
+  exportState(): LedgerState {
+    return {
+      seq: this.seq,
+      defaultPlatformAvailable: this.defaultPlatformAvailable,
+      platform: [...this.platform],
+      accounts: [...this.accounts.values()],
+      accountBalances: [...this.accountBalances].map(([id, m]) => [id, [...m]]),
+      transfers: [...this.transfers.values()],
+      reversals: [...this.reversals.values()],
+      charges: [...this.charges.values()],
+      paymentIntents: [...this.paymentIntents.values()],
+      invoices: [...this.invoices.values()],
+      invoicePayments: [...this.invoicePayments.values()],
+      movements: this.movements,
+    };
+  }
+
+  /** Replaces the books with a state `exportState` gave. */
+  importState(s: LedgerState): void {
+    const fill = <T extends Rec>(m: Map<string, T>, rows: T[]) => {
+      m.clear();
+      for (const r of rows) m.set(r.id, r);
+    };
+    this.seq = s.seq;
+    this.defaultPlatformAvailable = s.defaultPlatformAvailable;
+    this.platform.clear();
+    for (const [c, n] of s.platform) this.platform.set(c, n);
+    fill(this.accounts, s.accounts);
+    this.accountBalances.clear();
+    for (const [id, rows] of s.accountBalances) this.accountBalances.set(id, new Map(rows));
+    fill(this.transfers, s.transfers);
+    fill(this.reversals, s.reversals);
+    fill(this.charges, s.charges);
+    fill(this.paymentIntents, s.paymentIntents);
+    fill(this.invoices, s.invoices);
+    fill(this.invoicePayments, s.invoicePayments);
+    this.movements.splice(0, this.movements.length, ...s.movements);
   }
 
   snapshot() {

@@ -1,9 +1,10 @@
 /**
  * CLI: `npx deno run -A local/stripe/main.ts --port 54334 [--hostname 127.0.0.1]
  *        [--webhook-url http://...] [--platform-secret whsec_...] [--connect-secret whsec_...]
- *        [--allow-remote-control]`
+ *        [--allow-remote-control] [--state-file path.json]`
  * Env fallbacks: STRIPE_STANDIN_PORT, STRIPE_STANDIN_HOSTNAME, STRIPE_STANDIN_WEBHOOK_URL,
  * STRIPE_WEBHOOK_SECRET, STRIPE_CONNECT_WEBHOOK_SECRET.
+ * --state-file: the books and idempotency keys survive restarts (local/stripe/persist.ts).
  * Prints one JSON line when listening; exits 0 on SIGINT/SIGTERM.
  */
 import { PINNED_API_VERSION, startStripeStandIn } from "./server.ts";
@@ -31,6 +32,7 @@ const standIn = await startStripeStandIn({
     connect: arg("connect-secret") ?? env("STRIPE_CONNECT_WEBHOOK_SECRET"),
   },
   allowRemoteControl: Deno.args.includes("--allow-remote-control"),
+  stateFile: arg("state-file"),
 });
 
 console.log(JSON.stringify({
@@ -39,6 +41,8 @@ console.log(JSON.stringify({
   port: standIn.port,
   api_version: PINNED_API_VERSION,
   webhook_url: standIn.state.webhooks.url ?? null,
+  state_file: arg("state-file") ?? null,
+  transfers: standIn.state.ledger.transfers.size,
 }));
 
 let stopping = false;

@@ -16,6 +16,7 @@ import { type Fault, FaultSpecError, type FaultStage, parseFaultHeader } from ".
 import { canonicalJson, FormError, type FormObject, parseForm } from "./form.ts";
 import { DROP, type RawRequest, type RawResponse, serveRaw } from "./http_raw.ts";
 import type { IdempotencyEntry, StoredResponse } from "./idempotency.ts";
+import { createSaver, loadState } from "./persist.ts";
 import { DEFAULT_PLATFORM_AVAILABLE, PINNED_API_VERSION, type RequestLogEntry, StandInState } from "./state.ts";
 import { newId, sleep } from "./util.ts";
 
@@ -32,6 +33,8 @@ export interface StandInOptions {
   defaultPlatformAvailable?: number;
   /** Accept /_standin control calls from non-loopback clients (e.g. Docker). Default false. */
   allowRemoteControl?: boolean;
+  /** Keep the books and idempotency keys in this JSON file across restarts (`persist.ts`). */
+  stateFile?: string;
 }
 
 export interface StandIn {
@@ -51,7 +54,15 @@ export async function startStripeStandIn(opts: StandInOptions): Promise<StandIn>
     { url: opts.webhookUrl, secrets: opts.webhookSecrets },
   );
   const hostname = opts.hostname ?? "127.0.0.1";
-  const server = serveRaw({ port: opts.port, hostname }, (req) => dispatch(state, req));
+  const saver = opts.stateFile ? createSaver(state, opts.stateFile) : null;
+  if (opts.stateFile) await loadState(state, opts.stateFile);
+  const server = serveRaw({ port: opts.port, hostname }, async (req) => {
+    try {
+      return await dispatch(state, req);
+    } finally {
+      if (saver && req.method !== "GET" && req.method !== "HEAD") saver.schedule();
+    }
+  });
   const urlHost = hostname === "0.0.0.0" ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname;
   let closed: Promise<void> | undefined;
   await Promise.resolve();
@@ -63,6 +74,10 @@ export async function startStripeStandIn(opts: StandInOptions): Promise<StandIn>
       return closed ??= (async () => {
         await server.close();
         await state.webhooks.close();
+        if (saver) {
+          saver.schedule();
+          await saver.flush();
+        }
       })();
     },
   };

@@ -186,7 +186,7 @@ Deno.test("limits: CPU (retire at 1 s, CPUTime at 2 s; Idle exit after finishing
       await until(() => record(server, r.pid).endedAt !== null, "the memory hog to be gone", 10_000);
       const x = record(server, r.pid);
       assert.equal(x.endReason, "Memory");
-      assert.ok(x.peakRssMb > PLATFORM_LIMITS.memMb);
+      assert.ok(x.peakRssMb >= PLATFORM_LIMITS.memMb, "killed once past the limit (peak rounded to 0.1 MB)");
       console.log(`  memory-hog: ${summary(x)}`);
     });
 

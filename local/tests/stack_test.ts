@@ -52,8 +52,8 @@ Deno.test("supabase-js through the gateway: RLS shows each user only their rows;
         language sql stable set search_path = '' as $$ select auth.uid() $$;
       grant execute on function public.stack_test_whoami() to authenticated;
     `);
-    const a = await createUser(sql, `a-${crypto.randomUUID()}@example.test`);
-    const b = await createUser(sql, `b-${crypto.randomUUID()}@example.test`);
+    const a = await createUser(sql, `stack-test-a-${crypto.randomUUID()}@example.test`);
+    const b = await createUser(sql, `stack-test-b-${crypto.randomUUID()}@example.test`);
     await sql`insert into public.stack_test_notes (owner_id, body)
       values (${a.id}, 'a1'), (${a.id}, 'a2'), (${b.id}, 'b1')`;
     await sql`notify pgrst, 'reload schema'`;
@@ -84,7 +84,8 @@ Deno.test("supabase-js through the gateway: RLS shows each user only their rows;
     assert.equal(who.data, b.id);
   } finally {
     await sql.unsafe(`drop table if exists public.stack_test_notes; drop function if exists public.stack_test_whoami();`);
-    await sql`delete from auth.users where email like '%@example.test'`;
+    // only this test's users (other tests' users may own rows)
+    await sql`delete from auth.users where email like 'stack-test-%@example.test'`;
     await sql`notify pgrst, 'reload schema'`;
     await sql.end();
   }

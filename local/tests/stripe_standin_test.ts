@@ -834,3 +834,56 @@ Deno.test("auth, accounts via the SDK, unknown params, connected balance, contro
     assert.equal(s.state.ledger.transfers.size, 0);
   });
 });
+
+Deno.test("--state-file: books and idempotency keys survive a restart; a reset is saved too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "standin-state-" });
+  const stateFile = `${dir}/standin.json`;
+  try {
+    let transferId = "";
+    let charge = "";
+    await withStandIn(async (s) => {
+      const acct = await account(s, { id: "acct_persisted1" });
+      const inv = await ctl<{ charge: { id: string } }>(s, "POST", "/_standin/invoices", {
+        id: "in_persisted1",
+        amount_paid: 5000,
+        currency: "usd",
+      });
+      charge = inv.charge.id;
+      const tr = await sdk(s).transfers.create(
+        { amount: 1200, currency: "usd", destination: acct, source_transaction: charge, metadata: { k: "v" } },
+        { idempotencyKey: "persist-key-1" },
+      );
+      transferId = tr.id;
+    }, { stateFile });
+
+    await withStandIn(async (s) => {
+      const stripe = sdk(s);
+      const tr = await stripe.transfers.retrieve(transferId);
+      assert.equal(tr.amount, 1200);
+      assert.equal(tr.metadata.k, "v");
+      assert.equal((await stripe.invoices.retrieve("in_persisted1")).amount_paid, 5000);
+      // the same key answers with the stored response, and moves no money again
+      const again = await stripe.transfers.create(
+        {
+          amount: 1200,
+          currency: "usd",
+          destination: "acct_persisted1",
+          source_transaction: charge,
+          metadata: { k: "v" },
+        },
+        { idempotencyKey: "persist-key-1" },
+      );
+      assert.equal(again.id, transferId);
+      assert.equal(replayed(again), "true");
+      assert.equal(s.state.ledger.transfers.size, 1);
+      assert.equal(s.state.ledger.movements.length, 1);
+      await ctl(s, "POST", "/_standin/reset");
+    }, { stateFile });
+
+    await withStandIn(async (s) => {
+      assert.equal(s.state.ledger.transfers.size, 0, "the reset was saved");
+    }, { stateFile });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

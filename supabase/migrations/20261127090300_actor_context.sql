@@ -27,7 +27,7 @@
 set local lock_timeout = '5s';
 set local statement_timeout = '60s';
 
-create or replace function private.set_actor(p_actor_id uuid, p_actor_role text)
+create function private.set_actor(p_actor_id uuid, p_actor_role text)
 returns void
 language plpgsql
 volatile
@@ -63,7 +63,7 @@ comment on function private.set_actor(uuid, text) is
 -- with `set search_path` a sql function is never inlined, and PG 15 plans its body anew on
 -- every call; a plpgsql body is a cached (here: simple) expression per session. The audit
 -- trigger and every emitted event call them, dozens of times per payout tranche.
-create or replace function private.actor_id()
+create function private.actor_id()
 returns uuid
 language plpgsql
 stable
@@ -84,7 +84,7 @@ comment on function private.actor_id() is
 -- JWT roles are the database roles PostgREST switches to. payout_jobs (a JWT minted for a job
 -- or `set role payout_jobs`) maps to `job`; current_setting('role') is the role set with SET
 -- ROLE and is unaffected by security definer, so it is still visible inside the audit trigger.
-create or replace function private.actor_role()
+create function private.actor_role()
 returns text
 language plpgsql
 stable
@@ -110,7 +110,7 @@ comment on function private.actor_role() is
 
 -- Audit context: the semantic action ("payout.approve") and a free-text reason of the writes
 -- that follow in this transaction, until cleared or until the transaction ends.
-create or replace function private.set_audit_context(p_action text, p_reason text default null)
+create function private.set_audit_context(p_action text, p_reason text default null)
 returns void
 language plpgsql
 volatile
@@ -138,7 +138,7 @@ comment on function private.set_audit_context(text, text) is
   'Labels the audited writes (and emitted events) that follow in the current transaction with a semantic action (lower-case dotted words, e.g. payout.approve; null keeps the default insert/update/delete) and a reason. Transaction-local. Raises PT400 for a malformed action or a reason over 2000 characters.';
 
 -- plpgsql for the same reason as actor_id() above: every top-level transition ends here.
-create or replace function private.clear_audit_context()
+create function private.clear_audit_context()
 returns void
 language plpgsql
 volatile
@@ -155,7 +155,7 @@ comment on function private.clear_audit_context() is
 
 -- Readers used by the audit trigger and the outbox (one place that knows the setting names);
 -- plpgsql for the same reason as actor_id().
-create or replace function private.audit_action()
+create function private.audit_action()
 returns text
 language plpgsql
 stable
@@ -169,7 +169,7 @@ $$;
 comment on function private.audit_action() is
   'Audit action set by private.set_audit_context in the current transaction, or null.';
 
-create or replace function private.audit_reason()
+create function private.audit_reason()
 returns text
 language plpgsql
 stable

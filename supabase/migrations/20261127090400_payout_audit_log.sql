@@ -10,7 +10,7 @@ set local statement_timeout = '60s';
 -- Refuses the statement it fires for. Used as a BEFORE UPDATE/DELETE row trigger and a BEFORE
 -- TRUNCATE statement trigger: GRANTs cannot stop the table owner (nor a superuser), a trigger
 -- can (short of disabling triggers, which needs ownership and is what the tamper tests do).
-create or replace function private.refuse_modification()
+create function private.refuse_modification()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -28,11 +28,12 @@ comment on function private.refuse_modification() is
 create table public.payout_audit_log (
   id bigint generated always as identity primary key,
   -- What changed: the audited table's entity type and the row's id, plus the placement and
-  -- payout it belongs to (for per-placement and, later, per-recruiter visibility).
+  -- payout it belongs to, and that payout's recruiter (the key of the log's RLS policy).
   entity_type text not null,
   entity_id uuid not null,
   placement_id uuid,
   payout_id uuid,
+  recruiter_id uuid,
   -- INSERT/UPDATE/DELETE, and the semantic action (private.set_audit_context) or lower(operation).
   operation text not null,
   action text not null,
@@ -94,6 +95,8 @@ create table public.payout_audit_log (
 
 comment on table public.payout_audit_log is
   'Append-only audit trail of the money tables (one row per inserted/updated/deleted row), written by triggers installed with private.enable_audit, hash-chained per entity; verify with public.verify_payout_audit_chain().';
+comment on column public.payout_audit_log.recruiter_id is
+  'Recruiter of the payout this row is about (null: about no payout). Set from payouts by the trigger payout_recruiter_id (private.set_payout_recruiter_id, 20261127100100) whoever inserts; not hashed. The key of the RLS policy.';
 comment on column public.payout_audit_log.action is
   'Semantic action from private.set_audit_context, else lower(operation).';
 comment on column public.payout_audit_log.changed_by_role is
@@ -120,9 +123,13 @@ create index payout_audit_log_action_idx
   on public.payout_audit_log (action, created_at);
 create index payout_audit_log_created_at_brin
   on public.payout_audit_log using brin (created_at);
+-- The key of the RLS policy (20261128090100): rows about no payout sort at the nil uuid, which
+-- only a platform admin's recruiter range contains (docs/access.md, "Policy performance").
+create index payout_audit_log_recruiter_visibility_idx
+  on public.payout_audit_log ((coalesce(recruiter_id, '00000000-0000-0000-0000-000000000000'::uuid)));
 
--- Access policies come with the access issue; until then no API role has any grant
--- (default privileges, 20261127090100) and RLS denies whatever a later grant would expose.
+-- No API role has any grant here (default privileges, 20261127090100); the column grants and
+-- the SELECT policy are the access layer's (20261128090100). RLS denies whatever is not granted.
 alter table public.payout_audit_log enable row level security;
 
 create trigger payout_audit_log_refuse_update_delete

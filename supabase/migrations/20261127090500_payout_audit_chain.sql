@@ -26,7 +26,7 @@ set local statement_timeout = '60s';
 -- plpgsql rather than sql: with `set search_path` a sql function is never inlined and PG 15
 -- plans its body on every call (once per audit row written, once per row verified); a plpgsql
 -- body is a simple expression planned once per session. Same expression, same hash.
-create or replace function private.payout_audit_row_hash(p_row public.payout_audit_log)
+create function private.payout_audit_row_hash(p_row public.payout_audit_log)
 returns bytea
 language plpgsql
 immutable
@@ -70,7 +70,7 @@ comment on function private.payout_audit_row_hash(public.payout_audit_log) is
 --    raises a serialization failure, and the transaction is retried by its caller.
 -- 3. Fill the chain columns and the server-side time and txid (callers cannot backdate).
 -- 4. Move the head.
-create or replace function private.payout_audit_chain_link()
+create function private.payout_audit_chain_link()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -128,7 +128,7 @@ create trigger payout_audit_log_chain_link
 -- Limits: someone who can bypass triggers AND recompute every later hash and the anchor can
 -- rewrite history undetected; export the anchors (or a digest of them) out of the database
 -- periodically to close that gap.
-create or replace function public.verify_payout_audit_chain(
+create function public.verify_payout_audit_chain(
   p_entity_type text default null,
   p_entity_id uuid default null
 )

@@ -15,7 +15,7 @@ set local statement_timeout = '60s';
 -- audit must be written whoever changes a money table (API role, payout_jobs, ...).
 -- Arguments (set by enable_audit): entity type, the key of the row's placement id, the key of
 -- the row's payout id ('' when the table has none).
-create or replace function private.audit_changes()
+create function private.audit_changes()
 returns trigger
 language plpgsql
 security definer
@@ -77,7 +77,7 @@ comment on function private.audit_changes() is
   'Trigger function (AFTER INSERT/UPDATE/DELETE FOR EACH STATEMENT with transition tables new_rows/old_rows): writes one payout_audit_log row per changed row with the actor and audit context of the transaction. Installed by private.enable_audit.';
 
 -- An audited row keeps its id: the log pairs old and new rows by id and chains by id.
-create or replace function private.refuse_entity_id_change()
+create function private.refuse_entity_id_change()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -93,7 +93,7 @@ comment on function private.refuse_entity_id_change() is
 
 -- TRUNCATE fires no row or statement DML triggers, so it would empty a money table without a
 -- single audit row.
-create or replace function private.refuse_truncate_audited()
+create function private.refuse_truncate_audited()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -115,7 +115,7 @@ comment on function private.refuse_truncate_audited() is
 -- The table needs `id uuid`. placement_id / payout_id (uuid) columns are picked up when
 -- present; a table whose entity type is 'placement' / 'payout' uses its own id instead.
 -- Security invoker: only the table's owner may create triggers on it.
-create or replace function private.enable_audit(p_table regclass, p_entity_type text)
+create function private.enable_audit(p_table regclass, p_entity_type text)
 returns void
 language plpgsql
 volatile

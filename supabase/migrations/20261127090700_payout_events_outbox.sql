@@ -25,6 +25,8 @@ create table public.payout_events (
   entity_id uuid not null,
   placement_id uuid,
   payout_id uuid,
+  -- the payout's recruiter (the key of the RLS policy; set by trigger, see below)
+  recruiter_id uuid,
   payload jsonb not null default '{}'::jsonb,
   actor_id uuid,
   actor_role text not null,
@@ -55,6 +57,8 @@ comment on column public.payout_events.id is
   'Increasing in insert order, NOT in commit order: a cursor is (txid, id).';
 comment on column public.payout_events.txid is
   'Writing transaction (pg_current_xact_id()); rows with txid < pg_snapshot_xmin(pg_current_snapshot()) are final.';
+comment on column public.payout_events.recruiter_id is
+  'Recruiter of the payout this event is about (null: about no payout). Set from payouts by the trigger payout_recruiter_id (private.set_payout_recruiter_id, 20261127100100) whoever inserts. The key of the RLS policy.';
 
 -- The consumer read: (txid, id) > cursor, in (txid, id) order.
 create index payout_events_txid_id_idx on public.payout_events (txid, id);
@@ -64,6 +68,10 @@ create index payout_events_placement_idx
 create index payout_events_payout_idx
   on public.payout_events (payout_id, id) where payout_id is not null;
 create index payout_events_created_at_brin on public.payout_events using brin (created_at);
+-- The key of the RLS policy (20261128090100): rows about no payout sort at the nil uuid, which
+-- only a platform admin's recruiter range contains (docs/access.md, "Policy performance").
+create index payout_events_recruiter_visibility_idx
+  on public.payout_events ((coalesce(recruiter_id, '00000000-0000-0000-0000-000000000000'::uuid)));
 
 alter table public.payout_events enable row level security;
 
@@ -75,7 +83,7 @@ create trigger payout_events_refuse_update
 
 -- Security definer: writable whoever runs the domain function (an API role through an RPC,
 -- payout_jobs), while nobody holds INSERT on the table.
-create or replace function private.emit_event(
+create function private.emit_event(
   p_event_type text,
   p_entity_type text,
   p_entity_id uuid,
@@ -125,7 +133,7 @@ comment on function private.emit_event(text, text, uuid, uuid, uuid, jsonb) is
 -- One page of final events after a (txid, id) cursor, as of the snapshot boundary p_xmin.
 -- p_xmin is injectable for tests (like p_now elsewhere); consumers use
 -- public.read_payout_events, which passes the xmin of the current snapshot.
-create or replace function private.payout_events_page(
+create function private.payout_events_page(
   p_after_txid xid8,
   p_after_id bigint,
   p_limit integer,
@@ -148,9 +156,10 @@ comment on function private.payout_events_page(xid8, bigint, integer, xid8) is
   'Events after the cursor (p_after_txid, p_after_id) whose transaction is below p_xmin, in (txid, id) order, at most p_limit. Implementation of public.read_payout_events with an injectable snapshot boundary.';
 
 -- The consumer API (PostgREST: POST /rest/v1/rpc/read_payout_events once granted). Security
--- definer so that a consumer role (payout_jobs, later service_role) needs EXECUTE on this
--- function only, no table privilege; EXECUTE is granted by the access issue.
-create or replace function public.read_payout_events(
+-- definer so that a consumer role needs EXECUTE on this function only, no table privilege. No
+-- role holds EXECUTE yet: it is granted to the first outbox consumer when one exists
+-- (docs/audit-and-outbox.md).
+create function public.read_payout_events(
   p_after_txid xid8 default '0'::xid8,
   p_after_id bigint default 0,
   p_limit integer default 100

@@ -13,6 +13,8 @@
 -- * The transition token: transition functions mark the transaction as "inside a transition"
 --   with a value nobody else can compute; guard triggers refuse protected writes without it.
 -- * Pure helpers: largest remainder allocation, next business due time, retry backoff.
+-- * The supported currencies (ISO 4217 code and minor-unit exponent) and the check of Stripe
+--   object ids (prefix, then letters and digits), with errors that say what is allowed.
 --
 -- Error codes (stable, listed in docs/money-model.md):
 --   PT400 bad input, PT404 not found, PT409 illegal transition / conflict,
@@ -404,6 +406,70 @@ $$;
 comment on function private.largest_remainder(bigint, bigint[]) is
   'Allocates p_total (integer minor units) over p_weights by the largest-remainder method: floor of each exact quota, then one unit each to the largest remainders, ties to the lower array position. The result sums to p_total exactly.';
 
+-- The currencies a placement may be in: the settlement currencies of the countries a Stripe
+-- Connect platform can be based in. A transfer to a connected account is made from the
+-- platform's balance, in its currency, so a fee in any other currency could not be paid out.
+-- Left out: currencies with a Stripe special case for amounts (HUF, ISK, TWD: payout amounts
+-- must be whole units) and three-decimal ones (BHD, JOD, KWD, OMR, TND). The exponent is ISO
+-- 4217's minor unit: amounts are stored as integer minor units (JPY 1 = 1, USD 1.00 = 100), as
+-- Stripe's API takes them. Adding a currency is one line here (and a new migration once
+-- released); the CHECK on public.placements.currency follows.
+create function private.supported_currencies()
+returns table (code text, minor_unit_exponent integer)
+language sql
+immutable
+set search_path = ''
+as $$
+  select c.code, c.minor_unit_exponent
+  from (values
+    ('AED', 2), ('AUD', 2), ('BGN', 2), ('BRL', 2), ('CAD', 2), ('CHF', 2), ('CZK', 2), ('DKK', 2),
+    ('EUR', 2), ('GBP', 2), ('HKD', 2), ('JPY', 0), ('MXN', 2), ('MYR', 2), ('NOK', 2), ('NZD', 2),
+    ('PLN', 2), ('RON', 2), ('SEK', 2), ('SGD', 2), ('THB', 2), ('USD', 2)
+  ) as c(code, minor_unit_exponent)
+  order by c.code
+$$;
+comment on function private.supported_currencies() is
+  'The currencies a placement may be in (ISO 4217 code, upper case) with their minor-unit exponent (amounts are integer minor units): the settlement currencies of the countries a Stripe Connect platform can be based in, without currencies Stripe treats specially (HUF, ISK, TWD) or three-decimal ones.';
+
+create function private.currency_minor_unit_exponent(p_currency text)
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select c.minor_unit_exponent from private.supported_currencies() c where c.code = p_currency
+$$;
+comment on function private.currency_minor_unit_exponent(text) is
+  'Minor-unit exponent of a supported currency (2 for USD: 100 = 1.00; 0 for JPY); null when the currency is not supported (private.supported_currencies()). Also the CHECK of placements.currency.';
+
+-- Stripe object ids are a prefix and letters and digits (in_1Pq2..., acct_1Nv..., tr_3Mt...).
+-- One check with one message, which says what is allowed: PT400
+--   "<param> must be a Stripe <what> id: "<prefix>_" then letters and digits only (A-Z, a-z,
+--    0-9), got ..."
+-- p_prefix may list alternatives (ch|py). Null is refused unless p_nullable.
+create function private.check_stripe_id(
+  p_param text, p_value text, p_prefix text, p_what text, p_nullable boolean default false)
+returns text
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_value is null and p_nullable then
+    return null;
+  end if;
+  if p_value is null or p_value !~ ('^(' || p_prefix || ')_[A-Za-z0-9]+$') then
+    raise exception '% must be a Stripe % id: "%_" then letters and digits only (A-Z, a-z, 0-9), got %',
+      p_param, p_what, pg_catalog.replace(p_prefix, '|', '_" or "'),
+      coalesce('"' || p_value || '"', 'nothing (null)')
+      using errcode = 'PT400';
+  end if;
+  return p_value;
+end
+$$;
+comment on function private.check_stripe_id(text, text, text, text, boolean) is
+  'Returns p_value when it is a Stripe object id: p_prefix (alternatives with |), "_", then letters and digits only; else PT400 naming the parameter, the prefix, the allowed characters and what was given. Null passes only with p_nullable.';
+
 create function private.next_due_at(p_from timestamptz, p_due_time time)
 returns timestamptz
 language sql
@@ -446,6 +512,9 @@ revoke execute on function
   private.leave_transition(jsonb),
   private.guard_money_write(),
   private.largest_remainder(bigint, bigint[]),
+  private.supported_currencies(),
+  private.currency_minor_unit_exponent(text),
+  private.check_stripe_id(text, text, text, text, boolean),
   private.next_due_at(timestamptz, time),
   private.retry_delay(integer)
 from public, anon, authenticated, service_role;

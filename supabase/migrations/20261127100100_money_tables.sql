@@ -15,9 +15,17 @@
 -- Fees are capped at 2^31-1 minor units so that every exact intermediate product of the
 -- largest-remainder allocations (amount * weight) stays inside bigint.
 --
--- All tables: RLS enabled, no grants to anon/authenticated/service_role (policies and admin
--- RPCs are the next issue), a guard trigger (20261127100000), an audit trigger
--- (private.enable_audit, plumbing layer).
+-- All tables: RLS enabled, no grants to anon/authenticated/service_role (the access layer,
+-- 20261128*, adds the SELECT grants, the policies and the admin RPCs), a guard trigger
+-- (20261127100000), an audit trigger (private.enable_audit, plumbing layer).
+--
+-- Recruiter visibility: the payout children (escrow_holds, payout_schedules, payout_transfers)
+-- and the two logs (payout_audit_log, payout_events) carry the recruiter_id of their payout, set
+-- by one trigger from payouts (private.set_payout_recruiter_id) whatever the writer passes, and
+-- payouts.recruiter_id never changes. It is the key of their index-friendly RLS policies
+-- (20261128090100; why: docs/access.md, "Policy performance"). No foreign key (recruiter_id,
+-- payout_id) -> payouts: a second foreign key between a child and payouts makes PostgREST's
+-- embedding ambiguous (`payouts?select=*,escrow_holds(*)` fails with PGRST201).
 
 -- ---------------------------------------------------------------------------------------------
 -- companies
@@ -53,7 +61,9 @@ create table public.recruiters (
   payouts_paused boolean not null generated always as (paused_at is not null) stored,
   created_at timestamptz not null default pg_catalog.now(),
   updated_at timestamptz not null default pg_catalog.now(),
-  check ((paused_at is null) = (paused_reason is null))
+  check ((paused_at is null) = (paused_reason is null)),
+  -- the nil uuid is the policies' key of "about no recruiter" (admins only): no recruiter has it
+  constraint recruiters_id_not_nil check (id <> '00000000-0000-0000-0000-000000000000'::uuid)
 );
 comment on table public.recruiters is
   'Recruiters and their Stripe Connect destination; can_receive_transfers = capabilities.transfers is active.';
@@ -66,6 +76,7 @@ create table public.placements (
   company_id uuid not null references public.companies (id),
   title text not null default '' check (pg_catalog.length(title) <= 300),
   fee_amount bigint not null check (fee_amount between 0 and 2147483647),
+  -- one of the supported currencies (private.supported_currencies(), 20261127100000)
   currency char(3) not null check (currency ~ '^[A-Z]{3}$'),
   -- share of each payout held in escrow until the guarantee completes (10000 = all of it)
   holdback_bps integer not null default 10000 check (holdback_bps between 0 and 10000),
@@ -93,7 +104,8 @@ create table public.placements (
   check ((status = 'completed') = (completed_at is not null)),
   check ((status = 'failed') = (failed_at is not null and failure_reason is not null)),
   check ((refund_amount is null) = (refund_decided_at is null)),
-  check (refund_amount is null or status = 'failed')
+  check (refund_amount is null or status = 'failed'),
+  constraint placements_currency_supported check (private.currency_minor_unit_exponent(currency) is not null)
 );
 comment on table public.placements is
   'A hire: the company''s fee (minor units), the holdback and the guarantee period. Status hired -> active -> completed | failed.';
@@ -191,6 +203,8 @@ create table public.escrow_holds (
   id uuid primary key default pg_catalog.gen_random_uuid(),
   placement_id uuid not null,
   payout_id uuid not null,
+  -- the payout's recruiter (set by trigger from payouts): the key of the RLS policy
+  recruiter_id uuid not null,
   currency char(3) not null,
   hold_amount bigint not null check (hold_amount > 0),
   hold_reason text not null check (hold_reason in ('guarantee_period', 'dispute', 'verification', 'other')),
@@ -214,6 +228,7 @@ comment on table public.escrow_holds is
 create index escrow_holds_payout_id_placement_id_currency_idx on public.escrow_holds (payout_id, placement_id, currency);
 create index escrow_holds_placement_id_idx on public.escrow_holds (placement_id);
 create index escrow_holds_due_idx on public.escrow_holds (release_scheduled_date) where status = 'active';
+create index escrow_holds_recruiter_id_idx on public.escrow_holds (recruiter_id);
 
 -- ---------------------------------------------------------------------------------------------
 -- payout_schedules
@@ -222,6 +237,8 @@ create table public.payout_schedules (
   id uuid primary key default pg_catalog.gen_random_uuid(),
   payout_id uuid not null,
   placement_id uuid not null,
+  -- the payout's recruiter (set by trigger from payouts): the key of the RLS policy
+  recruiter_id uuid not null,
   status text not null check (status in ('pending', 'processing', 'processed', 'failed', 'cancelled')),
   trigger_event text not null check (trigger_event in ('invoice.collectible', 'escrow_hold.released', 'manual')),
   -- UTC business date the payout falls due (at the platform's payout_due_time)
@@ -272,6 +289,7 @@ create index payout_schedules_lease_idx
   on public.payout_schedules (lease_expires_at) where status = 'processing';
 create index payout_schedules_holder_idx
   on public.payout_schedules (claimed_by_invocation) where status = 'processing';
+create index payout_schedules_recruiter_id_idx on public.payout_schedules (recruiter_id);
 
 -- ---------------------------------------------------------------------------------------------
 -- payout_transfers (tranches)
@@ -280,9 +298,14 @@ create table public.payout_transfers (
   id uuid primary key default pg_catalog.gen_random_uuid(),
   payout_id uuid not null,
   placement_id uuid not null,
+  -- the payout's recruiter (set by trigger from payouts): the key of the RLS policy
+  recruiter_id uuid not null,
   schedule_id uuid not null,
   currency char(3) not null,
   amount bigint not null check (amount > 0),
+  -- of amount, reversed at Stripe: the sum of the tranche's reversals in
+  -- private.stripe_transfer_reversals (Stripe sync, 20261130090400)
+  reversed_amount bigint not null default 0,
   -- the recruiter's connected account at claim time
   destination_account_id text not null check (destination_account_id ~ '^acct_[A-Za-z0-9]+$'),
   -- 1-based attempt of the schedule this tranche is
@@ -302,7 +325,9 @@ create table public.payout_transfers (
   foreign key (payout_id, placement_id, currency) references public.payouts (id, placement_id, currency),
   foreign key (schedule_id, payout_id) references public.payout_schedules (id, payout_id),
   check ((status = 'succeeded') = (stripe_transfer_id is not null and succeeded_at is not null)),
-  check ((status = 'failed') = (failed_at is not null and failure_reason is not null))
+  check ((status = 'failed') = (failed_at is not null and failure_reason is not null)),
+  constraint payout_transfers_reversed_le_amount check (reversed_amount >= 0 and reversed_amount <= amount),
+  constraint payout_transfers_reversed_only_succeeded check (reversed_amount = 0 or status = 'succeeded')
 );
 comment on table public.payout_transfers is
   'Tranches: one Stripe transfer attempt each (pending -> succeeded | failed | unknown). A succeeded tranche is never paid again; at most one in flight per payout.';
@@ -312,9 +337,19 @@ create index payout_transfers_schedule_id_payout_id_idx on public.payout_transfe
 create index payout_transfers_placement_id_idx on public.payout_transfers (placement_id);
 create unique index payout_transfers_one_in_flight_per_payout
   on public.payout_transfers (payout_id) where status in ('pending', 'unknown');
+create index payout_transfers_recruiter_id_idx on public.payout_transfers (recruiter_id);
+
+comment on column public.escrow_holds.recruiter_id is
+  'The payout''s recruiter (denormalized; set by trigger from payouts, whatever the writer passes): the key of the RLS policy.';
+comment on column public.payout_schedules.recruiter_id is
+  'The payout''s recruiter (denormalized; set by trigger from payouts, whatever the writer passes): the key of the RLS policy.';
+comment on column public.payout_transfers.recruiter_id is
+  'The payout''s recruiter (denormalized; set by trigger from payouts, whatever the writer passes): the key of the RLS policy.';
+comment on column public.payout_transfers.reversed_amount is
+  'Of this tranche''s amount, reversed at Stripe (sum of its reversals in private.stripe_transfer_reversals). 0 <= reversed_amount <= amount; only a succeeded tranche is reversed.';
 
 -- ---------------------------------------------------------------------------------------------
--- RLS on, no API grants (policies come with the next issue)
+-- RLS on, no API grants (grants and policies: the access layer, 20261128090100)
 -- ---------------------------------------------------------------------------------------------
 alter table public.companies enable row level security;
 alter table public.recruiters enable row level security;
@@ -350,6 +385,61 @@ create trigger money_guard before insert or update or delete on public.payout_sc
   for each row execute function private.guard_money_write('payout_schedule', 'all');
 create trigger money_guard before insert or update or delete on public.payout_transfers
   for each row execute function private.guard_money_write('payout_transfer', 'all');
+
+-- ---------------------------------------------------------------------------------------------
+-- recruiter_id of the payout children and the logs: copied from the payout by trigger
+-- ---------------------------------------------------------------------------------------------
+create function private.set_payout_recruiter_id()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if new.payout_id is null then
+    new.recruiter_id := null;
+  else
+    new.recruiter_id := (select p.recruiter_id from public.payouts p where p.id = new.payout_id);
+  end if;
+  return new;
+end
+$$;
+comment on function private.set_payout_recruiter_id() is
+  'Trigger (BEFORE INSERT, and BEFORE UPDATE OF payout_id, recruiter_id on the payout children): sets recruiter_id to the recruiter of the row''s payout (null without a payout, or when the payout id names no payout: admins only), whatever the writer passed. The denormalized key of the index-friendly recruiter policies (20261128090100).';
+
+-- The payout children: the model's insert paths (holds, schedules, claims) need not know.
+create trigger payout_recruiter_id before insert or update of payout_id, recruiter_id on public.escrow_holds
+  for each row execute function private.set_payout_recruiter_id();
+create trigger payout_recruiter_id before insert or update of payout_id, recruiter_id on public.payout_schedules
+  for each row execute function private.set_payout_recruiter_id();
+create trigger payout_recruiter_id before insert or update of payout_id, recruiter_id on public.payout_transfers
+  for each row execute function private.set_payout_recruiter_id();
+-- The logs (plumbing, 20261127090400 / 20261127090700): whoever inserts (the audit trigger,
+-- private.emit_event). Their rows are never updated (both refuse UPDATE). No foreign key: a log
+-- row may name a payout id that is not (or no longer) a payout, and a log must not stop a
+-- delete; such a row gets null, i.e. admins only.
+create trigger payout_recruiter_id before insert on public.payout_audit_log
+  for each row execute function private.set_payout_recruiter_id();
+create trigger payout_recruiter_id before insert on public.payout_events
+  for each row execute function private.set_payout_recruiter_id();
+
+-- payouts.recruiter_id is immutable, so the copies never go stale.
+create function private.refuse_payout_recruiter_change()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  raise exception 'recruiter_id of payout % is immutable (copied to its holds, schedules, tranches, audit rows and events)',
+    old.id
+    using errcode = '42501';
+end
+$$;
+comment on function private.refuse_payout_recruiter_change() is
+  'Trigger (BEFORE UPDATE OF recruiter_id ON payouts, WHEN it changes): raises 42501. The payout children, the audit log and the outbox carry a copy of it as the key of their RLS policies.';
+create trigger payout_recruiter_immutable before update of recruiter_id on public.payouts
+  for each row when (old.recruiter_id is distinct from new.recruiter_id)
+  execute function private.refuse_payout_recruiter_change();
 
 create function private.touch_updated_at()
 returns trigger
@@ -625,6 +715,8 @@ select private.enable_audit('public.payout_transfers'::regclass, 'payout_transfe
 select private.enable_audit('private.payout_settings'::regclass, 'payout_settings');
 
 revoke execute on function
+  private.set_payout_recruiter_id(),
+  private.refuse_payout_recruiter_change(),
   private.touch_updated_at(),
   private.guard_split_write(),
   private.check_split_shares(),

@@ -13,7 +13,8 @@
 --   4. enters a transition (private.enter_transition: token for the guard triggers + audit
 --      action/reason), writes set-based, emits one outbox event per changed entity
 --      (private.emit_event), and leaves the transition (token reset).
--- Nobody is granted EXECUTE here: admin RPCs (next issue) will wrap these functions.
+-- Nobody is granted EXECUTE here: the admin RPCs of the access layer (20261128090200..) wrap
+-- these functions in security definer bodies.
 
 -- ---------------------------------------------------------------------------------------------
 -- Internal helpers (not transitions by themselves; called inside one)
@@ -322,21 +323,41 @@ declare
   v_row public.placements;
   v_prev jsonb;
 begin
+  if p_company_id is null then
+    raise exception 'p_company_id is required' using errcode = 'PT400';
+  end if;
   if not exists (select 1 from public.companies c where c.id = p_company_id) then
     raise exception 'company % not found', p_company_id using errcode = 'PT404';
   end if;
-  if p_fee_amount is null or p_fee_amount < 0 or p_fee_amount > 2147483647 then
-    raise exception 'fee_amount must be an integer amount of minor units between 0 and 2147483647 (got %)', p_fee_amount
-      using errcode = 'PT400';
+  if p_fee_amount is null then
+    raise exception 'p_fee_amount is required (integer minor units, 0..2147483647)' using errcode = 'PT400';
   end if;
-  if p_currency is null or p_currency !~ '^[A-Z]{3}$' then
-    raise exception 'currency must be an upper-case ISO 4217 code (got %)', p_currency using errcode = 'PT400';
+  if p_fee_amount < 0 or p_fee_amount > 2147483647 then
+    raise exception 'p_fee_amount must be an integer amount of minor units between 0 and 2147483647 (got %)',
+      p_fee_amount using errcode = 'PT400';
   end if;
-  if p_hired_at is null or p_guarantee_days is null or p_guarantee_days not between 0 and 3650 then
-    raise exception 'hired_at and guarantee_days (0..3650) are required' using errcode = 'PT400';
+  if p_currency is null or private.currency_minor_unit_exponent(p_currency) is null then
+    raise exception 'p_currency must be a supported currency: an upper-case ISO 4217 code, one of % (got %)',
+      (select pg_catalog.string_agg(c.code, ', ' order by c.code) from private.supported_currencies() c),
+      coalesce('"' || p_currency || '"', 'nothing (null)')
+      using errcode = 'PT400',
+            hint = 'Placements are paid out through Stripe Connect transfers from the platform balance: '
+                   || 'the currencies are the settlement currencies of Connect platforms (private.supported_currencies()).';
+  end if;
+  if p_hired_at is null then
+    raise exception 'p_hired_at is required' using errcode = 'PT400';
+  end if;
+  if not pg_catalog.isfinite(p_hired_at) then
+    raise exception 'p_hired_at must be a finite time (got %)', p_hired_at using errcode = 'PT400';
+  end if;
+  if p_guarantee_days is null then
+    raise exception 'p_guarantee_days is required (0..3650)' using errcode = 'PT400';
+  end if;
+  if p_guarantee_days not between 0 and 3650 then
+    raise exception 'p_guarantee_days must be between 0 and 3650 (got %)', p_guarantee_days using errcode = 'PT400';
   end if;
   if p_holdback_bps is null or p_holdback_bps not between 0 and 10000 then
-    raise exception 'holdback_bps must be between 0 and 10000 (got %)', p_holdback_bps using errcode = 'PT400';
+    raise exception 'p_holdback_bps must be between 0 and 10000 (got %)', p_holdback_bps using errcode = 'PT400';
   end if;
 
   v_prev := private.enter_transition('placement.create', null);
@@ -356,7 +377,7 @@ begin
 end
 $$;
 comment on function private.create_placement(uuid, bigint, text, timestamptz, integer, integer, text) is
-  'Creates a placement in status hired; guarantee_expires_at = hired_at + guarantee_days (UTC days). PT400 bad input, PT404 unknown company. Emits placement.created.';
+  'Creates a placement in status hired; guarantee_expires_at = hired_at + guarantee_days (UTC days). PT400 bad input (a missing parameter, a currency not in private.supported_currencies(), an infinite hired_at), PT404 unknown company. Emits placement.created.';
 
 create function private.transition_placement(
   p_placement_id uuid, p_to_status text, p_reason text default null, p_now timestamptz default pg_catalog.now())
@@ -390,7 +411,7 @@ begin
   end if;
   if p_to_status = 'failed' then
     if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-      raise exception 'a reason is required to fail a placement' using errcode = 'PT400';
+      raise exception 'p_reason is required to fail a placement' using errcode = 'PT400';
     end if;
     if p_now >= v_row.guarantee_expires_at then
       raise exception 'placement % can only fail during its guarantee (expired at %)', v_row.id, v_row.guarantee_expires_at
@@ -498,7 +519,7 @@ begin
       using errcode = 'PT409';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required' using errcode = 'PT400';
+    raise exception 'p_reason is required' using errcode = 'PT400';
   end if;
   select coalesce(sum(i.amount_due) filter (where i.status = 'paid'), 0)::bigint into v_paid
   from public.placement_invoices i where i.placement_id = v_row.id;
@@ -578,7 +599,9 @@ begin
       'currency', v_invoice.currency, 'stripe_invoice_id', v_invoice.stripe_invoice_id));
 
   -- Payouts: the fee split by largest remainder over the shares, the platform's share
-  -- (10000 - sum of shares) last; ties go to the lower split id, then to the platform.
+  -- (10000 - sum of shares) last; ties go to the lower split id, then to the platform. Split ids
+  -- written by the admin RPCs increase in the order the splits were given
+  -- (private.write_placement_splits), so the odd cent goes to the split listed first.
   with sp as (
     select s.id, s.recruiter_id, s.share_bps,
            pg_catalog.row_number() over (order by s.id) as ord
@@ -615,10 +638,11 @@ begin
   -- amount (largest remainder), released at the escrow release time on or after expiry.
   v_hold_total := (v_total * v_placement.holdback_bps + 9999) / 10000;
   if v_hold_total > 0 then
+    -- in split order, like the payouts: the odd cent of the holdback follows the same tie-break
     perform private.hold_payout_amounts(
-      array(select po.id from public.payouts po where po.id = any (v_payout_ids) order by po.id),
+      array(select po.id from public.payouts po where po.id = any (v_payout_ids) order by po.split_id),
       array(select a.amount from private.largest_remainder(v_hold_total,
-              array(select po.amount from public.payouts po where po.id = any (v_payout_ids) order by po.id)) a
+              array(select po.amount from public.payouts po where po.id = any (v_payout_ids) order by po.split_id)) a
             order by a.ord),
       'guarantee_period',
       (private.next_due_at(v_placement.guarantee_expires_at, v_settings.escrow_release_time) at time zone 'UTC')::date,
@@ -712,6 +736,11 @@ declare
   v_hold public.escrow_holds;
   v_prev jsonb;
 begin
+  -- null: until released by hand; 'infinity' would be a release date that never comes
+  if p_release_scheduled_date is not null and not pg_catalog.isfinite(p_release_scheduled_date) then
+    raise exception 'p_release_scheduled_date must be a date, or null to hold until released by hand (got %)',
+      p_release_scheduled_date using errcode = 'PT400';
+  end if;
   select * into v_payout from public.payouts where id = p_payout_id for update;
   if not found then
     raise exception 'payout % not found', p_payout_id using errcode = 'PT404';
@@ -720,7 +749,7 @@ begin
     raise exception 'placement of payout % has failed', p_payout_id using errcode = 'PT409';
   end if;
   if p_hold_amount is null or p_hold_amount <= 0 then
-    raise exception 'hold amount must be > 0 (got %)', p_hold_amount using errcode = 'PT400';
+    raise exception 'p_hold_amount must be > 0 (got %)', p_hold_amount using errcode = 'PT400';
   end if;
 
   v_prev := private.enter_transition('escrow_hold.create', p_reason);
@@ -805,7 +834,7 @@ begin
   end if;
   perform private.assert_transition('escrow_hold', v_row.id, v_row.status, p_to_status);
   if p_to_status = 'cancelled' and pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to cancel a hold' using errcode = 'PT400';
+    raise exception 'p_reason is required to cancel a hold' using errcode = 'PT400';
   end if;
 
   v_prev := private.enter_transition(case p_to_status when 'released' then 'escrow_hold.release'
@@ -841,6 +870,10 @@ declare
   v_row public.payout_schedules;
   v_prev jsonb;
 begin
+  -- null: now; 'infinity' / '-infinity' would be a schedule that never (or always) falls due
+  if p_due_at is not null and not pg_catalog.isfinite(p_due_at) then
+    raise exception 'p_due_at must be a finite time, or null for now (got %)', p_due_at using errcode = 'PT400';
+  end if;
   select * into v_payout from public.payouts where id = p_payout_id for update;
   if not found then
     raise exception 'payout % not found', p_payout_id using errcode = 'PT404';
@@ -865,7 +898,7 @@ begin
 end
 $$;
 comment on function private.create_payout_schedule(uuid, text, timestamptz, timestamptz) is
-  'Manual schedule for a payout with payable money (due at p_due_at, default now). Returns the live schedule when one exists (at most one per payout). PT404/PT409.';
+  'Manual schedule for a payout with payable money (due at p_due_at, default now; PT400 when infinite). Returns the live schedule when one exists (at most one per payout). PT400/PT404/PT409.';
 
 create function private.trigger_payout_schedule(
   p_schedule_id uuid, p_reason text, p_now timestamptz default pg_catalog.now())
@@ -885,7 +918,7 @@ begin
     raise exception 'payout schedule % not found', p_schedule_id using errcode = 'PT404';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to trigger a schedule' using errcode = 'PT400';
+    raise exception 'p_reason is required to trigger a schedule' using errcode = 'PT400';
   end if;
   if v_row.status not in ('pending', 'failed') then
     raise exception 'payout schedule % is %: only a pending or failed schedule can be triggered', v_row.id, v_row.status
@@ -949,7 +982,7 @@ begin
       using errcode = 'PT409';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to cancel a schedule' using errcode = 'PT400';
+    raise exception 'p_reason is required to cancel a schedule' using errcode = 'PT400';
   end if;
 
   v_from := v_row.status;
@@ -988,9 +1021,7 @@ begin
   if not found then
     raise exception 'recruiter % not found', p_recruiter_id using errcode = 'PT404';
   end if;
-  if p_account_id is not null and p_account_id !~ '^acct_[A-Za-z0-9]+$' then
-    raise exception 'not a Stripe connected account id: %', p_account_id using errcode = 'PT400';
-  end if;
+  perform private.check_stripe_id('p_account_id', p_account_id, 'acct', 'connected account', true);
   if p_transfers_capability is not null
      and p_transfers_capability not in ('active', 'inactive', 'pending', 'unrequested') then
     raise exception 'unknown transfers capability %', p_transfers_capability using errcode = 'PT400';
@@ -1047,7 +1078,7 @@ begin
     return v_row;
   end if;
   if p_paused and pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to pause a recruiter' using errcode = 'PT400';
+    raise exception 'p_reason is required to pause a recruiter' using errcode = 'PT400';
   end if;
 
   v_prev := private.enter_transition(case when p_paused then 'recruiter.pause' else 'recruiter.resume' end, p_reason);
@@ -1085,7 +1116,7 @@ begin
     return v_row;
   end if;
   if p_paused and pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to pause payouts' using errcode = 'PT400';
+    raise exception 'p_reason is required to pause payouts' using errcode = 'PT400';
   end if;
 
   v_prev := private.enter_transition(case when p_paused then 'platform.pause' else 'platform.resume' end, p_reason);

@@ -1,8 +1,8 @@
 -- squawk-ignore-file require-lock-timeout,require-statement-timeout
 -- Squawk rules ignored in this file, and why: it only creates functions and grants (no table
 -- is rewritten or locked for long).
--- Money model, part 5: the functions the payout run (a later Edge Function calling Stripe)
--- and the scheduled jobs use, granted to role payout_jobs and to nobody else.
+-- Money model, part 5: the functions the payout run (the Edge Function calling Stripe,
+-- 20261129*) and the scheduled jobs use, granted to role payout_jobs and to nobody else.
 --
 --   claim_due_payout_schedules(run, limit, lease, now) -> one row per claimed schedule:
 --       'claimed'   a pending tranche was created (payable -> in flight) with its idempotency
@@ -12,7 +12,9 @@
 --       'skipped'   an eligibility gate failed: skip_reason recorded, next_attempt_at deferred
 --                   to the next payout due time (or the invoice's collectible time)
 --       'cancelled' nothing can ever be paid by this schedule any more (all paid/forfeited)
---   complete_payout_transfer(transfer, stripe transfer id, now)  tranche succeeded
+--   complete_payout_transfers(transfers[], stripe transfer ids[], now)
+--                                                                tranches succeeded, set-based
+--   complete_payout_transfer(transfer, stripe transfer id, now)  one of them
 --   fail_payout_transfer(transfer, reason, now)                  tranche failed -> backoff
 --   mark_payout_transfer_unknown(transfer, reason, now)          outcome unknown
 --   release_due_escrow_holds(now)                                due holds released
@@ -268,6 +270,194 @@ $$;
 comment on function private.lock_payout_transfer(uuid) is
   'Internal: locks a tranche with its schedule and payout in the global lock order (PT404 if unknown).';
 
+-- Completion is set-based: the payout run records the transfers Stripe made in batches (one
+-- transaction for many tranches). Every tranche pending|unknown -> succeeded in one statement
+-- per table: tranches, their payouts (in flight -> paid AND the derived status in ONE update, so
+-- one audit row per payout instead of two), their schedules (processing -> processed), and the
+-- outbox events (payout_transfer.succeeded, payout_schedule.processed, payout.<status> when the
+-- status changed). All or nothing: one bad element fails the call. complete_payout_transfer is
+-- one element of it (same errors).
+create function private.complete_payout_transfers(
+  p_transfer_ids uuid[],
+  p_stripe_transfer_ids text[],
+  p_now timestamptz default pg_catalog.now())
+returns setof public.payout_transfers
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_n integer := coalesce(pg_catalog.cardinality(p_transfer_ids), 0);
+  v_prev jsonb;
+  v_bad record;
+  v_todo uuid[];
+  v_actor_id uuid;
+  v_actor_role text;
+begin
+  if v_n not between 1 and 1000 then
+    raise exception 'between 1 and 1000 tranches per call (got %)', v_n using errcode = 'PT400';
+  end if;
+  if pg_catalog.cardinality(p_stripe_transfer_ids) is distinct from v_n then
+    raise exception 'one Stripe transfer id per tranche (% tranches, % ids)',
+      v_n, coalesce(pg_catalog.cardinality(p_stripe_transfer_ids), 0) using errcode = 'PT400';
+  end if;
+  if pg_catalog.array_position(p_transfer_ids, null) is not null then
+    raise exception 'payout transfer ids must not be null' using errcode = 'PT400';
+  end if;
+  if (select pg_catalog.count(distinct u) from pg_catalog.unnest(p_transfer_ids) u) <> v_n then
+    raise exception 'a payout transfer appears twice in one call' using errcode = 'PT400';
+  end if;
+
+  -- Locks in the global order: schedules, tranches, payouts (each in id order).
+  perform 1 from public.payout_schedules s
+   where s.id in (select t.schedule_id from public.payout_transfers t where t.id = any (p_transfer_ids))
+   order by s.id
+   for update;
+  perform 1 from public.payout_transfers t where t.id = any (p_transfer_ids) order by t.id for update;
+  perform 1 from public.payouts po
+   where po.id in (select t.payout_id from public.payout_transfers t where t.id = any (p_transfer_ids))
+   order by po.id
+   for update;
+
+  -- The checks of the single-tranche path, in its order, for every element.
+  select i.tid into v_bad
+  from pg_catalog.unnest(p_transfer_ids) as i(tid)
+  where not exists (select 1 from public.payout_transfers t where t.id = i.tid)
+  limit 1;
+  if found then
+    raise exception 'payout transfer % not found', v_bad.tid using errcode = 'PT404';
+  end if;
+
+  select t.id, t.stripe_transfer_id into v_bad
+  from rows from (pg_catalog.unnest(p_transfer_ids), pg_catalog.unnest(p_stripe_transfer_ids)) as i(tid, sid)
+  join public.payout_transfers t on t.id = i.tid
+  where t.status = 'succeeded' and t.stripe_transfer_id is distinct from i.sid
+  order by t.id
+  limit 1;
+  if found then
+    raise exception 'payout transfer % already succeeded as %', v_bad.id, v_bad.stripe_transfer_id
+      using errcode = 'PT409';
+  end if;
+
+  select t.id, t.status into v_bad
+  from public.payout_transfers t
+  where t.id = any (p_transfer_ids) and t.status not in ('pending', 'unknown', 'succeeded')
+  order by t.id
+  limit 1;
+  if found then
+    perform private.assert_transition('payout_transfer', v_bad.id, v_bad.status, 'succeeded');
+  end if;
+
+  select i.sid into v_bad
+  from rows from (pg_catalog.unnest(p_transfer_ids), pg_catalog.unnest(p_stripe_transfer_ids)) as i(tid, sid)
+  join public.payout_transfers t on t.id = i.tid
+  where t.status in ('pending', 'unknown') and (i.sid is null or i.sid !~ '^tr_[A-Za-z0-9]+$')
+  limit 1;
+  if found then
+    raise exception 'a Stripe transfer id is required: "tr_" then letters and digits only (A-Z, a-z, 0-9), got %',
+      coalesce('"' || v_bad.sid || '"', 'nothing (null)') using errcode = 'PT400';
+  end if;
+
+  select i.sid into v_bad
+  from rows from (pg_catalog.unnest(p_transfer_ids), pg_catalog.unnest(p_stripe_transfer_ids)) as i(tid, sid)
+  join public.payout_transfers t on t.id = i.tid
+  where t.status in ('pending', 'unknown')
+    and (exists (select 1 from public.payout_transfers o where o.stripe_transfer_id = i.sid)
+         or (select pg_catalog.count(*) from pg_catalog.unnest(p_stripe_transfer_ids) x where x = i.sid) > 1)
+  limit 1;
+  if found then
+    raise exception 'Stripe transfer % is already recorded for another tranche', v_bad.sid using errcode = 'PT409';
+  end if;
+
+  select pg_catalog.array_agg(t.id order by t.id) into v_todo
+  from public.payout_transfers t
+  where t.id = any (p_transfer_ids) and t.status in ('pending', 'unknown');
+
+  if v_todo is not null then
+    v_actor_id := private.actor_id();
+    v_actor_role := private.actor_role();
+    v_prev := private.enter_transition('payout_transfer.complete', null);
+
+    -- One statement: every CTE reads the rows as they were when it started (`target` sees the
+    -- payouts before their update), and the data-modifying ones run whether or not the insert
+    -- reads them.
+    with i as (
+      select i.tid, i.sid, t.status as from_status
+      from rows from (pg_catalog.unnest(p_transfer_ids), pg_catalog.unnest(p_stripe_transfer_ids)) as i(tid, sid)
+      join public.payout_transfers t on t.id = i.tid
+      where t.id = any (v_todo)
+    ), tr as (
+      update public.payout_transfers t
+         set status = 'succeeded', stripe_transfer_id = i.sid, succeeded_at = p_now
+        from i
+       where t.id = i.tid
+      returning t.*, i.from_status
+    ), moved as (
+      -- at most one tranche per payout is in flight (unique index), summed to be safe anyway
+      select tr.payout_id, pg_catalog.sum(tr.amount)::bigint as amount, pg_catalog.bool_or(pl.status = 'failed') as placement_failed
+      from tr join public.placements pl on pl.id = tr.placement_id
+      group by tr.payout_id
+    ), target as (
+      -- the payouts as they are (locked above) and what they become
+      select po.id, po.status as from_status, m.amount,
+             private.derive_payout_status(po.amount, po.paid_amount + m.amount, po.in_flight_amount - m.amount,
+               po.payable_amount, po.held_amount, po.reversed_amount, m.placement_failed) as to_status
+      from public.payouts po join moved m on m.payout_id = po.id
+    ), po as (
+      update public.payouts po
+         set in_flight_amount = po.in_flight_amount - x.amount,
+             paid_amount = po.paid_amount + x.amount,
+             status = x.to_status,
+             flagged_for_reversal_at = case when x.to_status = 'flagged_for_reversal' and x.from_status <> x.to_status
+                                            then p_now else po.flagged_for_reversal_at end
+        from target x
+       where po.id = x.id
+      returning po.*, x.from_status
+    ), sc as (
+      update public.payout_schedules s
+         set status = 'processed', processed_at = p_now, lease_expires_at = null, next_attempt_at = null
+        from tr
+       where s.id = tr.schedule_id and s.status = 'processing'
+      returning s.id, s.placement_id, s.payout_id, s.status, tr.id as transfer_id, tr.amount
+    ), ev as (
+      select 1 as k, tr.id as entity_id, 'payout_transfer.succeeded' as event_type, 'payout_transfer' as entity_type,
+             tr.placement_id, tr.payout_id,
+             pg_catalog.jsonb_build_object('from_status', tr.from_status, 'to_status', tr.status, 'amount', tr.amount,
+               'currency', tr.currency, 'stripe_transfer_id', tr.stripe_transfer_id,
+               'destination_account_id', tr.destination_account_id) as payload
+      from tr
+      union all
+      select 2, sc.id, 'payout_schedule.processed', 'payout_schedule', sc.placement_id, sc.payout_id,
+             pg_catalog.jsonb_build_object('from_status', 'processing', 'to_status', sc.status,
+               'transfer_id', sc.transfer_id, 'amount', sc.amount)
+      from sc
+      union all
+      -- what private.transition_payout emits, when the status changed
+      select 3, po.id, 'payout.' || po.status, 'payout', po.placement_id, po.id,
+             pg_catalog.jsonb_build_object('from_status', po.from_status, 'to_status', po.status, 'amount', po.amount,
+               'currency', po.currency, 'paid_amount', po.paid_amount, 'forfeited_amount', po.forfeited_amount,
+               'reversed_amount', po.reversed_amount, 'reason', null)
+      from po
+      where po.status <> po.from_status
+    )
+    insert into public.payout_events (
+      event_type, entity_type, entity_id, placement_id, payout_id, payload, actor_id, actor_role)
+    select ev.event_type, ev.entity_type, ev.entity_id, ev.placement_id, ev.payout_id, ev.payload,
+           v_actor_id, v_actor_role
+    from ev
+    order by ev.k, ev.entity_id;
+
+    perform private.leave_transition(v_prev);
+  end if;
+
+  return query
+  select t.* from public.payout_transfers t where t.id = any (p_transfer_ids) order by t.id;
+end
+$$;
+comment on function private.complete_payout_transfers(uuid[], text[], timestamptz) is
+  'Payout run, success, set-based: each tranche pending|unknown -> succeeded with its Stripe transfer id (unique), in flight -> paid, schedule processed, payout to its derived status (partially_paid/paid, or flagged_for_reversal if the placement failed meanwhile) in one update; events as the single path. Same id again = no-op; all or nothing: PT400 (sizes, nulls, duplicates, Stripe id format), PT404, PT409 (already succeeded as another transfer, illegal transition, Stripe id recorded for another tranche). 1..1000 tranches per call.';
+
 create function private.complete_payout_transfer(
   p_transfer_id uuid, p_stripe_transfer_id text, p_now timestamptz default pg_catalog.now())
 returns public.payout_transfers
@@ -278,62 +468,17 @@ set search_path = ''
 as $$
 declare
   v_row public.payout_transfers;
-  v_from text;
-  v_prev jsonb;
-  v_schedule_ids uuid[];
 begin
-  v_row := private.lock_payout_transfer(p_transfer_id);
-  if v_row.status = 'succeeded' then
-    if v_row.stripe_transfer_id = p_stripe_transfer_id then
-      return v_row;
-    end if;
-    raise exception 'payout transfer % already succeeded as %', v_row.id, v_row.stripe_transfer_id
-      using errcode = 'PT409';
+  if p_transfer_id is null then
+    raise exception 'payout transfer % not found', p_transfer_id using errcode = 'PT404';
   end if;
-  perform private.assert_transition('payout_transfer', v_row.id, v_row.status, 'succeeded');
-  if p_stripe_transfer_id is null or p_stripe_transfer_id !~ '^tr_[A-Za-z0-9]+$' then
-    raise exception 'a Stripe transfer id (tr_...) is required (got %)', p_stripe_transfer_id using errcode = 'PT400';
-  end if;
-  if exists (select 1 from public.payout_transfers t where t.stripe_transfer_id = p_stripe_transfer_id) then
-    raise exception 'Stripe transfer % is already recorded for another tranche', p_stripe_transfer_id
-      using errcode = 'PT409';
-  end if;
-
-  v_from := v_row.status;
-  v_prev := private.enter_transition('payout_transfer.complete', null);
-  update public.payout_transfers
-     set status = 'succeeded', stripe_transfer_id = p_stripe_transfer_id, succeeded_at = p_now
-   where id = v_row.id
-  returning * into v_row;
-  update public.payouts
-     set in_flight_amount = in_flight_amount - v_row.amount,
-         paid_amount = paid_amount + v_row.amount
-   where id = v_row.payout_id;
-  with upd as (
-    update public.payout_schedules
-       set status = 'processed', processed_at = p_now, lease_expires_at = null, next_attempt_at = null
-     where id = v_row.schedule_id and status = 'processing'
-    returning id
-  )
-  select pg_catalog.array_agg(upd.id) into v_schedule_ids from upd;
-
-  perform private.emit_event('payout_transfer.succeeded', 'payout_transfer', v_row.id, v_row.placement_id,
-    v_row.payout_id,
-    pg_catalog.jsonb_build_object('from_status', v_from, 'to_status', v_row.status, 'amount', v_row.amount,
-      'currency', v_row.currency, 'stripe_transfer_id', v_row.stripe_transfer_id,
-      'destination_account_id', v_row.destination_account_id));
-  perform private.emit_event('payout_schedule.processed', 'payout_schedule', s.id, s.placement_id, s.payout_id,
-    pg_catalog.jsonb_build_object('from_status', 'processing', 'to_status', s.status, 'transfer_id', v_row.id,
-      'amount', v_row.amount))
-  from public.payout_schedules s where s.id = any (v_schedule_ids);
-  perform private.sync_payout_status(array[v_row.payout_id], null, p_now);
-
-  perform private.leave_transition(v_prev);
+  select * into strict v_row
+  from private.complete_payout_transfers(array[p_transfer_id], array[p_stripe_transfer_id], p_now);
   return v_row;
 end
 $$;
 comment on function private.complete_payout_transfer(uuid, text, timestamptz) is
-  'Payout run, success: tranche pending|unknown -> succeeded with its Stripe transfer id (unique), in flight -> paid, schedule processed, payout to its derived status (partially_paid/paid, or flagged_for_reversal if the placement failed meanwhile). Same id again = no-op; PT404/PT400/PT409.';
+  'Payout run, success: one tranche of private.complete_payout_transfers (pending|unknown -> succeeded with its Stripe transfer id, in flight -> paid, schedule processed, payout to its derived status). Same id again = no-op; PT404/PT400/PT409.';
 
 create function private.fail_payout_transfer(
   p_transfer_id uuid, p_reason text, p_now timestamptz default pg_catalog.now())
@@ -356,7 +501,7 @@ begin
   end if;
   perform private.assert_transition('payout_transfer', v_row.id, v_row.status, 'failed');
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a failure reason is required' using errcode = 'PT400';
+    raise exception 'p_reason is required (why the transfer failed)' using errcode = 'PT400';
   end if;
   select pl.status = 'failed' into v_failed from public.placements pl where pl.id = v_row.placement_id;
 
@@ -426,7 +571,7 @@ begin
   end if;
   perform private.assert_transition('payout_transfer', v_row.id, v_row.status, 'unknown');
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required' using errcode = 'PT400';
+    raise exception 'p_reason is required' using errcode = 'PT400';
   end if;
 
   v_prev := private.enter_transition('payout_transfer.unknown', p_reason);
@@ -485,6 +630,7 @@ comment on function private.release_due_escrow_holds(timestamptz) is
 revoke execute on function
   private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid),
   private.lock_payout_transfer(uuid),
+  private.complete_payout_transfers(uuid[], text[], timestamptz),
   private.complete_payout_transfer(uuid, text, timestamptz),
   private.fail_payout_transfer(uuid, text, timestamptz),
   private.mark_payout_transfer_unknown(uuid, text, timestamptz),
@@ -492,6 +638,7 @@ revoke execute on function
 from public, anon, authenticated, service_role;
 
 grant execute on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid) to payout_jobs;
+grant execute on function private.complete_payout_transfers(uuid[], text[], timestamptz) to payout_jobs;
 grant execute on function private.complete_payout_transfer(uuid, text, timestamptz) to payout_jobs;
 grant execute on function private.fail_payout_transfer(uuid, text, timestamptz) to payout_jobs;
 grant execute on function private.mark_payout_transfer_unknown(uuid, text, timestamptz) to payout_jobs;

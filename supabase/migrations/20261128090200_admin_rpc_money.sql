@@ -5,21 +5,29 @@
 -- placement failure).
 --
 -- Shape of every admin RPC (this file and the next ones):
---   public.<name>(p_...)       security invoker, search_path ''. Refuses a caller who is not a
---                              platform admin with 42501 before touching anything, then calls
---   private.rpc_<name>(p_...)  security definer, search_path ''. Checks again and makes the admin
---                              the transaction's actor (private.begin_admin_action), validates
---                              (PT400 bad input, PT404 not found, PT409 conflict/illegal
---                              transition, PT422 invariant), and calls the model's transition
---                              functions, which write the audit rows and events with that actor.
+--   public.<name>(p_...)       one line of `language sql`, security invoker, search_path '':
+--                                select private.rpc_<name>(p_...) from private.require_platform_admin()
+--                              the admin gate (20261128090000) runs first: a caller who is not a
+--                              platform admin gets 42501 before anything looks at the input.
+--   private.rpc_<name>(p_...)  security definer, search_path ''. Passes the gate again and makes
+--                              the admin the transaction's actor (private.begin_admin_action),
+--                              validates (PT400 bad input, PT404 not found, PT409
+--                              conflict/illegal transition, PT422 invariant), and calls the
+--                              model's transition functions, which write the audit rows and
+--                              events with that actor.
 -- EXECUTE: authenticated on both (the invoker wrapper needs the private body); nobody else.
+-- Parameters an RPC needs have a null default, which the body rejects with PT400 naming the
+-- parameter: a call that leaves one out gets that answer instead of PostgREST's PGRST202
+-- ("Could not find the function").
 -- Private is not exposed by PostgREST, so the API surface is the public wrappers only, and no
 -- security definer function in an exposed schema is executable by anon or authenticated
 -- (advisor lints 0028/0029). Times are the database's now(); p_now stays internal.
 --
--- process_due_payout_schedules / process_due_escrow_releases are thin on purpose: the payout
--- run (Stripe transfers from an Edge Function rung by pg_cron/pg_net) is the next issue, which
--- replaces private.request_payout_run behind the unchanged RPC signature.
+-- process_due_payout_schedules / process_due_escrow_releases are thin on purpose.
+-- process_due_payout_schedules asks the payout run (Stripe transfers from an Edge Function rung
+-- by pg_cron/pg_net, 20261129*) to run now: its database part, private.request_payout_run, is
+-- defined with the doorbell it rings (20261129090300_payout_doorbell_cron). It records the
+-- request here, in private.payout_run_requests, or nothing when nothing is due.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -39,54 +47,11 @@ create table private.payout_run_requests (
   created_at timestamptz not null default pg_catalog.now()
 );
 comment on table private.payout_run_requests is
-  'One row per admin request to process due payout schedules or escrow releases now (who, when, what was due / released). The payout run of the next issue picks up payout_schedules requests; an outbox event payout_run.requested rings alongside.';
+  'One row per admin request to process due payout schedules or escrow releases now (who, when, what was due / released). A payout_schedules request is a reason for the payout doorbell (private.payout_work_due: admin_request) until an invocation starts, and emits payout_run.requested; nothing is recorded when nothing is due (private.request_payout_run).';
 create index payout_run_requests_requested_at_idx on private.payout_run_requests (requested_at);
 alter table private.payout_run_requests enable row level security;
 revoke all on table private.payout_run_requests from public, anon, authenticated, service_role;
 select private.enable_audit('private.payout_run_requests'::regclass, 'payout_run_request');
-
--- The database part of "process due payout schedules now": records the request with the due
--- schedules (what the next claim_due_payout_schedules would pick up) and emits
--- payout_run.requested. Replaced by the payout-run issue (same signature).
-create function private.request_payout_run(p_now timestamptz default pg_catalog.now())
-returns jsonb
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_due uuid[];
-  v_id uuid;
-  v_result jsonb;
-begin
-  select coalesce(pg_catalog.array_agg(s.id order by coalesce(s.next_attempt_at, s.lease_expires_at), s.id), '{}')
-    into v_due
-  from public.payout_schedules s
-  where (s.status = 'pending' and s.next_attempt_at <= p_now)
-     or (s.status = 'failed' and s.retry_count < s.max_attempts and s.next_attempt_at <= p_now)
-     or (s.status = 'processing' and s.lease_expires_at <= p_now
-         and exists (select 1 from public.payout_transfers t where t.schedule_id = s.id and t.status = 'pending'));
-
-  v_result := pg_catalog.jsonb_build_object(
-    'due_schedule_ids', pg_catalog.to_jsonb(v_due),
-    'due_count', pg_catalog.cardinality(v_due));
-
-  perform private.set_audit_context('payout_run.request', null);
-  insert into private.payout_run_requests (kind, requested_by, requested_at, result)
-  values ('payout_schedules', private.actor_id(), p_now, v_result)
-  returning id into v_id;
-  perform private.emit_event('payout_run.requested', 'payout_run_request', v_id, null, null,
-    v_result || pg_catalog.jsonb_build_object('kind', 'payout_schedules', 'requested_at', p_now));
-  perform private.clear_audit_context();
-
-  return pg_catalog.jsonb_build_object('request_id', v_id, 'kind', 'payout_schedules', 'requested_at', p_now)
-         || v_result;
-end
-$$;
-comment on function private.request_payout_run(timestamptz) is
-  'Database part of process_due_payout_schedules (replaced by the payout-run issue behind the same RPC): records a payout_run_requests row with the schedules due at p_now (pending/failed due, or processing with an expired lease and a pending tranche), emits payout_run.requested, returns {request_id, kind, requested_at, due_schedule_ids, due_count}.';
-revoke execute on function private.request_payout_run(timestamptz) from public, anon, authenticated, service_role;
 
 -- ---------------------------------------------------------------------------------------------
 -- update_payout_schedule: move the due time of a schedule that has not run yet
@@ -111,8 +76,11 @@ begin
   if p_due_at is null then
     raise exception 'p_due_at is required' using errcode = 'PT400';
   end if;
+  if not pg_catalog.isfinite(p_due_at) then
+    raise exception 'p_due_at must be a finite time (got %)', p_due_at using errcode = 'PT400';
+  end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to reschedule a payout schedule' using errcode = 'PT400';
+    raise exception 'p_reason is required to reschedule a payout schedule' using errcode = 'PT400';
   end if;
   select * into v_row from public.payout_schedules where id = p_schedule_id for update;
   if not found then
@@ -202,7 +170,7 @@ begin
     raise exception 'p_schedule_id is required' using errcode = 'PT400';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to cancel a schedule' using errcode = 'PT400';
+    raise exception 'p_reason is required to cancel a schedule' using errcode = 'PT400';
   end if;
   return private.transition_payout_schedule(p_schedule_id, 'cancelled', p_reason, pg_catalog.now());
 end
@@ -256,6 +224,9 @@ begin
   if p_payout_id is null then
     raise exception 'p_payout_id is required' using errcode = 'PT400';
   end if;
+  if p_hold_amount is null then
+    raise exception 'p_hold_amount is required (minor units, > 0)' using errcode = 'PT400';
+  end if;
   if p_hold_reason is null or p_hold_reason not in ('guarantee_period', 'dispute', 'verification', 'other') then
     raise exception 'p_hold_reason must be one of guarantee_period, dispute, verification, other (got %)',
       coalesce(p_hold_reason, '<null>') using errcode = 'PT400';
@@ -280,7 +251,7 @@ begin
     raise exception 'p_hold_id is required' using errcode = 'PT400';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to release a hold by hand' using errcode = 'PT400';
+    raise exception 'p_reason is required to release a hold by hand' using errcode = 'PT400';
   end if;
   return private.transition_escrow_hold(p_hold_id, 'released', p_reason, pg_catalog.now());
 end
@@ -301,7 +272,7 @@ begin
     raise exception 'p_hold_id is required' using errcode = 'PT400';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to cancel a hold' using errcode = 'PT400';
+    raise exception 'p_reason is required to cancel a hold' using errcode = 'PT400';
   end if;
   return private.transition_escrow_hold(p_hold_id, 'cancelled', p_reason, pg_catalog.now());
 end
@@ -356,7 +327,7 @@ begin
     raise exception 'p_placement_id is required' using errcode = 'PT400';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to fail a placement' using errcode = 'PT400';
+    raise exception 'p_reason is required to fail a placement' using errcode = 'PT400';
   end if;
   return private.transition_placement(p_placement_id, 'failed', p_reason, pg_catalog.now());
 end
@@ -390,174 +361,126 @@ grant execute on function private.rpc_fail_placement(uuid, text) to authenticate
 -- ---------------------------------------------------------------------------------------------
 -- The RPCs (public, security invoker)
 -- ---------------------------------------------------------------------------------------------
-create function public.create_payout_schedule(p_payout_id uuid, p_due_at timestamptz default null, p_reason text default null)
+create function public.create_payout_schedule(
+  p_payout_id uuid default null, p_due_at timestamptz default null, p_reason text default null)
 returns public.payout_schedules
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_create_payout_schedule(p_payout_id, p_due_at, p_reason);
-end
+  select private.rpc_create_payout_schedule(p_payout_id, p_due_at, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.create_payout_schedule(uuid, timestamptz, text) is
-  'Admin: a manual schedule for a payout with payable money, due at p_due_at (default now). Returns the schedule (the existing live one if the payout has one). 42501 not a platform admin; PT400 no payout id; PT404 unknown payout; PT409 placement failed or nothing payable.';
+  'Admin: a manual schedule for a payout with payable money, due at p_due_at (default now). Returns the schedule (the existing live one if the payout has one). 42501 not a platform admin; PT400 no payout id, or p_due_at infinite; PT404 unknown payout; PT409 placement failed or nothing payable.';
 
-create function public.update_payout_schedule(p_schedule_id uuid, p_due_at timestamptz, p_reason text)
+create function public.update_payout_schedule(
+  p_schedule_id uuid default null, p_due_at timestamptz default null, p_reason text default null)
 returns public.payout_schedules
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_update_payout_schedule(p_schedule_id, p_due_at, p_reason);
-end
+  select private.rpc_update_payout_schedule(p_schedule_id, p_due_at, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.update_payout_schedule(uuid, timestamptz, text) is
   'Admin: moves the next attempt of a pending schedule (or of a failed one with attempts left) to p_due_at; reason required. Gates are still checked at claim. Returns the schedule. 42501; PT400 missing id/time/reason; PT404 unknown schedule; PT409 processing, exhausted, processed or cancelled.';
 
-create function public.cancel_payout_schedule(p_schedule_id uuid, p_reason text)
+create function public.cancel_payout_schedule(p_schedule_id uuid default null, p_reason text default null)
 returns public.payout_schedules
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_cancel_payout_schedule(p_schedule_id, p_reason);
-end
+  select private.rpc_cancel_payout_schedule(p_schedule_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.cancel_payout_schedule(uuid, text) is
   'Admin: cancels a pending or failed schedule (reason required; not while a tranche is in flight). Already cancelled = returned unchanged. Returns the schedule. 42501; PT400; PT404; PT409.';
 
-create function public.trigger_payout_schedule(p_schedule_id uuid, p_reason text)
+create function public.trigger_payout_schedule(p_schedule_id uuid default null, p_reason text default null)
 returns public.payout_schedules
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_trigger_payout_schedule(p_schedule_id, p_reason);
-end
+  select private.rpc_trigger_payout_schedule(p_schedule_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.trigger_payout_schedule(uuid, text) is
   'Admin override: makes a pending schedule due now, or gives a failed (also exhausted) schedule one more attempt now. Overrides only the date and the attempt cap: the guarantee, holds, collectibility, connected account and pause gates are checked by the next claim as always. Reason required. Returns the schedule. 42501; PT400; PT404; PT409 (processing/processed/cancelled).';
 
 create function public.process_due_payout_schedules()
 returns jsonb
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_process_due_payout_schedules();
-end
+  select private.rpc_process_due_payout_schedules() from private.require_platform_admin()
 $$;
 comment on function public.process_due_payout_schedules() is
-  'Admin: asks for a payout run now. Today: records the request (audited, event payout_run.requested) with the schedules due now for the next run; the Stripe part arrives with the payout-run issue behind this same signature. Returns {request_id, kind: "payout_schedules", requested_at, due_schedule_ids, due_count}. 42501.';
+  'Admin: asks for a payout run now (private.request_payout_run). Something due: records the request (audited, event payout_run.requested) with the schedules due now and rings the payout doorbell at once (process-payout-schedules through pg_net). Nothing due: records and rings nothing. Returns {request_id (null when nothing is due), kind: "payout_schedules", requested_at, due_schedule_ids, due_count, nothing_due, doorbell_request_id (null: not rung), doorbell_error?}. 42501.';
 
 create function public.create_escrow_hold(
-  p_payout_id uuid, p_hold_amount bigint, p_hold_reason text,
+  p_payout_id uuid default null, p_hold_amount bigint default null, p_hold_reason text default null,
   p_release_scheduled_date date default null, p_reason text default null)
 returns public.escrow_holds
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_create_escrow_hold(p_payout_id, p_hold_amount, p_hold_reason, p_release_scheduled_date, p_reason);
-end
+  select private.rpc_create_escrow_hold(p_payout_id, p_hold_amount, p_hold_reason, p_release_scheduled_date, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.create_escrow_hold(uuid, bigint, text, date, text) is
-  'Admin: holds p_hold_amount (minor units) of a payout''s unpaid, unheld money (payable -> held) for p_hold_reason (guarantee_period, dispute, verification, other) until p_release_scheduled_date (null: until released by hand). Returns the hold. 42501; PT400 bad amount/reason; PT404 unknown payout; PT409 placement failed; PT422 more than the payable remainder.';
+  'Admin: holds p_hold_amount (minor units) of a payout''s unpaid, unheld money (payable -> held) for p_hold_reason (guarantee_period, dispute, verification, other) until p_release_scheduled_date (null: until released by hand). Returns the hold. 42501; PT400 bad amount/reason, release date infinity; PT404 unknown payout; PT409 placement failed; PT422 more than the payable remainder.';
 
-create function public.release_escrow_hold(p_hold_id uuid, p_reason text)
+create function public.release_escrow_hold(p_hold_id uuid default null, p_reason text default null)
 returns public.escrow_holds
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_release_escrow_hold(p_hold_id, p_reason);
-end
+  select private.rpc_release_escrow_hold(p_hold_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.release_escrow_hold(uuid, text) is
   'Admin: releases an active hold now (held -> payable; the payout gets a schedule at the next payout due time). Reason required. Already released = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (cancelled).';
 
-create function public.cancel_escrow_hold(p_hold_id uuid, p_reason text)
+create function public.cancel_escrow_hold(p_hold_id uuid default null, p_reason text default null)
 returns public.escrow_holds
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_cancel_escrow_hold(p_hold_id, p_reason);
-end
+  select private.rpc_cancel_escrow_hold(p_hold_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.cancel_escrow_hold(uuid, text) is
   'Admin: cancels an active hold: its money is forfeited to the platform (held -> forfeited). Reason required. Already cancelled = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (released).';
 
 create function public.process_due_escrow_releases()
 returns jsonb
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_process_due_escrow_releases();
-end
+  select private.rpc_process_due_escrow_releases() from private.require_platform_admin()
 $$;
 comment on function public.process_due_escrow_releases() is
   'Admin: releases every active hold whose release date and time (UTC) has come, now, as the nightly job would (failed placements excluded). Returns {request_id, kind: "escrow_releases", requested_at, released_hold_ids, released_count}. 42501.';
 
-create function public.fail_placement(p_placement_id uuid, p_reason text)
+create function public.fail_placement(p_placement_id uuid default null, p_reason text default null)
 returns public.placements
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_fail_placement(p_placement_id, p_reason);
-end
+  select private.rpc_fail_placement(p_placement_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.fail_placement(uuid, text) is
   'Admin: the candidate left during the guarantee. In one transaction: placement failed, live schedules cancelled, active holds and unpaid money forfeited, paid payouts flagged for reversal. Reason required. Already failed = returned unchanged. Returns the placement. 42501; PT400; PT404; PT409 (completed, or guarantee over).';

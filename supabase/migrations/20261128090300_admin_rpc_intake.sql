@@ -1,7 +1,8 @@
 -- Access, part 4: intake RPCs, so that nobody needs raw table inserts: companies, recruiters,
 -- placements with their splits, the splits before the invoice, and the invoice (a Stripe
--- invoice linked to the placement). Same shape as 20261128090200: public security invoker
--- wrapper (42501 for non-admins) -> private.rpc_* security definer body.
+-- invoice linked to the placement). Same shape as 20261128090200: a one-line public wrapper
+-- over private.require_platform_admin() (42501 for non-admins) -> private.rpc_* security
+-- definer body.
 --
 -- Splits are given as a JSON array, e.g.
 --   [{"recruiter_id": "…", "role": "candidate_recruiter", "share_bps": 6000},
@@ -120,12 +121,20 @@ begin
     raise exception 'placement % has failed: its splits no longer change', v_placement.id using errcode = 'PT409';
   end if;
 
+  -- Split ids are random, handed out in the order given: the first split listed gets the lowest
+  -- of the new ids. The allocation (private.record_placement_invoice) breaks ties by split id, so
+  -- the odd cent goes to the split listed first, the same on every placement with the same
+  -- request, and no column tells a recruiter where they were listed (or that others were).
   perform private.set_audit_context('placement_split.set', null);
   delete from public.placement_splits s where s.placement_id = v_placement.id;
-  insert into public.placement_splits (placement_id, recruiter_id, role, share_bps)
-  select v_placement.id, x.recruiter_id, x.role, x.share_bps
+  insert into public.placement_splits (id, placement_id, recruiter_id, role, share_bps)
+  select i.id, v_placement.id, x.recruiter_id, x.role, x.share_bps
   from rows from (pg_catalog.unnest(v_recruiters), pg_catalog.unnest(v_roles), pg_catalog.unnest(v_shares))
          with ordinality as x(recruiter_id, role, share_bps, ord)
+  join (select g.id, pg_catalog.row_number() over (order by g.id) as ord
+        from (select pg_catalog.gen_random_uuid() as id
+              from pg_catalog.generate_series(1, coalesce(pg_catalog.cardinality(v_recruiters), 0))) g) i
+    on i.ord = x.ord
   order by x.ord;
   perform private.clear_audit_context();
 
@@ -134,7 +143,7 @@ begin
 end
 $$;
 comment on function private.write_placement_splits(uuid, jsonb) is
-  'Replaces the splits of a placement with the validated array (private.parse_placement_splits), audited as placement_split.set. PT404 unknown placement; PT409 splits locked (invoice recorded) or placement failed. Internal: called inside admin actions.';
+  'Replaces the splits of a placement with the validated array (private.parse_placement_splits), audited as placement_split.set; the new split ids increase in the order given (the allocation''s tie-break). PT404 unknown placement; PT409 splits locked (invoice recorded) or placement failed. Internal: called inside admin actions.';
 
 revoke execute on function
   private.parse_placement_splits(jsonb),
@@ -158,9 +167,7 @@ begin
   if pg_catalog.length(pg_catalog.btrim(coalesce(p_name, ''))) not between 1 and 200 then
     raise exception 'p_name is required (1 to 200 characters)' using errcode = 'PT400';
   end if;
-  if p_stripe_customer_id is not null and p_stripe_customer_id !~ '^cus_[A-Za-z0-9]+$' then
-    raise exception 'not a Stripe customer id: %', p_stripe_customer_id using errcode = 'PT400';
-  end if;
+  perform private.check_stripe_id('p_stripe_customer_id', p_stripe_customer_id, 'cus', 'customer', true);
   if exists (select 1 from public.companies c where c.stripe_customer_id = p_stripe_customer_id) then
     raise exception 'Stripe customer % already belongs to another company', p_stripe_customer_id using errcode = 'PT409';
   end if;
@@ -266,10 +273,7 @@ begin
   if p_placement_id is null then
     raise exception 'p_placement_id is required' using errcode = 'PT400';
   end if;
-  if p_stripe_invoice_id is null or p_stripe_invoice_id !~ '^in_[A-Za-z0-9]+$' then
-    raise exception 'a Stripe invoice id (in_...) is required (got %)', coalesce(p_stripe_invoice_id, '<null>')
-      using errcode = 'PT400';
-  end if;
+  perform private.check_stripe_id('p_stripe_invoice_id', p_stripe_invoice_id, 'in', 'invoice');
   if exists (select 1 from public.placement_invoices i
              where i.stripe_invoice_id = p_stripe_invoice_id and i.placement_id <> p_placement_id) then
     raise exception 'Stripe invoice % is already linked to another placement', p_stripe_invoice_id
@@ -299,91 +303,67 @@ grant execute on function private.rpc_record_placement_invoice(uuid, text, bigin
 -- ---------------------------------------------------------------------------------------------
 -- The RPCs (public, security invoker)
 -- ---------------------------------------------------------------------------------------------
-create function public.create_company(p_name text, p_stripe_customer_id text default null)
+create function public.create_company(p_name text default null, p_stripe_customer_id text default null)
 returns public.companies
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_create_company(p_name, p_stripe_customer_id);
-end
+  select private.rpc_create_company(p_name, p_stripe_customer_id) from private.require_platform_admin()
 $$;
 comment on function public.create_company(text, text) is
   'Admin: creates a company (name 1..200 characters, optional Stripe customer id cus_...). Returns the company row (with its Stripe id). 42501; PT400 bad name/id; PT409 Stripe customer already used.';
 
-create function public.create_recruiter(p_user_id uuid, p_display_name text)
+create function public.create_recruiter(p_user_id uuid default null, p_display_name text default null)
 returns public.recruiters
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_create_recruiter(p_user_id, p_display_name);
-end
+  select private.rpc_create_recruiter(p_user_id, p_display_name) from private.require_platform_admin()
 $$;
 comment on function public.create_recruiter(uuid, text) is
   'Admin: makes an auth user a recruiter (no connected account yet: that comes from Stripe Connect onboarding). Returns the recruiter row. 42501; PT400 missing user/name; PT404 unknown user; PT409 already a recruiter.';
 
 create function public.create_placement(
-  p_company_id uuid, p_fee_amount bigint, p_currency text, p_hired_at timestamptz, p_guarantee_days integer,
+  p_company_id uuid default null, p_fee_amount bigint default null, p_currency text default null,
+  p_hired_at timestamptz default null, p_guarantee_days integer default null,
   p_splits jsonb default '[]'::jsonb, p_holdback_bps integer default 10000, p_title text default '')
 returns public.placements
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_create_placement(p_company_id, p_fee_amount, p_currency, p_hired_at, p_guarantee_days, p_splits,
-                                      p_holdback_bps, p_title);
-end
+  select private.rpc_create_placement(p_company_id, p_fee_amount, p_currency, p_hired_at, p_guarantee_days, p_splits, p_holdback_bps, p_title) from private.require_platform_admin()
 $$;
 comment on function public.create_placement(uuid, bigint, text, timestamptz, integer, jsonb, integer, text) is
-  'Admin: creates a placement (status hired; fee in minor units 0..2147483647; upper-case ISO currency; guarantee 0..3650 days from p_hired_at; holdback 0..10000 bps of each payout held until the guarantee ends) with its splits p_splits = [{recruiter_id, role, share_bps}] (sum <= 10000). Returns the placement. 42501; PT400 bad input; PT404 unknown company or recruiter; PT422 shares over 10000.';
+  'Admin: creates a placement (status hired; fee in minor units 0..2147483647; a supported currency: upper-case ISO 4217, private.supported_currencies(); guarantee 0..3650 days from a finite p_hired_at; holdback 0..10000 bps of each payout held until the guarantee ends) with its splits p_splits = [{recruiter_id, role, share_bps}] (sum <= 10000). Returns the placement. 42501; PT400 bad input; PT404 unknown company or recruiter; PT422 shares over 10000.';
 
-create function public.set_placement_splits(p_placement_id uuid, p_splits jsonb)
+create function public.set_placement_splits(p_placement_id uuid default null, p_splits jsonb default null)
 returns setof public.placement_splits
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select s.* from private.rpc_set_placement_splits(p_placement_id, p_splits) s;
-end
+  select private.rpc_set_placement_splits(p_placement_id, p_splits) from private.require_platform_admin()
 $$;
 comment on function public.set_placement_splits(uuid, jsonb) is
   'Admin: replaces the splits of a placement whose invoice is not recorded yet with p_splits = [{recruiter_id, role, share_bps}] (sum <= 10000). Returns the new splits. 42501; PT400 bad input; PT404 unknown placement or recruiter; PT409 splits locked (invoice recorded) or placement failed; PT422 shares over 10000.';
 
 create function public.record_placement_invoice(
-  p_placement_id uuid, p_stripe_invoice_id text, p_amount_due bigint default null, p_status text default 'open')
+  p_placement_id uuid default null, p_stripe_invoice_id text default null, p_amount_due bigint default null,
+  p_status text default 'open')
 returns public.placement_invoices
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_record_placement_invoice(p_placement_id, p_stripe_invoice_id, p_amount_due, p_status);
-end
+  select private.rpc_record_placement_invoice(p_placement_id, p_stripe_invoice_id, p_amount_due, p_status) from private.require_platform_admin()
 $$;
 comment on function public.record_placement_invoice(uuid, text, bigint, text) is
   'Admin: links the placement''s Stripe invoice (in_..., status draft or open; amount_due defaults to the fee). Locks the splits and creates one payout per split plus the guarantee holdback. Same invoice again = returned unchanged. Returns the invoice row (with its Stripe id). 42501; PT400 bad id/status/amount; PT404 unknown placement; PT409 another invoice, invoice linked elsewhere, or placement failed.';

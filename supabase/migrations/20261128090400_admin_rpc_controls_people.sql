@@ -44,9 +44,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
+  perform private.require_platform_admin();
   return private.payout_controls_json(private.settings());
 end
 $$;
@@ -63,7 +61,7 @@ as $$
 begin
   perform private.begin_admin_action();
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to pause payouts' using errcode = 'PT400';
+    raise exception 'p_reason is required to pause payouts' using errcode = 'PT400';
   end if;
   return private.payout_controls_json(private.set_payouts_paused(true, p_reason, pg_catalog.now()));
 end
@@ -99,7 +97,7 @@ begin
     raise exception 'p_recruiter_id is required' using errcode = 'PT400';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to pause a recruiter' using errcode = 'PT400';
+    raise exception 'p_reason is required to pause a recruiter' using errcode = 'PT400';
   end if;
   return private.set_recruiter_paused(p_recruiter_id, true, p_reason, pg_catalog.now());
 end
@@ -201,8 +199,11 @@ declare
   v_row public.company_members;
 begin
   perform private.begin_admin_action();
-  if p_company_id is null or p_user_id is null then
-    raise exception 'p_company_id and p_user_id are required' using errcode = 'PT400';
+  if p_company_id is null then
+    raise exception 'p_company_id is required' using errcode = 'PT400';
+  end if;
+  if p_user_id is null then
+    raise exception 'p_user_id is required' using errcode = 'PT400';
   end if;
   if p_role is null or p_role not in ('company_admin', 'hiring_manager') then
     raise exception 'p_role must be company_admin or hiring_manager (got %)', coalesce(p_role, '<null>')
@@ -239,8 +240,11 @@ declare
   v_row public.company_members;
 begin
   perform private.begin_admin_action();
-  if p_company_id is null or p_user_id is null then
-    raise exception 'p_company_id and p_user_id are required' using errcode = 'PT400';
+  if p_company_id is null then
+    raise exception 'p_company_id is required' using errcode = 'PT400';
+  end if;
+  if p_user_id is null then
+    raise exception 'p_user_id is required' using errcode = 'PT400';
   end if;
   perform private.set_audit_context('company_member.remove', null);
   delete from public.company_members m where m.company_id = p_company_id and m.user_id = p_user_id
@@ -281,153 +285,109 @@ grant execute on function private.rpc_remove_company_member(uuid, uuid) to authe
 -- ---------------------------------------------------------------------------------------------
 create function public.payout_controls()
 returns jsonb
-language plpgsql
+language sql
 stable
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_payout_controls();
-end
+  select private.rpc_payout_controls() from private.require_platform_admin()
 $$;
 comment on function public.payout_controls() is
   'Admin: the platform payout controls {payouts_paused, paused_at, paused_reason, settlement_buffer, payout_due_time, escrow_release_time, max_failed_attempts, updated_at}. 42501.';
 
-create function public.pause_payouts(p_reason text)
+create function public.pause_payouts(p_reason text default null)
 returns jsonb
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_pause_payouts(p_reason);
-end
+  select private.rpc_pause_payouts(p_reason) from private.require_platform_admin()
 $$;
 comment on function public.pause_payouts(text) is
   'Admin kill switch: no payout is transferred from the next claim on (claims skip with platform_paused) until resume_payouts. Reason required. Already paused = unchanged. Returns payout_controls(). 42501; PT400 no reason.';
 
 create function public.resume_payouts(p_reason text default null)
 returns jsonb
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_resume_payouts(p_reason);
-end
+  select private.rpc_resume_payouts(p_reason) from private.require_platform_admin()
 $$;
 comment on function public.resume_payouts(text) is
   'Admin: turns the kill switch off; the next claim transfers again. Not paused = unchanged. Returns payout_controls(). 42501.';
 
-create function public.pause_recruiter_payouts(p_recruiter_id uuid, p_reason text)
+create function public.pause_recruiter_payouts(p_recruiter_id uuid default null, p_reason text default null)
 returns public.recruiters
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_pause_recruiter_payouts(p_recruiter_id, p_reason);
-end
+  select private.rpc_pause_recruiter_payouts(p_recruiter_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.pause_recruiter_payouts(uuid, text) is
   'Admin: pauses one recruiter''s payouts from the next claim on (claims skip with recruiter_paused). Reason required. Already paused = unchanged. Returns the recruiter. 42501; PT400; PT404 unknown recruiter.';
 
-create function public.resume_recruiter_payouts(p_recruiter_id uuid, p_reason text default null)
+create function public.resume_recruiter_payouts(p_recruiter_id uuid default null, p_reason text default null)
 returns public.recruiters
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_resume_recruiter_payouts(p_recruiter_id, p_reason);
-end
+  select private.rpc_resume_recruiter_payouts(p_recruiter_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.resume_recruiter_payouts(uuid, text) is
   'Admin: resumes one recruiter''s payouts from the next claim on. Not paused = unchanged. Returns the recruiter. 42501; PT400; PT404 unknown recruiter.';
 
-create function public.grant_platform_admin(p_user_id uuid)
+create function public.grant_platform_admin(p_user_id uuid default null)
 returns public.platform_admins
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_grant_platform_admin(p_user_id);
-end
+  select private.rpc_grant_platform_admin(p_user_id) from private.require_platform_admin()
 $$;
 comment on function public.grant_platform_admin(uuid) is
   'Admin: makes a user a platform admin (effective on their next request; their JWT is not involved). Already admin = unchanged. Returns the platform_admins row. 42501; PT400; PT404 unknown user.';
 
-create function public.revoke_platform_admin(p_user_id uuid)
+create function public.revoke_platform_admin(p_user_id uuid default null)
 returns public.platform_admins
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_revoke_platform_admin(p_user_id);
-end
+  select private.rpc_revoke_platform_admin(p_user_id) from private.require_platform_admin()
 $$;
 comment on function public.revoke_platform_admin(uuid) is
   'Admin: removes a user''s platform_admin role (effective on their next request, whatever their JWT says). Returns the removed row. 42501; PT400; PT404 not an admin; PT409 the last admin.';
 
-create function public.add_company_member(p_company_id uuid, p_user_id uuid, p_role text)
+create function public.add_company_member(
+  p_company_id uuid default null, p_user_id uuid default null, p_role text default null)
 returns public.company_members
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_add_company_member(p_company_id, p_user_id, p_role);
-end
+  select private.rpc_add_company_member(p_company_id, p_user_id, p_role) from private.require_platform_admin()
 $$;
 comment on function public.add_company_member(uuid, uuid, text) is
   'Admin: makes a user a member of a company as company_admin or hiring_manager (an existing member gets the new role). Returns the membership. 42501; PT400; PT404 unknown company or user.';
 
-create function public.remove_company_member(p_company_id uuid, p_user_id uuid)
+create function public.remove_company_member(p_company_id uuid default null, p_user_id uuid default null)
 returns public.company_members
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return private.rpc_remove_company_member(p_company_id, p_user_id);
-end
+  select private.rpc_remove_company_member(p_company_id, p_user_id) from private.require_platform_admin()
 $$;
 comment on function public.remove_company_member(uuid, uuid) is
   'Admin: removes a user from a company (effective on their next request). Returns the removed membership. 42501; PT400; PT404 not a member.';

@@ -4,8 +4,9 @@
 --   admin_companies / admin_placements / admin_placement_invoices / admin_payout_audit_log
 --                                           admins: the full rows, with the columns that are
 --                                           not granted to `authenticated` (20261128090100)
--- Same shape as the admin RPCs: public security invoker wrapper -> private security definer
--- body (the wrapper of placement_escrow_total has no admin check: its body decides per party).
+-- Same shape as the admin RPCs: a one-line public wrapper over private.require_platform_admin()
+-- -> private security definer body (the wrapper of placement_escrow_total has no admin gate: its
+-- body decides per party).
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -15,11 +16,14 @@ set local statement_timeout = '60s';
 -- ---------------------------------------------------------------------------------------------
 -- placement_escrow_total
 -- ---------------------------------------------------------------------------------------------
--- scope 'placement' (platform admins, members of the placement's company): every hold of the
--- placement. scope 'own' (a recruiter with a split on it): only the recruiter's own holds, since
--- a placement-wide total minus their own would reveal co-recruiters' amounts. Anyone else gets
--- 42501, whether or not the placement exists (no existence oracle, no input error before the
--- refusal); admins get PT400 for a null id and PT404 for an unknown one.
+-- scope 'placement' (platform admins): every hold of the placement, with amounts.
+-- scope 'company' (members of the placement's company): every hold of the placement, counts and
+-- dates only: the amounts are null. Company members see no recruiter amounts (docs/access.md),
+-- and a placement total is one (one recruiter on the placement, or holds released one by one).
+-- scope 'own' (a recruiter with a split on it): only the recruiter's own holds, with amounts,
+-- since a placement-wide total minus their own would reveal co-recruiters' amounts.
+-- Anyone else gets 42501, whether or not the placement exists (no existence oracle, no input
+-- error before the refusal); admins get PT400 for a null id and PT404 for an unknown one.
 create function private.rpc_placement_escrow_total(p_placement_id uuid)
 returns table (
   placement_id uuid,
@@ -51,7 +55,7 @@ begin
     v_scope := 'placement';
   elsif v_placement.id is not null
         and v_placement.company_id in (select c.id from private.my_company_ids() c(id)) then
-    v_scope := 'placement';
+    v_scope := 'company';
   elsif v_placement.id is not null
         and exists (select 1 from public.placement_splits s
                     where s.placement_id = v_placement.id and s.recruiter_id = private.my_recruiter_id()) then
@@ -62,20 +66,20 @@ begin
 
   return query
   select v_placement.id, v_placement.currency, v_scope,
-         coalesce(sum(h.hold_amount) filter (where h.status = 'active'), 0)::bigint,
-         coalesce(sum(h.hold_amount) filter (where h.status = 'released'), 0)::bigint,
-         coalesce(sum(h.hold_amount) filter (where h.status = 'cancelled'), 0)::bigint,
+         case when v_scope <> 'company' then coalesce(sum(h.hold_amount) filter (where h.status = 'active'), 0)::bigint end,
+         case when v_scope <> 'company' then coalesce(sum(h.hold_amount) filter (where h.status = 'released'), 0)::bigint end,
+         case when v_scope <> 'company' then coalesce(sum(h.hold_amount) filter (where h.status = 'cancelled'), 0)::bigint end,
          (count(*) filter (where h.status = 'active'))::integer,
          min(h.release_scheduled_date) filter (where h.status = 'active')
   from public.escrow_holds h
   where h.placement_id = v_placement.id
-    and (v_scope = 'placement' or h.payout_id in (select m.id from private.my_payout_ids() m(id)));
+    and (v_scope <> 'own' or h.payout_id in (select m.id from private.my_payout_ids() m(id)));
 end
 $$;
 comment on function private.rpc_placement_escrow_total(uuid) is
-  'Body of public.placement_escrow_total: decides the caller''s scope (placement / own) or raises 42501.';
+  'Body of public.placement_escrow_total: decides the caller''s scope (placement / company / own) or raises 42501.';
 
-create function public.placement_escrow_total(p_placement_id uuid)
+create function public.placement_escrow_total(p_placement_id uuid default null)
 returns table (
   placement_id uuid,
   currency char(3),
@@ -95,7 +99,7 @@ as $$
   from private.rpc_placement_escrow_total(p_placement_id) t
 $$;
 comment on function public.placement_escrow_total(uuid) is
-  'Escrow totals of a placement, one row: held (active), released and cancelled (forfeited) amounts in minor units, number of active holds, next release date. scope = placement for platform admins and members of the placement''s company (all holds); scope = own for a recruiter with a split on it (their own holds only: co-recruiters'' amounts are never revealed). 42501 for anyone else (also for an unknown placement or a null id); admins: PT400 null id, PT404 unknown placement.';
+  'Escrow totals of a placement, one row: held (active), released and cancelled (forfeited) amounts in minor units, number of active holds, next release date. scope = placement for platform admins (all holds); scope = company for members of the placement''s company (all holds, counts and dates only: the amounts are null, company members see no recruiter amounts); scope = own for a recruiter with a split on it (their own holds only: co-recruiters'' amounts are never revealed). 42501 for anyone else (also for an unknown placement or a null id); admins: PT400 null id, PT404 unknown placement.';
 
 -- ---------------------------------------------------------------------------------------------
 -- payout_run_preview
@@ -122,11 +126,9 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  if p_now is null then
-    raise exception 'p_now is required' using errcode = 'PT400';
+  perform private.require_platform_admin();
+  if p_now is null or not pg_catalog.isfinite(p_now) then
+    raise exception 'p_now must be a finite time (got %)', coalesce(p_now::text, 'nothing (null)') using errcode = 'PT400';
   end if;
   return query
   select po.id, po.placement_id, po.recruiter_id, po.currency, po.status, po.payable_amount, po.held_amount,
@@ -168,17 +170,12 @@ returns table (
   would_pay boolean,
   amount bigint,
   reason text)
-language plpgsql
+language sql
 stable
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select t.* from private.rpc_payout_run_preview(p_now) t;
-end
+  select private.rpc_payout_run_preview(p_now) from private.require_platform_admin()
 $$;
 comment on function public.payout_run_preview(timestamptz) is
   'Admin: one row per payout with money outstanding (status pending or partially_paid) as a claim at p_now (default now) would see it: would_pay and amount (its payable amount), or the reason it would not be paid - the first failing eligibility gate (platform_paused, placement_failed, invoice_not_collectible, recruiter_cannot_receive_transfers, recruiter_paused, nothing_payable), else no_schedule, in_flight, schedule_exhausted or not_due. Changes nothing. 42501; PT400 null p_now.';
@@ -194,9 +191,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
+  perform private.require_platform_admin();
   return query
   select c.* from public.companies c
   where p_company_ids is null or c.id = any (p_company_ids)
@@ -214,9 +209,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
+  perform private.require_platform_admin();
   return query
   select p.* from public.placements p
   where p_placement_ids is null or p.id = any (p_placement_ids)
@@ -234,9 +227,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
+  perform private.require_platform_admin();
   return query
   select i.* from public.placement_invoices i
   where p_placement_ids is null or i.placement_id = any (p_placement_ids)
@@ -255,9 +246,7 @@ security definer
 set search_path = ''
 as $$
 begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
+  perform private.require_platform_admin();
   if p_limit is null or p_limit not between 1 and 1000 then
     raise exception 'p_limit must be between 1 and 1000 (got %)', p_limit using errcode = 'PT400';
   end if;
@@ -275,13 +264,38 @@ $$;
 comment on function private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) is
   'Body of public.admin_payout_audit_log (platform admins only, 42501).';
 
+-- Verifying one audit chain (an entity's rows and its anchor) through the API: the verifier itself
+-- (public.verify_payout_audit_chain, 20261127090500) is executable by no API role, because a walk of
+-- the whole log is a job for the database owner, not an HTTP request.
+create function private.rpc_verify_audit_chain(p_entity_type text, p_entity_id uuid)
+returns table (entity_type text, entity_id uuid, entity_seq bigint, audit_id bigint, problem text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_platform_admin();
+  if p_entity_type is null or p_entity_id is null then
+    raise exception 'p_entity_type and p_entity_id are required: one chain at a time (the whole log is verified by the database owner with public.verify_payout_audit_chain())'
+      using errcode = 'PT400';
+  end if;
+  return query
+  select v.entity_type, v.entity_id, v.entity_seq, v.audit_id, v.problem
+    from public.verify_payout_audit_chain(p_entity_type, p_entity_id) v;
+end
+$$;
+comment on function private.rpc_verify_audit_chain(text, uuid) is
+  'Body of public.verify_audit_chain (platform admins only, 42501; PT400 without an entity).';
+
 revoke execute on function
   private.rpc_placement_escrow_total(uuid),
   private.rpc_payout_run_preview(timestamptz),
   private.rpc_admin_companies(uuid[]),
   private.rpc_admin_placements(uuid[]),
   private.rpc_admin_placement_invoices(uuid[]),
-  private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer)
+  private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer),
+  private.rpc_verify_audit_chain(text, uuid)
 from public, anon, authenticated, service_role;
 grant execute on function private.rpc_placement_escrow_total(uuid) to authenticated;
 grant execute on function private.rpc_payout_run_preview(timestamptz) to authenticated;
@@ -289,54 +303,40 @@ grant execute on function private.rpc_admin_companies(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_placements(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_placement_invoices(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) to authenticated;
+grant execute on function private.rpc_verify_audit_chain(text, uuid) to authenticated;
 
 create function public.admin_companies(p_company_ids uuid[] default null)
 returns setof public.companies
-language plpgsql
+language sql
 stable
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select c.* from private.rpc_admin_companies(p_company_ids) c;
-end
+  select private.rpc_admin_companies(p_company_ids) from private.require_platform_admin()
 $$;
 comment on function public.admin_companies(uuid[]) is
   'Admin: full company rows (stripe_customer_id included), all or those in p_company_ids, by name. 42501.';
 
 create function public.admin_placements(p_placement_ids uuid[] default null)
 returns setof public.placements
-language plpgsql
+language sql
 stable
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select p.* from private.rpc_admin_placements(p_placement_ids) p;
-end
+  select private.rpc_admin_placements(p_placement_ids) from private.require_platform_admin()
 $$;
 comment on function public.admin_placements(uuid[]) is
   'Admin: full placement rows (platform_amount included), all or those in p_placement_ids, newest first. 42501.';
 
 create function public.admin_placement_invoices(p_placement_ids uuid[] default null)
 returns setof public.placement_invoices
-language plpgsql
+language sql
 stable
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select i.* from private.rpc_admin_placement_invoices(p_placement_ids) i;
-end
+  select private.rpc_admin_placement_invoices(p_placement_ids) from private.require_platform_admin()
 $$;
 comment on function public.admin_placement_invoices(uuid[]) is
   'Admin: full invoice rows (Stripe invoice and payment intent ids included), all or those of p_placement_ids, newest first. 42501.';
@@ -345,21 +345,27 @@ create function public.admin_payout_audit_log(
   p_entity_type text default null, p_entity_id uuid default null, p_placement_id uuid default null,
   p_payout_id uuid default null, p_after_id bigint default 0, p_limit integer default 100)
 returns setof public.payout_audit_log
-language plpgsql
+language sql
 stable
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select a.* from private.rpc_admin_payout_audit_log(p_entity_type, p_entity_id, p_placement_id,
-                                                                 p_payout_id, p_after_id, p_limit) a;
-end
+  select private.rpc_admin_payout_audit_log(p_entity_type, p_entity_id, p_placement_id, p_payout_id, p_after_id, p_limit) from private.require_platform_admin()
 $$;
 comment on function public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) is
   'Admin: full audit rows (old_values, new_values, hashes included) filtered by entity type/id, placement, payout (null = any), in id order after p_after_id (keyset paging: pass the last id received), at most p_limit (1..1000). 42501; PT400 bad limit.';
+
+create function public.verify_audit_chain(p_entity_type text default null, p_entity_id uuid default null)
+returns table (entity_type text, entity_id uuid, entity_seq bigint, audit_id bigint, problem text)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.rpc_verify_audit_chain(p_entity_type, p_entity_id) from private.require_platform_admin()
+$$;
+comment on function public.verify_audit_chain(text, uuid) is
+  'Admin: verifies one audit chain (p_entity_type, p_entity_id: its rows'' hashes, links and sequence, and its anchor); one row per problem (row_hash_mismatch, prev_hash_mismatch, seq_gap, head_mismatch, head_missing, head_orphan), none when intact. 42501; PT400 without an entity.';
 
 revoke execute on function
   public.placement_escrow_total(uuid),
@@ -367,7 +373,8 @@ revoke execute on function
   public.admin_companies(uuid[]),
   public.admin_placements(uuid[]),
   public.admin_placement_invoices(uuid[]),
-  public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer)
+  public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer),
+  public.verify_audit_chain(text, uuid)
 from public, anon, authenticated, service_role;
 grant execute on function public.placement_escrow_total(uuid) to authenticated;
 grant execute on function public.payout_run_preview(timestamptz) to authenticated;
@@ -375,3 +382,4 @@ grant execute on function public.admin_companies(uuid[]) to authenticated;
 grant execute on function public.admin_placements(uuid[]) to authenticated;
 grant execute on function public.admin_placement_invoices(uuid[]) to authenticated;
 grant execute on function public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) to authenticated;
+grant execute on function public.verify_audit_chain(text, uuid) to authenticated;

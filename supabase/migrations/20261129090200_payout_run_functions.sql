@@ -10,12 +10,16 @@
 --                                                             in-flight tranches (pending or
 --                                                             unknown) whose lease expired: leased
 --                                                             to this run for reconciliation
---   claim_payout_batch(invocation, limit, lease, now)         private.claim_due_payout_schedules +
+--   claim_payout_batch(invocation, limit, lease, now)         nets open clawbacks, then
+--                                                             private.claim_due_payout_schedules +
 --                                                             what the Stripe request needs
 --   prepare_payout_transfer_requests(invocation, requests, now)
 --                                                             stores each tranche's Stripe request
 --                                                             before the first call (first one wins)
---   record_payout_transfer_paid(invocation, tranche, tr_id, adopted, now)   complete + count
+--   record_payout_transfers_paid(invocation, tranches[], tr_ids[], adopted[], now)
+--                                                             complete a batch (set-based:
+--                                                             complete_payout_transfers) + count
+--   record_payout_transfer_paid(invocation, tranche, tr_id, adopted, now)   one of them
 --   record_payout_transfer_failed(invocation, tranche, reason, code, now)   fail + count (+ the
 --                                                             destination cannot receive transfers:
 --                                                             capability mirror, payout.connect_required)
@@ -29,8 +33,14 @@
 --   run_escrow_releases(invocation, now)                      private.release_due_escrow_holds + count
 --
 -- The decisions (when to call Stripe, when to adopt, when to fail) are made by the Edge Function
--- (supabase/functions/_shared/payout_run.ts); docs/payout-runs.md has the exactly-once argument.
+-- (supabase/functions/_shared/payout_run/); docs/payout-runs.md has the exactly-once argument.
 -- The money model's claim -> complete path stays callable on its own (benchmarks).
+--
+-- Two calls reach into the Stripe sync, defined by its later migrations (plpgsql resolves names
+-- when it runs, so the order of the files does not matter): claim_payout_batch first nets what
+-- recruiters owe from reversals (private.apply_clawback_offsets, 20261130090700), and the claims
+-- pass the charge recorded from invoice.paid as the transfers' source_transaction
+-- (private.placement_source_transaction, 20261130090200; null = the run asks Stripe).
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -332,24 +342,6 @@ comment on function private.record_payout_run_error(uuid, jsonb, timestamptz) is
   'Payout run: records an error ({code, message, transfer_id?, payout_id?}; the last 20 are kept per invocation and run). PT400/PT404.';
 
 -- ---------------------------------------------------------------------------------------------
--- Extension point: the charge that funds a placement's transfers (source_transaction)
--- ---------------------------------------------------------------------------------------------
--- Null here: the run then asks Stripe (the invoice's payments -> charge). A layer that records
--- the invoice's payment (the Stripe sync) redefines this function to return the charge it knows,
--- sparing the run those lookups.
-create function private.payout_transfer_source_charge(p_placement_id uuid)
-returns text
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select null::text where p_placement_id is not null
-$$;
-comment on function private.payout_transfer_source_charge(uuid) is
-  'The Stripe charge (ch_/py_) that funds the transfers of a placement (their source_transaction), when the database knows it; null = the payout run looks it up at Stripe from the invoice''s payments. Extension point: redefined by the layer that records invoice payments.';
-
--- ---------------------------------------------------------------------------------------------
 -- Claiming
 -- ---------------------------------------------------------------------------------------------
 create function private.claim_payout_batch(
@@ -386,6 +378,10 @@ declare
   v_inv private.payout_run_invocations := private.payout_invocation(p_invocation_id);
   v_claims jsonb;
 begin
+  -- What a recruiter owes from a partial reversal is netted from their payable money first
+  -- (docs/stripe-sync.md), so the claim below only transfers what is left.
+  perform private.apply_clawback_offsets(p_now);
+
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]'::jsonb) into v_claims
   from private.claim_due_payout_schedules(v_inv.run_id, p_limit, p_lease, p_now, p_invocation_id) c;
 
@@ -407,7 +403,7 @@ begin
   select c.outcome, c.schedule_id, c.payout_id, s.placement_id, c.transfer_id, c.amount, c.currency,
          c.destination_account_id, c.idempotency_key, c.attempt_number, c.skip_reason,
          'placement_' || s.placement_id::text, i.stripe_invoice_id, i.stripe_payment_intent_id,
-         private.payout_transfer_source_charge(s.placement_id), t.created_at, q.params, q.prepared_at
+         private.placement_source_transaction(s.placement_id), t.created_at, q.params, q.prepared_at
   from pg_catalog.jsonb_to_recordset(v_claims) as c(
          schedule_id uuid, payout_id uuid, outcome text, transfer_id uuid, amount bigint, currency text,
          destination_account_id text, idempotency_key text, attempt_number integer, skip_reason text)
@@ -419,7 +415,7 @@ begin
 end
 $$;
 comment on function private.claim_payout_batch(uuid, integer, interval, timestamptz) is
-  'Payout run: private.claim_due_payout_schedules for the invocation''s run (claimed / reclaimed / skipped / cancelled; tranche and idempotency key committed with the claim), counted on the invocation, with what the Stripe request needs: transfer_group (placement_<id>), the invoice''s Stripe ids and the charge when known (private.payout_transfer_source_charge; for source_transaction), and the stored request of a reclaimed tranche. PT400/PT404.';
+  'Payout run: nets open clawbacks (private.apply_clawback_offsets), then private.claim_due_payout_schedules for the invocation''s run (claimed / reclaimed / skipped / cancelled; tranche and idempotency key committed with the claim), counted on the invocation, with what the Stripe request needs: transfer_group (placement_<id>), the invoice''s Stripe ids and the charge when known (private.placement_source_transaction; for source_transaction), and the stored request of a reclaimed tranche. PT400/PT404.';
 
 create function private.claim_payout_reconciliations(
   p_invocation_id uuid,
@@ -509,7 +505,7 @@ begin
   select t.id, t.status, s.id, s.status, t.payout_id, t.placement_id, t.amount, t.currency::text,
          t.destination_account_id, t.idempotency_key, t.attempt_number, 'placement_' || t.placement_id::text,
          nullif(el.reason, 'nothing_payable'), i.stripe_invoice_id, i.stripe_payment_intent_id,
-         private.payout_transfer_source_charge(t.placement_id), t.created_at, q.params, q.prepared_at
+         private.placement_source_transaction(t.placement_id), t.created_at, q.params, q.prepared_at
   from public.payout_schedules s
   join public.payout_transfers t on t.schedule_id = s.id and t.status in ('pending', 'unknown')
   join private.payout_eligibility(p_now, v_payout_ids) el on el.payout_id = t.payout_id
@@ -578,6 +574,48 @@ comment on function private.prepare_payout_transfer_requests(uuid, jsonb, timest
 -- ---------------------------------------------------------------------------------------------
 -- Outcomes
 -- ---------------------------------------------------------------------------------------------
+create function private.record_payout_transfers_paid(
+  p_invocation_id uuid,
+  p_transfer_ids uuid[],
+  p_stripe_transfer_ids text[],
+  p_adopted boolean[],
+  p_now timestamptz default pg_catalog.now())
+returns table (transfer_id uuid, status text, stripe_transfer_id text)
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_done uuid[];
+begin
+  perform private.payout_invocation(p_invocation_id);
+  if pg_catalog.cardinality(p_adopted) is distinct from pg_catalog.cardinality(p_transfer_ids) then
+    raise exception 'one adopted flag per tranche' using errcode = 'PT400';
+  end if;
+  -- (read before completing: tranches already succeeded are not counted again)
+  select pg_catalog.array_agg(t.id) into v_done
+  from public.payout_transfers t where t.id = any (p_transfer_ids) and t.status = 'succeeded';
+
+  perform 1 from private.complete_payout_transfers(p_transfer_ids, p_stripe_transfer_ids, p_now);
+
+  perform private.count_payout_invocation(p_invocation_id, (
+    select pg_catalog.jsonb_build_object(
+      'paid', pg_catalog.count(*) filter (where not coalesce(i.adopted, false)),
+      'adopted', pg_catalog.count(*) filter (where coalesce(i.adopted, false)))
+    from rows from (pg_catalog.unnest(p_transfer_ids), pg_catalog.unnest(p_adopted)) as i(tid, adopted)
+    where i.tid <> all (coalesce(v_done, '{}'::uuid[]))), p_now);
+
+  return query
+  select t.id, t.status, t.stripe_transfer_id
+  from public.payout_transfers t where t.id = any (p_transfer_ids)
+  order by t.id;
+end
+$$;
+comment on function private.record_payout_transfers_paid(uuid, uuid[], text[], boolean[], timestamptz) is
+  'Payout run: the Stripe transfers of these tranches exist (p_adopted per tranche: found by reconciliation rather than returned by our call): private.complete_payout_transfers in one transaction, counted on the invocation (paid / adopted; tranches already succeeded are not counted again). All or nothing; PT400/PT404/PT409 as complete_payout_transfers.';
+
 create function private.record_payout_transfer_paid(
   p_invocation_id uuid,
   p_transfer_id uuid,
@@ -591,21 +629,19 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_done boolean;
   v_row public.payout_transfers;
 begin
-  perform private.payout_invocation(p_invocation_id);
-  select t.status = 'succeeded' into v_done from public.payout_transfers t where t.id = p_transfer_id;
-  v_row := private.complete_payout_transfer(p_transfer_id, p_stripe_transfer_id, p_now);
-  perform private.count_payout_invocation(p_invocation_id,
-    case when coalesce(v_done, false) then '{}'::jsonb
-         when coalesce(p_adopted, false) then '{"adopted": 1}'::jsonb
-         else '{"paid": 1}'::jsonb end, p_now);
+  if p_transfer_id is null then
+    raise exception 'payout transfer % not found', p_transfer_id using errcode = 'PT404';
+  end if;
+  perform 1 from private.record_payout_transfers_paid(
+    p_invocation_id, array[p_transfer_id], array[p_stripe_transfer_id], array[coalesce(p_adopted, false)], p_now);
+  select * into v_row from public.payout_transfers t where t.id = p_transfer_id;
   return v_row;
 end
 $$;
 comment on function private.record_payout_transfer_paid(uuid, uuid, text, boolean, timestamptz) is
-  'Payout run: the tranche''s Stripe transfer exists (p_adopted: found by reconciliation rather than returned by our call): private.complete_payout_transfer, counted on the invocation. Same transfer again = no-op. PT400/PT404/PT409 as complete_payout_transfer.';
+  'Payout run: one tranche of private.record_payout_transfers_paid (its Stripe transfer exists; p_adopted: found by reconciliation). Same transfer again = no-op. PT400/PT404/PT409 as complete_payout_transfer.';
 
 create function private.record_payout_transfer_failed(
   p_invocation_id uuid,
@@ -738,7 +774,7 @@ begin
     raise exception 'p_delay must be >= 0' using errcode = 'PT400';
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required' using errcode = 'PT400';
+    raise exception 'p_reason is required' using errcode = 'PT400';
   end if;
   v_t := private.lock_payout_transfer(p_transfer_id);
   if v_t.status not in ('pending', 'unknown') then
@@ -795,7 +831,6 @@ comment on function private.run_escrow_releases(uuid, timestamptz) is
 -- Privileges: payout_runner executes the run functions; the internals are the owner's
 -- ---------------------------------------------------------------------------------------------
 revoke execute on function
-  private.payout_transfer_source_charge(uuid),
   private.count_payout_invocation(uuid, jsonb, timestamptz),
   private.sync_payout_run(uuid, timestamptz),
   private.payout_invocation(uuid),
@@ -806,6 +841,7 @@ revoke execute on function
   private.claim_payout_batch(uuid, integer, interval, timestamptz),
   private.claim_payout_reconciliations(uuid, integer, interval, timestamptz),
   private.prepare_payout_transfer_requests(uuid, jsonb, timestamptz),
+  private.record_payout_transfers_paid(uuid, uuid[], text[], boolean[], timestamptz),
   private.record_payout_transfer_paid(uuid, uuid, text, boolean, timestamptz),
   private.record_payout_transfer_failed(uuid, uuid, text, text, timestamptz),
   private.record_payout_transfer_unknown(uuid, uuid, text, interval, timestamptz),
@@ -820,6 +856,8 @@ grant execute on function private.record_payout_run_error(uuid, jsonb, timestamp
 grant execute on function private.claim_payout_batch(uuid, integer, interval, timestamptz) to payout_runner;
 grant execute on function private.claim_payout_reconciliations(uuid, integer, interval, timestamptz) to payout_runner;
 grant execute on function private.prepare_payout_transfer_requests(uuid, jsonb, timestamptz) to payout_runner;
+grant execute on function private.record_payout_transfers_paid(uuid, uuid[], text[], boolean[], timestamptz)
+  to payout_runner;
 grant execute on function private.record_payout_transfer_paid(uuid, uuid, text, boolean, timestamptz) to payout_runner;
 grant execute on function private.record_payout_transfer_failed(uuid, uuid, text, text, timestamptz) to payout_runner;
 grant execute on function private.record_payout_transfer_unknown(uuid, uuid, text, interval, timestamptz) to payout_runner;

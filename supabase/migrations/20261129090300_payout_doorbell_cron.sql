@@ -17,15 +17,18 @@
 --                                    kind (advisory lock). Returns the pg_net request id or null.
 --   private.cleanup_payout_job_history(now)        prunes cron.job_run_details, net._http_response
 --                                    and the doorbell log
---   private.setup_payout_cron(enabled, schedules)  THE one idempotent setup of every cron job:
---                                    unschedules every payouts-* job, schedules the current ones
+--   private.setup_payout_cron(enabled, schedules)  the idempotent setup of the payout runs' cron
+--                                    jobs: unschedules every payouts-* job, schedules the current
+--                                    ones (private.setup_cron, 20261130091000, runs it together
+--                                    with the Stripe sync's: the product's one cron setup)
+--   private.request_payout_run(now)                the database part of the admin RPC
+--                                    public.process_due_payout_schedules (20261128090200): records
+--                                    the request and rings the doorbell at once (trigger 'admin'),
+--                                    or does nothing when nothing is due
 --
 -- The URL and the job secret come from Vault (payout_functions_url = the project's base URL,
 -- payout_job_secret = the functions' PAYOUT_JOB_SECRET), never from literals and never the
 -- service-role key. Missing Vault entries: PT503 (visible in cron.job_run_details).
---
--- private.request_payout_run (behind public.process_due_payout_schedules, 20261128090200) is
--- redefined to ring the doorbell right away (trigger 'admin'), same signature and result keys.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -321,13 +324,18 @@ begin
 end
 $$;
 comment on function private.setup_payout_cron(boolean, text, text, text) is
-  'THE cron setup of the payout runs (idempotent; run as postgres after db push, and again after any change): unschedules every payouts-* job, then (p_enabled) schedules payouts-doorbell and payouts-escrow-doorbell every minute and payouts-cleanup daily. The commands are plain function calls: URLs and secrets come from Vault at run time. Returns the jobs. setup_payout_cron(false) removes them.';
+  'The cron setup of the payout runs (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every payouts-* job, then (p_enabled) schedules payouts-doorbell and payouts-escrow-doorbell every minute and payouts-cleanup daily. The commands are plain function calls: URLs and secrets come from Vault at run time. Returns the jobs. setup_payout_cron(false) removes them.';
 
 -- ---------------------------------------------------------------------------------------------
--- The admin request rings the doorbell (same signature and result keys as 20261128090200, plus
--- doorbell_request_id / doorbell_error)
+-- "Process due payout schedules now": the database part of public.process_due_payout_schedules
 -- ---------------------------------------------------------------------------------------------
-create or replace function private.request_payout_run(p_now timestamptz default pg_catalog.now())
+-- The admin RPC (20261128090200) calls this. When schedules are due it records the request
+-- (private.payout_run_requests, audited; itself a reason for the next doorbell), emits
+-- payout_run.requested and rings the doorbell at once (trigger 'admin'). When no schedule is due
+-- it records nothing and rings nothing (nothing_due: true): a run would only start and finish
+-- empty. Other work of the payout function (tranches to reconcile, an unfinished run) needs no
+-- button: the per-minute doorbell rings for it (private.payout_work_due).
+create function private.request_payout_run(p_now timestamptz default pg_catalog.now())
 returns jsonb
 language plpgsql
 volatile
@@ -353,6 +361,12 @@ begin
     'due_schedule_ids', pg_catalog.to_jsonb(v_due),
     'due_count', pg_catalog.cardinality(v_due));
 
+  if pg_catalog.cardinality(v_due) = 0 then
+    return pg_catalog.jsonb_build_object('request_id', null, 'kind', 'payout_schedules', 'requested_at', p_now)
+           || v_result
+           || pg_catalog.jsonb_build_object('nothing_due', true, 'doorbell_request_id', null);
+  end if;
+
   perform private.set_audit_context('payout_run.request', null);
   insert into private.payout_run_requests (kind, requested_by, requested_at, result)
   values ('payout_schedules', private.actor_id(), p_now, v_result)
@@ -372,13 +386,13 @@ begin
 
   return pg_catalog.jsonb_build_object('request_id', v_id, 'kind', 'payout_schedules', 'requested_at', p_now)
          || v_result
-         || pg_catalog.jsonb_build_object('doorbell_request_id', v_ring)
+         || pg_catalog.jsonb_build_object('nothing_due', false, 'doorbell_request_id', v_ring)
          || case when v_ring_error is null then '{}'::jsonb
                  else pg_catalog.jsonb_build_object('doorbell_error', v_ring_error) end;
 end
 $$;
 comment on function private.request_payout_run(timestamptz) is
-  'Database part of process_due_payout_schedules: records a payout_run_requests row with the schedules due at p_now, emits payout_run.requested, and rings the payout doorbell (trigger admin; quiet while paused or while an invocation is working, which picks the work up). Returns {request_id, kind, requested_at, due_schedule_ids, due_count, doorbell_request_id (null: not rung), doorbell_error?}.';
+  'Database part of public.process_due_payout_schedules. No schedule due at p_now: records and rings nothing (the per-minute doorbell rings for any other work), returns request_id null and nothing_due true. Otherwise records a payout_run_requests row with the schedules due (pending/failed due, or processing with an expired lease and a pending tranche), emits payout_run.requested and rings the payout doorbell (trigger admin; quiet while paused or while an invocation is working, which picks the work up). Returns {request_id, kind, requested_at, due_schedule_ids, due_count, nothing_due, doorbell_request_id (null: not rung), doorbell_error?}.';
 
 revoke execute on function
   private.payout_work_due(timestamptz),

@@ -10,7 +10,10 @@
 --                                        source_transaction: transfers funded by the charge never
 --                                        wait for the platform balance), amount, paid_at. One per
 --                                        invoice; audited; written only inside a transition.
---   private.stripe_record_invoice_paid(...)
+--   private.stripe_record_invoice_paid(effect, now)
+--       effect: {stripe_invoice_id, amount_due, amount_paid, currency, paid_at, payment_intent_id,
+--       charge_id, placement_id, stripe_event_id} (the webhook dispatcher's invoice_paid effect,
+--       20261130095000, which adds the event id)
 --       the effect of both events: records the invoice first when Stripe knows the placement
 --       (invoice.metadata.placement_id) and the platform has not recorded it yet (that creates the
 --       payouts and the holdback holds), records the payment and the payment intent, and moves
@@ -50,17 +53,7 @@ create trigger money_guard before insert or update or delete on private.placemen
   for each row execute function private.guard_money_write('', 'all');
 select private.enable_audit('private.placement_invoice_payments'::regclass, 'placement_invoice_payment');
 
-create function private.stripe_record_invoice_paid(
-  p_stripe_invoice_id text,
-  p_amount_due bigint,
-  p_amount_paid bigint,
-  p_currency text,
-  p_paid_at timestamptz,
-  p_payment_intent_id text,
-  p_charge_id text,
-  p_placement_id uuid,
-  p_event_id text,
-  p_now timestamptz default pg_catalog.now())
+create function private.stripe_record_invoice_paid(p_effect jsonb, p_now timestamptz default pg_catalog.now())
 returns jsonb
 language plpgsql
 volatile
@@ -68,28 +61,35 @@ security definer
 set search_path = ''
 as $$
 declare
+  e_stripe_invoice_id text := p_effect ->> 'stripe_invoice_id';
+  e_amount_due bigint := (p_effect ->> 'amount_due')::bigint;
+  e_amount_paid bigint := (p_effect ->> 'amount_paid')::bigint;
+  e_currency text := p_effect ->> 'currency';
+  e_paid_at timestamptz := (p_effect ->> 'paid_at')::timestamptz;
+  e_payment_intent_id text := p_effect ->> 'payment_intent_id';
+  e_charge_id text := p_effect ->> 'charge_id';
+  e_placement_id uuid := (p_effect ->> 'placement_id')::uuid;
+  e_event_id text := p_effect ->> 'stripe_event_id';
   v_inv public.placement_invoices;
   v_pay private.placement_invoice_payments;
   v_from text;
   v_recorded boolean := false;
   v_payment_recorded boolean := false;
   v_prev jsonb;
-  v_paid_at timestamptz := least(coalesce(p_paid_at, p_now), p_now);
+  v_paid_at timestamptz := least(coalesce(e_paid_at, p_now), p_now);
 begin
-  if p_stripe_invoice_id is null or p_stripe_invoice_id !~ '^in_[A-Za-z0-9]+$' then
-    raise exception 'a Stripe invoice id (in_...) is required (got %)', p_stripe_invoice_id using errcode = 'PT400';
-  end if;
+  perform private.check_stripe_id('stripe_invoice_id', e_stripe_invoice_id, 'in', 'invoice');
 
-  select * into v_inv from public.placement_invoices i where i.stripe_invoice_id = p_stripe_invoice_id;
+  select * into v_inv from public.placement_invoices i where i.stripe_invoice_id = e_stripe_invoice_id;
   if not found then
-    if p_placement_id is null or not exists (select 1 from public.placements pl where pl.id = p_placement_id) then
+    if e_placement_id is null or not exists (select 1 from public.placements pl where pl.id = e_placement_id) then
       return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_invoice',
-                                           'stripe_invoice_id', p_stripe_invoice_id);
+                                           'stripe_invoice_id', e_stripe_invoice_id);
     end if;
     -- Stripe knows the placement, the platform had not recorded the invoice: record it now
     -- (locks the splits, creates the payouts and the holdback holds). PT409 if the placement
     -- already has another invoice.
-    v_inv := private.record_placement_invoice(p_placement_id, p_stripe_invoice_id, p_amount_due, 'open', p_now);
+    v_inv := private.record_placement_invoice(e_placement_id, e_stripe_invoice_id, e_amount_due, 'open', p_now);
     v_recorded := true;
   end if;
 
@@ -97,47 +97,47 @@ begin
   perform 1 from public.placements pl where pl.id = v_inv.placement_id for update;
   select * into v_inv from public.placement_invoices i where i.id = v_inv.id for update;
 
-  if p_currency is not null and pg_catalog.upper(p_currency) <> v_inv.currency::text then
-    raise exception 'Stripe invoice % is in %, placement invoice % in %', p_stripe_invoice_id,
-      pg_catalog.upper(p_currency), v_inv.id, v_inv.currency using errcode = 'PT422';
+  if e_currency is not null and pg_catalog.upper(e_currency) <> v_inv.currency::text then
+    raise exception 'Stripe invoice % is in %, placement invoice % in %', e_stripe_invoice_id,
+      pg_catalog.upper(e_currency), v_inv.id, v_inv.currency using errcode = 'PT422';
   end if;
-  if p_amount_paid is not null and p_amount_paid < v_inv.amount_due then
-    raise exception 'Stripe invoice % paid % of %', p_stripe_invoice_id, p_amount_paid, v_inv.amount_due
+  if e_amount_paid is not null and e_amount_paid < v_inv.amount_due then
+    raise exception 'Stripe invoice % paid % of %', e_stripe_invoice_id, e_amount_paid, v_inv.amount_due
       using errcode = 'PT422';
   end if;
   if v_inv.status = 'void' then
-    raise exception 'placement invoice % is void but Stripe invoice % was paid', v_inv.id, p_stripe_invoice_id
+    raise exception 'placement invoice % is void but Stripe invoice % was paid', v_inv.id, e_stripe_invoice_id
       using errcode = 'PT409', hint = 'Refund the payment at Stripe or correct the invoice by hand.';
   end if;
 
   -- the payment (charge = source_transaction of the transfers), once per invoice
   select * into v_pay from private.placement_invoice_payments p where p.invoice_id = v_inv.id;
   if not found then
-    v_prev := private.enter_transition('placement_invoice.payment_record', 'stripe ' || coalesce(p_event_id, 'event'));
+    v_prev := private.enter_transition('placement_invoice.payment_record', 'stripe ' || coalesce(e_event_id, 'event'));
     insert into private.placement_invoice_payments (
       invoice_id, placement_id, stripe_invoice_id, stripe_payment_intent_id, stripe_charge_id, amount_paid,
       currency, paid_at, stripe_event_id)
-    values (v_inv.id, v_inv.placement_id, p_stripe_invoice_id, p_payment_intent_id, p_charge_id,
-            coalesce(p_amount_paid, v_inv.amount_due), v_inv.currency, v_paid_at, p_event_id)
+    values (v_inv.id, v_inv.placement_id, e_stripe_invoice_id, e_payment_intent_id, e_charge_id,
+            coalesce(e_amount_paid, v_inv.amount_due), v_inv.currency, v_paid_at, e_event_id)
     returning * into v_pay;
-    if v_inv.stripe_payment_intent_id is null and p_payment_intent_id is not null then
-      update public.placement_invoices i set stripe_payment_intent_id = p_payment_intent_id
+    if v_inv.stripe_payment_intent_id is null and e_payment_intent_id is not null then
+      update public.placement_invoices i set stripe_payment_intent_id = e_payment_intent_id
        where i.id = v_inv.id
       returning * into v_inv;
     end if;
     perform private.emit_event('placement_invoice.payment_recorded', 'placement_invoice', v_inv.id,
       v_inv.placement_id, null,
-      pg_catalog.jsonb_build_object('stripe_invoice_id', p_stripe_invoice_id, 'stripe_payment_intent_id',
-        p_payment_intent_id, 'stripe_charge_id', p_charge_id, 'amount_paid', v_pay.amount_paid,
-        'currency', v_pay.currency, 'paid_at', v_pay.paid_at, 'stripe_event_id', p_event_id));
+      pg_catalog.jsonb_build_object('stripe_invoice_id', e_stripe_invoice_id, 'stripe_payment_intent_id',
+        e_payment_intent_id, 'stripe_charge_id', e_charge_id, 'amount_paid', v_pay.amount_paid,
+        'currency', v_pay.currency, 'paid_at', v_pay.paid_at, 'stripe_event_id', e_event_id));
     perform private.leave_transition(v_prev);
     v_payment_recorded := true;
-  elsif v_pay.stripe_charge_id is null and p_charge_id is not null then
+  elsif v_pay.stripe_charge_id is null and e_charge_id is not null then
     -- a first event without the charge, a later one with it
-    v_prev := private.enter_transition('placement_invoice.payment_record', 'stripe ' || coalesce(p_event_id, 'event'));
+    v_prev := private.enter_transition('placement_invoice.payment_record', 'stripe ' || coalesce(e_event_id, 'event'));
     update private.placement_invoice_payments p
-       set stripe_charge_id = p_charge_id,
-           stripe_payment_intent_id = coalesce(p.stripe_payment_intent_id, p_payment_intent_id)
+       set stripe_charge_id = e_charge_id,
+           stripe_payment_intent_id = coalesce(p.stripe_payment_intent_id, e_payment_intent_id)
      where p.id = v_pay.id
     returning * into v_pay;
     perform private.leave_transition(v_prev);
@@ -159,8 +159,8 @@ begin
     'collectible_at', v_inv.collectible_at, 'stripe_charge_id', v_pay.stripe_charge_id);
 end
 $$;
-comment on function private.stripe_record_invoice_paid(text, bigint, bigint, text, timestamptz, text, text, uuid, text, timestamptz) is
-  'Effect of invoice.paid / invoice.payment_succeeded: finds the placement invoice by its Stripe id (or records it for the placement in the invoice''s metadata: payouts + holdback holds), records the payment (payment intent, charge = source_transaction), and moves the invoice to paid (paid_at = Stripe''s paid time, not in the future; collectible_at = paid_at + settlement buffer; payouts scheduled). Returns {outcome: applied|noop|ignored, ...}; the second event of the same payment is a noop. PT400 bad id, PT409 void invoice / other invoice, PT422 currency or amount mismatch.';
+comment on function private.stripe_record_invoice_paid(jsonb, timestamptz) is
+  'Effect of invoice.paid / invoice.payment_succeeded (p_effect {stripe_invoice_id, amount_due, amount_paid, currency, paid_at, payment_intent_id, charge_id, placement_id, stripe_event_id}): finds the placement invoice by its Stripe id (or records it for the placement in the invoice''s metadata: payouts + holdback holds), records the payment (payment intent, charge = source_transaction), and moves the invoice to paid (paid_at = Stripe''s paid time, not in the future; collectible_at = paid_at + settlement buffer; payouts scheduled). Returns {outcome: applied|noop|ignored, ...}; the second event of the same payment is a noop. PT400 bad id, PT409 void invoice / other invoice, PT422 currency or amount mismatch.';
 
 -- The charge a payout transfer of this placement is funded from (source_transaction), or null.
 create function private.placement_source_transaction(p_placement_id uuid)
@@ -176,6 +176,6 @@ comment on function private.placement_source_transaction(uuid) is
   'The Stripe charge of the placement''s paid invoice (source_transaction of its payout transfers), or null when unknown.';
 
 revoke execute on function
-  private.stripe_record_invoice_paid(text, bigint, bigint, text, timestamptz, text, text, uuid, text, timestamptz),
+  private.stripe_record_invoice_paid(jsonb, timestamptz),
   private.placement_source_transaction(uuid)
 from public, anon, authenticated, service_role;

@@ -4,7 +4,7 @@
 -- contract, as on every money table)
 -- Stripe sync, part 4: connected accounts (Connect events).
 --
---   private.stripe_sync_account_capability(account, transfers capability, observed_at, now)
+--   private.stripe_sync_account_capability(effect {account_id, transfers_capability, observed_at}, now)
 --       effect of account.updated. The Edge Function does not trust the event's snapshot (events
 --       arrive late, twice, out of order): it re-reads the account from Stripe and passes what it
 --       read with the time it read it. A read older than the recruiter's last recorded
@@ -14,7 +14,9 @@
 --       for recruiter_cannot_receive_transfers fall due now (private.reschedule_payout_schedule):
 --       the waiting payouts become payable at the next run instead of the next due time.
 --   private.connected_account_payout_failures
---   private.stripe_record_connected_payout_failure(...)
+--   private.stripe_record_connected_payout_failure(effect, now)
+--       effect: {account_id, stripe_payout_id, amount, currency, failure_code, failure_message,
+--       arrival_date, stripe_event_id, stripe_event_created_at}
 --       effect of a connected account's payout.failed (its BANK payout failed). Recorded against
 --       the recruiter for operators (and the outbox event recruiter.bank_payout_failed). It never
 --       touches a tranche: the transfer to the connected account succeeded and stays paid. (The
@@ -25,11 +27,7 @@
 set local lock_timeout = '5s';
 set local statement_timeout = '60s';
 
-create function private.stripe_sync_account_capability(
-  p_account_id text,
-  p_transfers_capability text,
-  p_observed_at timestamptz,
-  p_now timestamptz default pg_catalog.now())
+create function private.stripe_sync_account_capability(p_effect jsonb, p_now timestamptz default pg_catalog.now())
 returns jsonb
 language plpgsql
 volatile
@@ -37,24 +35,25 @@ security definer
 set search_path = ''
 as $$
 declare
+  e_account_id text := p_effect ->> 'account_id';
+  e_transfers_capability text := p_effect ->> 'transfers_capability';
+  e_observed_at timestamptz := (p_effect ->> 'observed_at')::timestamptz;
   v_rec public.recruiters;
-  v_cap text := coalesce(nullif(p_transfers_capability, ''), 'unrequested');
+  v_cap text := coalesce(nullif(e_transfers_capability, ''), 'unrequested');
   v_was boolean;
   v_changed boolean;
-  v_observed timestamptz := least(coalesce(p_observed_at, p_now), p_now);
+  v_observed timestamptz := least(coalesce(e_observed_at, p_now), p_now);
   v_rescheduled integer := 0;
   v_schedule record;
 begin
-  if p_account_id is null or p_account_id !~ '^acct_[A-Za-z0-9]+$' then
-    raise exception 'a connected account id (acct_...) is required (got %)', p_account_id using errcode = 'PT400';
-  end if;
+  perform private.check_stripe_id('account_id', e_account_id, 'acct', 'connected account');
   if v_cap not in ('active', 'inactive', 'pending', 'unrequested') then
     raise exception 'unknown transfers capability %', v_cap using errcode = 'PT400';
   end if;
 
-  select * into v_rec from public.recruiters r where r.stripe_connect_account_id = p_account_id for update;
+  select * into v_rec from public.recruiters r where r.stripe_connect_account_id = e_account_id for update;
   if not found then
-    return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_account', 'account_id', p_account_id);
+    return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_account', 'account_id', e_account_id);
   end if;
   -- timestamp guard: a read older than the last recorded change never overwrites it
   if v_rec.stripe_capability_updated_at is not null and v_observed < v_rec.stripe_capability_updated_at then
@@ -66,7 +65,7 @@ begin
   v_was := v_rec.can_receive_transfers;
   v_changed := v_rec.stripe_transfers_capability is distinct from v_cap;
   if v_changed then
-    v_rec := private.set_recruiter_connect_account(v_rec.id, p_account_id, v_cap, v_observed);
+    v_rec := private.set_recruiter_connect_account(v_rec.id, e_account_id, v_cap, v_observed);
   end if;
 
   if v_rec.can_receive_transfers and not v_was then
@@ -90,8 +89,8 @@ begin
     'observed_at', v_observed, 'rescheduled', v_rescheduled);
 end
 $$;
-comment on function private.stripe_sync_account_capability(text, text, timestamptz, timestamptz) is
-  'Effect of account.updated: the recruiter with this connected account gets Stripe''s capabilities.transfers as read at p_observed_at (private.set_recruiter_connect_account; a read older than the last recorded change is stale: noop). Becoming transfer-capable makes the pending schedules skipped for recruiter_cannot_receive_transfers due now. Unknown account: ignored. PT400.';
+comment on function private.stripe_sync_account_capability(jsonb, timestamptz) is
+  'Effect of account.updated (p_effect {account_id, transfers_capability, observed_at}): the recruiter with this connected account gets Stripe''s capabilities.transfers as read at p_observed_at (private.set_recruiter_connect_account; a read older than the last recorded change is stale: noop). Becoming transfer-capable makes the pending schedules skipped for recruiter_cannot_receive_transfers due now. Unknown account: ignored. PT400.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Bank payouts of connected accounts that failed
@@ -122,17 +121,7 @@ create trigger money_guard before insert or update or delete on private.connecte
   for each row execute function private.guard_money_write('', 'all');
 select private.enable_audit('private.connected_account_payout_failures'::regclass, 'connected_payout_failure');
 
-create function private.stripe_record_connected_payout_failure(
-  p_account_id text,
-  p_stripe_payout_id text,
-  p_amount bigint,
-  p_currency text,
-  p_failure_code text,
-  p_failure_message text,
-  p_arrival_date timestamptz,
-  p_stripe_created_at timestamptz,
-  p_event_id text,
-  p_now timestamptz default pg_catalog.now())
+create function private.stripe_record_connected_payout_failure(p_effect jsonb, p_now timestamptz default pg_catalog.now())
 returns jsonb
 language plpgsql
 volatile
@@ -140,45 +129,52 @@ security definer
 set search_path = ''
 as $$
 declare
+  e_account_id text := p_effect ->> 'account_id';
+  e_stripe_payout_id text := p_effect ->> 'stripe_payout_id';
+  e_amount bigint := (p_effect ->> 'amount')::bigint;
+  e_currency text := p_effect ->> 'currency';
+  e_failure_code text := p_effect ->> 'failure_code';
+  e_failure_message text := p_effect ->> 'failure_message';
+  e_arrival_date timestamptz := (p_effect ->> 'arrival_date')::timestamptz;
+  e_stripe_created_at timestamptz := (p_effect ->> 'stripe_event_created_at')::timestamptz;
+  e_event_id text := p_effect ->> 'stripe_event_id';
   v_recruiter_id uuid;
   v_row private.connected_account_payout_failures;
   v_prev jsonb;
 begin
-  if p_stripe_payout_id is null or p_stripe_payout_id !~ '^po_[A-Za-z0-9]+$' then
-    raise exception 'a Stripe payout id (po_...) is required (got %)', p_stripe_payout_id using errcode = 'PT400';
-  end if;
-  select r.id into v_recruiter_id from public.recruiters r where r.stripe_connect_account_id = p_account_id;
+  perform private.check_stripe_id('stripe_payout_id', e_stripe_payout_id, 'po', 'payout');
+  select r.id into v_recruiter_id from public.recruiters r where r.stripe_connect_account_id = e_account_id;
   if v_recruiter_id is null then
-    return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_account', 'account_id', p_account_id);
+    return pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', 'unknown_account', 'account_id', e_account_id);
   end if;
 
-  v_prev := private.enter_transition('recruiter.bank_payout_failure', p_failure_code);
+  v_prev := private.enter_transition('recruiter.bank_payout_failure', e_failure_code);
   insert into private.connected_account_payout_failures (
     recruiter_id, stripe_account_id, stripe_payout_id, amount, currency, failure_code, failure_message,
     arrival_date, stripe_created_at, stripe_event_id, recorded_at)
-  values (v_recruiter_id, p_account_id, p_stripe_payout_id, coalesce(p_amount, 0),
-          pg_catalog.upper(coalesce(p_currency, 'usd')), p_failure_code, pg_catalog.left(p_failure_message, 1000),
-          p_arrival_date, p_stripe_created_at, p_event_id, p_now)
+  values (v_recruiter_id, e_account_id, e_stripe_payout_id, coalesce(e_amount, 0),
+          pg_catalog.upper(coalesce(e_currency, 'usd')), e_failure_code, pg_catalog.left(e_failure_message, 1000),
+          e_arrival_date, e_stripe_created_at, e_event_id, p_now)
   on conflict (stripe_payout_id) do nothing
   returning * into v_row;
   if v_row.id is not null then
     -- The transfer that funded the account stays succeeded: nothing here touches payout_transfers
     -- or payouts (no demotion, no second transfer).
     perform private.emit_event('recruiter.bank_payout_failed', 'recruiter', v_recruiter_id, null, null,
-      pg_catalog.jsonb_build_object('stripe_account_id', p_account_id, 'stripe_payout_id', p_stripe_payout_id,
-        'amount', v_row.amount, 'currency', v_row.currency, 'failure_code', p_failure_code,
+      pg_catalog.jsonb_build_object('stripe_account_id', e_account_id, 'stripe_payout_id', e_stripe_payout_id,
+        'amount', v_row.amount, 'currency', v_row.currency, 'failure_code', e_failure_code,
         'failure_message', v_row.failure_message));
   end if;
   perform private.leave_transition(v_prev);
 
   return pg_catalog.jsonb_build_object('outcome', case when v_row.id is null then 'noop' else 'applied' end,
-    'recruiter_id', v_recruiter_id, 'stripe_payout_id', p_stripe_payout_id);
+    'recruiter_id', v_recruiter_id, 'stripe_payout_id', e_stripe_payout_id);
 end
 $$;
-comment on function private.stripe_record_connected_payout_failure(text, text, bigint, text, text, text, timestamptz, timestamptz, text, timestamptz) is
-  'Effect of a connected account''s payout.failed: records the failed bank payout against the recruiter (once per Stripe payout) and emits recruiter.bank_payout_failed. Never changes a tranche or a payout. Unknown account: ignored. PT400.';
+comment on function private.stripe_record_connected_payout_failure(jsonb, timestamptz) is
+  'Effect of a connected account''s payout.failed (p_effect {account_id, stripe_payout_id, amount, currency, failure_code, failure_message, arrival_date, stripe_event_id, stripe_event_created_at}): records the failed bank payout against the recruiter (once per Stripe payout) and emits recruiter.bank_payout_failed. Never changes a tranche or a payout. Unknown account: ignored. PT400.';
 
 revoke execute on function
-  private.stripe_sync_account_capability(text, text, timestamptz, timestamptz),
-  private.stripe_record_connected_payout_failure(text, text, bigint, text, text, text, timestamptz, timestamptz, text, timestamptz)
+  private.stripe_sync_account_capability(jsonb, timestamptz),
+  private.stripe_record_connected_payout_failure(jsonb, timestamptz)
 from public, anon, authenticated, service_role;

@@ -1,14 +1,14 @@
--- squawk-ignore-file prefer-robust-stmts,require-concurrent-index-creation,constraint-missing-not-valid,ban-char-field,adding-field-with-default
+-- squawk-ignore-file prefer-robust-stmts,require-concurrent-index-creation,ban-char-field
 -- Squawk rules ignored in this file, and why: the CLI runs each migration in one transaction,
--- where CREATE INDEX CONCURRENTLY is not possible and where ADD COLUMN already holds ACCESS
--- EXCLUSIVE on payout_transfers until commit, so a NOT VALID constraint validated later in the
--- same transaction would not shorten any lock; the column's default is a constant (no rewrite
--- since PG 11); the new table is created empty here; currency is char(3) by contract.
+-- where CREATE INDEX CONCURRENTLY is not possible; the new table is created empty here;
+-- currency is char(3) by contract.
 -- Stripe sync, part 5: reversals of transfers (transfer.reversed, and our own reversals).
 --
 --   payout_transfers.reversed_amount      of the tranche's amount, reversed at Stripe
 --                                         (0 <= reversed_amount <= amount; only a succeeded
---                                         tranche is ever reversed)
+--                                         tranche is ever reversed); the column is created
+--                                         with the table (20261127100100) and kept in step
+--                                         with the mirror below
 --   private.stripe_transfer_reversals     every Stripe reversal (trr_...) of one of our transfers,
 --                                         once (unique Stripe id): the mirror the tranche's
 --                                         reversed_amount is the sum of
@@ -25,28 +25,6 @@
 -- migration file in one transaction, so these last for this file only.
 set local lock_timeout = '5s';
 set local statement_timeout = '60s';
-
-alter table public.payout_transfers add column reversed_amount bigint not null default 0;
-alter table public.payout_transfers add constraint payout_transfers_reversed_le_amount
-  check (reversed_amount >= 0 and reversed_amount <= amount);
-alter table public.payout_transfers add constraint payout_transfers_reversed_only_succeeded
-  check (reversed_amount = 0 or status = 'succeeded');
-comment on column public.payout_transfers.reversed_amount is
-  'Of this tranche''s amount, reversed at Stripe (sum of its reversals in private.stripe_transfer_reversals). 0 <= reversed_amount <= amount; only a succeeded tranche is reversed.';
-
--- Existing tranches get their new column in an audited write, like every change of a money row
--- (every money row equals its latest audit row).
-do $$
-declare
-  v_prev jsonb;
-begin
-  perform private.set_actor(null, 'system');
-  v_prev := private.enter_transition('migration.add_reversed_amount',
-    'payout_transfers.reversed_amount added (20261130090400)');
-  update public.payout_transfers t set reversed_amount = 0 where t.reversed_amount = 0;
-  perform private.leave_transition(v_prev);
-end
-$$;
 
 create table private.stripe_transfer_reversals (
   id uuid primary key default pg_catalog.gen_random_uuid(),
@@ -166,7 +144,8 @@ begin
   where r.id is null or r.id !~ '^trr_[A-Za-z0-9]+$' or r.amount is null or r.amount <= 0
      or pg_catalog.upper(r.currency) is distinct from v_t.currency::text;
   if v_bad is not null then
-    raise exception 'reversals of % not usable (id, amount > 0, currency %): %', p_stripe_transfer_id, v_t.currency, v_bad
+    raise exception 'reversals of % not usable (id "trr_" then letters and digits only (A-Z, a-z, 0-9), amount > 0, currency %): %',
+      p_stripe_transfer_id, v_t.currency, v_bad
       using errcode = 'PT400';
   end if;
 

@@ -7,12 +7,15 @@
 --   private.payment_disputes    one row per Stripe dispute (dp_...) and one per refunded charge
 --                               (kind refund): placement, amount, status open | won | lost |
 --                               refunded, what was held and flagged
---   private.stripe_record_payment_dispute(...)   charge.refunded, charge.dispute.created:
+--   private.stripe_record_payment_dispute(effect, now)   charge.refunded, charge.dispute.created
+--       (effect: {source dispute|refund, stripe_object_id, charge_id, payment_intent_id, amount,
+--       currency, reason, occurred_at, stripe_event_id}):
 --       the placement's unpaid money (payable) goes on a `dispute` hold (no release date: until
 --       the dispute closes or an admin decides), its paid payouts are flagged
 --       (payouts.flagged_for_reversal_at, event payout.dispute_flagged), and an alert is raised
 --       (event placement.payment_disputed; public.payout_alerts payment_disputed while open)
---   private.stripe_close_payment_dispute(...)    charge.dispute.closed:
+--   private.stripe_close_payment_dispute(effect, now)    charge.dispute.closed (effect:
+--       {stripe_dispute_id, charge_id, outcome won|lost, stripe_status, closed_at, stripe_event_id}):
 --       won (or an inquiry closed as warning_closed): the dispute holds are released
 --       (held -> payable, scheduled) and the flags cleared, unless another dispute of the
 --       placement is still open; lost: every active hold of the placement is cancelled and its
@@ -176,17 +179,7 @@ comment on function private.forfeit_disputed_payables(uuid, uuid[], text, timest
 -- ---------------------------------------------------------------------------------------------
 -- Opening: charge.refunded, charge.dispute.created
 -- ---------------------------------------------------------------------------------------------
-create function private.stripe_record_payment_dispute(
-  p_kind text,
-  p_stripe_object_id text,
-  p_charge_id text,
-  p_payment_intent_id text,
-  p_amount bigint,
-  p_currency text,
-  p_reason text,
-  p_occurred_at timestamptz,
-  p_event_id text,
-  p_now timestamptz default pg_catalog.now())
+create function private.stripe_record_payment_dispute(p_effect jsonb, p_now timestamptz default pg_catalog.now())
 returns jsonb
 language plpgsql
 volatile
@@ -194,6 +187,15 @@ security definer
 set search_path = ''
 as $$
 declare
+  e_kind text := p_effect ->> 'source';
+  e_stripe_object_id text := p_effect ->> 'stripe_object_id';
+  e_charge_id text := p_effect ->> 'charge_id';
+  e_payment_intent_id text := p_effect ->> 'payment_intent_id';
+  e_amount bigint := (p_effect ->> 'amount')::bigint;
+  e_currency text := p_effect ->> 'currency';
+  e_reason text := p_effect ->> 'reason';
+  e_occurred_at timestamptz := (p_effect ->> 'occurred_at')::timestamptz;
+  e_event_id text := p_effect ->> 'stripe_event_id';
   v_placement public.placements;
   v_placement_id uuid;
   v_row private.payment_disputes;
@@ -201,26 +203,26 @@ declare
   v_held bigint;
   v_flagged uuid[];
 begin
-  if p_kind is null or p_kind not in ('dispute', 'refund') then
-    raise exception 'p_kind must be dispute or refund (got %)', p_kind using errcode = 'PT400';
+  if e_kind is null or e_kind not in ('dispute', 'refund') then
+    raise exception 'source must be dispute or refund (got %)', e_kind using errcode = 'PT400';
   end if;
-  if coalesce(p_stripe_object_id, '') = '' or coalesce(p_charge_id, '') = '' then
+  if coalesce(e_stripe_object_id, '') = '' or coalesce(e_charge_id, '') = '' then
     raise exception 'a Stripe object id and a charge id are required' using errcode = 'PT400';
   end if;
-  v_placement_id := private.placement_of_charge(p_charge_id, p_payment_intent_id);
+  v_placement_id := private.placement_of_charge(e_charge_id, e_payment_intent_id);
   if v_placement_id is null then
-    raise exception 'charge % is not the payment of a recorded placement invoice (yet)', p_charge_id
+    raise exception 'charge % is not the payment of a recorded placement invoice (yet)', e_charge_id
       using errcode = 'PT404', hint = 'Processed again once invoice.paid of that payment has been processed.';
   end if;
   select * into v_placement from public.placements pl where pl.id = v_placement_id for update;
 
-  select * into v_row from private.payment_disputes d where d.kind = p_kind and d.stripe_object_id = p_stripe_object_id
+  select * into v_row from private.payment_disputes d where d.kind = e_kind and d.stripe_object_id = e_stripe_object_id
   for update;
   if found then
-    if v_row.kind = 'refund' and coalesce(p_amount, 0) > v_row.amount then
+    if v_row.kind = 'refund' and coalesce(e_amount, 0) > v_row.amount then
       -- a further (partial) refund of the same charge: amount grows, nothing else changes
-      v_prev := private.enter_transition('payment_dispute.refund_update', p_reason);
-      update private.payment_disputes d set amount = p_amount where d.id = v_row.id returning * into v_row;
+      v_prev := private.enter_transition('payment_dispute.refund_update', e_reason);
+      update private.payment_disputes d set amount = e_amount where d.id = v_row.id returning * into v_row;
       perform private.leave_transition(v_prev);
       return pg_catalog.jsonb_build_object('outcome', 'applied', 'payment_dispute_id', v_row.id, 'amount', v_row.amount,
                                            'placement_id', v_placement_id);
@@ -230,46 +232,39 @@ begin
                                          'placement_id', v_placement_id);
   end if;
 
-  v_prev := private.enter_transition('payment_dispute.open', coalesce(p_reason, p_kind));
+  v_prev := private.enter_transition('payment_dispute.open', coalesce(e_reason, e_kind));
   -- lock order: placement -> payouts (id order)
   perform 1 from public.payouts po where po.placement_id = v_placement_id order by po.id for update;
   insert into private.payment_disputes (placement_id, kind, stripe_object_id, stripe_charge_id, amount, currency, reason,
                                         status, opened_at)
-  values (v_placement_id, p_kind, p_stripe_object_id, p_charge_id, coalesce(p_amount, 0),
-          coalesce(pg_catalog.upper(p_currency), v_placement.currency::text), pg_catalog.left(p_reason, 200),
-          case when p_kind = 'refund' then 'refunded' else 'open' end, coalesce(p_occurred_at, p_now))
+  values (v_placement_id, e_kind, e_stripe_object_id, e_charge_id, coalesce(e_amount, 0),
+          coalesce(pg_catalog.upper(e_currency), v_placement.currency::text), pg_catalog.left(e_reason, 200),
+          case when e_kind = 'refund' then 'refunded' else 'open' end, coalesce(e_occurred_at, p_now))
   returning * into v_row;
 
   v_held := private.hold_disputed_payables(v_placement_id, null, p_now);
   v_flagged := private.flag_disputed_payouts(v_placement_id, 'payout.dispute_flagged',
-                                             p_kind || ' ' || p_stripe_object_id, p_now);
+                                             e_kind || ' ' || e_stripe_object_id, p_now);
   update private.payment_disputes d set held_amount = v_held, flagged_payout_ids = v_flagged
    where d.id = v_row.id returning * into v_row;
 
   perform private.emit_event('placement.payment_disputed', 'placement', v_placement_id, v_placement_id, null,
-    pg_catalog.jsonb_build_object('kind', p_kind, 'payment_dispute_id', v_row.id, 'stripe_object_id', p_stripe_object_id,
-      'stripe_charge_id', p_charge_id, 'amount', v_row.amount, 'currency', v_row.currency, 'reason', p_reason,
-      'held_amount', v_held, 'flagged_payout_ids', pg_catalog.to_jsonb(v_flagged), 'stripe_event_id', p_event_id));
+    pg_catalog.jsonb_build_object('kind', e_kind, 'payment_dispute_id', v_row.id, 'stripe_object_id', e_stripe_object_id,
+      'stripe_charge_id', e_charge_id, 'amount', v_row.amount, 'currency', v_row.currency, 'reason', e_reason,
+      'held_amount', v_held, 'flagged_payout_ids', pg_catalog.to_jsonb(v_flagged), 'stripe_event_id', e_event_id));
   perform private.leave_transition(v_prev);
 
   return pg_catalog.jsonb_build_object('outcome', 'applied', 'payment_dispute_id', v_row.id, 'placement_id', v_placement_id,
-    'kind', p_kind, 'held_amount', v_held, 'flagged_payout_ids', pg_catalog.to_jsonb(v_flagged));
+    'kind', e_kind, 'held_amount', v_held, 'flagged_payout_ids', pg_catalog.to_jsonb(v_flagged));
 end
 $$;
-comment on function private.stripe_record_payment_dispute(text, text, text, text, bigint, text, text, timestamptz, text, timestamptz) is
-  'Effect of charge.refunded (p_kind refund, keyed by the charge) and charge.dispute.created (dispute, keyed by dp_): the placement paid by that charge gets its payable money on dispute holds, its paid payouts flagged (payout.dispute_flagged) and the alert event placement.payment_disputed. Once per dispute / refunded charge (a larger refund only updates the amount; a late created after closing: noop). PT400, PT404 unknown charge.';
+comment on function private.stripe_record_payment_dispute(jsonb, timestamptz) is
+  'Effect of charge.refunded (source refund, keyed by the charge) and charge.dispute.created (source dispute, keyed by dp_); p_effect {source, stripe_object_id, charge_id, payment_intent_id, amount, currency, reason, occurred_at, stripe_event_id}: the placement paid by that charge gets its payable money on dispute holds, its paid payouts flagged (payout.dispute_flagged) and the alert event placement.payment_disputed. Once per dispute / refunded charge (a larger refund only updates the amount; a late created after closing: noop). PT400, PT404 unknown charge.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Closing: charge.dispute.closed
 -- ---------------------------------------------------------------------------------------------
-create function private.stripe_close_payment_dispute(
-  p_stripe_dispute_id text,
-  p_charge_id text,
-  p_outcome text,
-  p_stripe_status text,
-  p_closed_at timestamptz,
-  p_event_id text,
-  p_now timestamptz default pg_catalog.now())
+create function private.stripe_close_payment_dispute(p_effect jsonb, p_now timestamptz default pg_catalog.now())
 returns jsonb
 language plpgsql
 volatile
@@ -277,6 +272,12 @@ security definer
 set search_path = ''
 as $$
 declare
+  e_stripe_dispute_id text := p_effect ->> 'stripe_dispute_id';
+  e_charge_id text := p_effect ->> 'charge_id';
+  e_outcome text := p_effect ->> 'outcome';
+  e_stripe_status text := p_effect ->> 'stripe_status';
+  e_closed_at timestamptz := (p_effect ->> 'closed_at')::timestamptz;
+  e_event_id text := p_effect ->> 'stripe_event_id';
   v_row private.payment_disputes;
   v_placement public.placements;
   v_prev jsonb;
@@ -289,18 +290,20 @@ declare
   v_schedule record;
   v_hold_ids uuid[];
 begin
-  if p_outcome is null or p_outcome not in ('won', 'lost') then
-    raise exception 'p_outcome must be won or lost (got %)', p_outcome using errcode = 'PT400';
+  if e_outcome is null or e_outcome not in ('won', 'lost') then
+    raise exception 'outcome must be won or lost (got %)', e_outcome using errcode = 'PT400';
   end if;
-  select * into v_row from private.payment_disputes d where d.kind = 'dispute' and d.stripe_object_id = p_stripe_dispute_id;
+  select * into v_row from private.payment_disputes d where d.kind = 'dispute' and d.stripe_object_id = e_stripe_dispute_id;
   if not found then
     -- closed before we saw it open (events out of order, or the opening event failed): open it now
-    if p_charge_id is null then
-      raise exception 'dispute % unknown and no charge given', p_stripe_dispute_id using errcode = 'PT404';
+    if e_charge_id is null then
+      raise exception 'dispute % unknown and no charge given', e_stripe_dispute_id using errcode = 'PT404';
     end if;
-    perform private.stripe_record_payment_dispute('dispute', p_stripe_dispute_id, p_charge_id, null, null, null,
-                                                  'closed before opened', p_closed_at, p_event_id, p_now);
-    select * into v_row from private.payment_disputes d where d.kind = 'dispute' and d.stripe_object_id = p_stripe_dispute_id;
+    perform private.stripe_record_payment_dispute(
+      pg_catalog.jsonb_build_object('source', 'dispute', 'stripe_object_id', e_stripe_dispute_id, 'charge_id', e_charge_id,
+        'reason', 'closed before opened', 'occurred_at', e_closed_at, 'stripe_event_id', e_event_id),
+      p_now);
+    select * into v_row from private.payment_disputes d where d.kind = 'dispute' and d.stripe_object_id = e_stripe_dispute_id;
   end if;
   select * into v_placement from public.placements pl where pl.id = v_row.placement_id for update;
   select * into v_row from private.payment_disputes d where d.id = v_row.id for update;
@@ -308,17 +311,17 @@ begin
     return pg_catalog.jsonb_build_object('outcome', 'noop', 'payment_dispute_id', v_row.id, 'status', v_row.status);
   end if;
 
-  v_prev := private.enter_transition('payment_dispute.' || p_outcome, 'Stripe dispute ' || p_stripe_dispute_id || ' '
-                                                                      || coalesce(p_stripe_status, p_outcome));
+  v_prev := private.enter_transition('payment_dispute.' || e_outcome, 'Stripe dispute ' || e_stripe_dispute_id || ' '
+                                                                      || coalesce(e_stripe_status, e_outcome));
   perform 1 from public.payouts po where po.placement_id = v_row.placement_id order by po.id for update;
   -- closed first: the payout trigger must see it closed when the holds are released
   update private.payment_disputes d
-     set status = p_outcome, closed_at = coalesce(p_closed_at, p_now), stripe_status = p_stripe_status
+     set status = e_outcome, closed_at = coalesce(e_closed_at, p_now), stripe_status = e_stripe_status
    where d.id = v_row.id returning * into v_row;
   v_still_open := exists (select 1 from private.payment_disputes d
                           where d.placement_id = v_row.placement_id and d.status = 'open');
 
-  if p_outcome = 'won' and not v_still_open then
+  if e_outcome = 'won' and not v_still_open then
     select pg_catalog.array_agg(h.id order by h.id), coalesce(sum(h.hold_amount), 0)::bigint into v_hold_ids, v_released
     from public.escrow_holds h
     where h.placement_id = v_row.placement_id and h.status = 'active' and h.hold_reason = 'dispute';
@@ -336,9 +339,9 @@ begin
     )
     select coalesce(pg_catalog.array_agg(c.id order by c.id), '{}') into v_cleared from c;
     perform private.emit_event('payout.dispute_flag_cleared', 'payout', po.id, po.placement_id, po.id,
-      pg_catalog.jsonb_build_object('reason', 'payment dispute won', 'stripe_dispute_id', p_stripe_dispute_id))
+      pg_catalog.jsonb_build_object('reason', 'payment dispute won', 'stripe_dispute_id', e_stripe_dispute_id))
     from public.payouts po where po.id = any (v_cleared) order by po.id;
-  elsif p_outcome = 'lost' then
+  elsif e_outcome = 'lost' then
     -- the company has its money back: nothing of this placement is paid any more
     select coalesce(sum(h.hold_amount), 0)::bigint into v_cancelled
     from public.escrow_holds h where h.placement_id = v_row.placement_id and h.status = 'active';
@@ -364,10 +367,10 @@ begin
   end if;
 
   perform private.emit_event('placement.payment_dispute_closed', 'placement', v_row.placement_id, v_row.placement_id, null,
-    pg_catalog.jsonb_build_object('payment_dispute_id', v_row.id, 'stripe_dispute_id', p_stripe_dispute_id,
-      'outcome', p_outcome, 'stripe_status', p_stripe_status, 'released_amount', v_released,
+    pg_catalog.jsonb_build_object('payment_dispute_id', v_row.id, 'stripe_dispute_id', e_stripe_dispute_id,
+      'outcome', e_outcome, 'stripe_status', e_stripe_status, 'released_amount', v_released,
       'cancelled_hold_amount', v_cancelled, 'forfeited_amount', v_forfeited, 'still_open', v_still_open,
-      'stripe_event_id', p_event_id));
+      'stripe_event_id', e_event_id));
   perform private.leave_transition(v_prev);
 
   return pg_catalog.jsonb_build_object('outcome', 'applied', 'payment_dispute_id', v_row.id,
@@ -375,8 +378,8 @@ begin
     'cancelled_hold_amount', v_cancelled, 'forfeited_amount', v_forfeited, 'still_open', v_still_open);
 end
 $$;
-comment on function private.stripe_close_payment_dispute(text, text, text, text, timestamptz, text, timestamptz) is
-  'Effect of charge.dispute.closed: won (won, warning_closed) releases the placement''s dispute holds and clears the flags unless another dispute is open; lost cancels every active hold (forfeited), forfeits payable money, cancels live schedules and keeps the paid payouts flagged for reversal (payout.reversal_flagged). Event placement.payment_dispute_closed. Already closed: noop. PT400/PT404.';
+comment on function private.stripe_close_payment_dispute(jsonb, timestamptz) is
+  'Effect of charge.dispute.closed (p_effect {stripe_dispute_id, charge_id, outcome won|lost, stripe_status, closed_at, stripe_event_id}): won (won, warning_closed) releases the placement''s dispute holds and clears the flags unless another dispute is open; lost cancels every active hold (forfeited), forfeits payable money, cancels live schedules and keeps the paid payouts flagged for reversal (payout.reversal_flagged). Event placement.payment_dispute_closed. Already closed: noop. PT400/PT404.';
 
 -- ---------------------------------------------------------------------------------------------
 -- While disputed, nothing becomes payable
@@ -429,7 +432,7 @@ revoke execute on function
   private.flag_disputed_payouts(uuid, text, text, timestamptz),
   private.hold_disputed_payables(uuid, uuid[], timestamptz),
   private.forfeit_disputed_payables(uuid, uuid[], text, timestamptz),
-  private.stripe_record_payment_dispute(text, text, text, text, bigint, text, text, timestamptz, text, timestamptz),
-  private.stripe_close_payment_dispute(text, text, text, text, timestamptz, text, timestamptz),
+  private.stripe_record_payment_dispute(jsonb, timestamptz),
+  private.stripe_close_payment_dispute(jsonb, timestamptz),
   private.enforce_payment_dispute()
 from public, anon, authenticated, service_role;

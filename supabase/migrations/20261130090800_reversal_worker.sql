@@ -82,7 +82,7 @@ declare
   v_prev jsonb;
 begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required to reverse a payout' using errcode = 'PT400';
+    raise exception 'p_reason is required to reverse a payout' using errcode = 'PT400';
   end if;
   select * into v_payout from public.payouts po where po.id = p_payout_id for update;
   if not found then
@@ -328,7 +328,7 @@ begin
     return v_row;
   end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
-    raise exception 'a reason is required' using errcode = 'PT400';
+    raise exception 'p_reason is required' using errcode = 'PT400';
   end if;
   v_prev := private.enter_transition('payout_reversal.fail', p_reason);
   update public.payout_reversals r
@@ -402,19 +402,14 @@ $$;
 comment on function private.rpc_reverse_payout(uuid, text) is
   'Body of public.reverse_payout (platform admins only, 42501).';
 
-create function public.reverse_payout(p_payout_id uuid, p_reason text)
+create function public.reverse_payout(p_payout_id uuid default null, p_reason text default null)
 returns setof public.payout_reversals
-language plpgsql
+language sql
 volatile
 security invoker
 set search_path = ''
 as $$
-begin
-  if not private.is_platform_admin() then
-    raise exception 'permission denied: platform admin only' using errcode = '42501';
-  end if;
-  return query select r.* from private.rpc_reverse_payout(p_payout_id, p_reason) r;
-end
+  select private.rpc_reverse_payout(p_payout_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.reverse_payout(uuid, text) is
   'Admin: claws back a payout flagged for reversal (or any paid one): one reversal request per succeeded tranche with unreversed money, reversed at Stripe by reverse-payouts (transfers.createReversal, stored idempotency key, exactly once). What the connected account cannot cover is owed by the recruiter and netted against their next payouts. Returns the requests (the live ones if already requested). 42501 not a platform admin; PT400 no payout id / reason; PT404 unknown payout; PT409 nothing to reverse.';

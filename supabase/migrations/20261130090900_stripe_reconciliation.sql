@@ -301,7 +301,7 @@ grant execute on function private.record_stripe_reconciliation(uuid, jsonb, json
 grant execute on function private.fail_stripe_reconciliation(uuid, jsonb, timestamptz) to stripe_sync;
 
 -- ---------------------------------------------------------------------------------------------
--- Hand-over rings of the Stripe sync jobs (CPU budget: supabase/functions/_shared/budget.ts)
+-- Hand-over rings of the Stripe sync jobs (CPU budget: supabase/functions/_shared/platform/budget.ts)
 -- ---------------------------------------------------------------------------------------------
 create function private.ring_stripe_sync_handover(
   p_function text, p_run_id uuid default null, p_now timestamptz default pg_catalog.now())

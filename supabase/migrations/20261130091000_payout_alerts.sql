@@ -1,4 +1,5 @@
--- Stripe sync, part 11: public.payout_alerts (admin-only) and the Stripe sync cron jobs.
+-- Stripe sync, part 11: public.payout_alerts (admin-only), the Stripe sync cron jobs and the
+-- product's one cron setup.
 --
 -- public.payout_alerts: what needs an operator, one row per problem. Healthy = empty.
 --   transfer_missing_in_stripe   a succeeded tranche whose transfer Stripe does not have      (reconciliation)
@@ -17,10 +18,14 @@
 -- A security_invoker view over a security definer function that returns nothing unless the caller
 -- is a platform admin (the function reads private tables the caller cannot).
 --
--- private.setup_stripe_sync_cron(enabled, reconcile schedule, reversal doorbell schedule): THE
+-- private.setup_stripe_sync_cron(enabled, reconcile schedule, reversal doorbell schedule): the
 -- setup of this layer's cron jobs (stripe-sync-*; the payout run owns payouts-*): daily
 -- reconcile-payouts (pg_net, URL and job secret from Vault at run time) and a per-minute reversal
 -- doorbell that rings reverse-payouts only when a reversal is due.
+--
+-- private.setup_cron(enabled): THE one setup of every cron job of the product (what a deploy runs
+-- as postgres after db push): private.setup_payout_cron (20261129090300) and
+-- private.setup_stripe_sync_cron. Here because it is the last layer that owns cron jobs.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -201,9 +206,24 @@ begin
 end
 $$;
 comment on function private.setup_stripe_sync_cron(boolean, text, text) is
-  'THE cron setup of the Stripe sync (idempotent; run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
+  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
 
 revoke execute on function
   private.reversal_doorbell(timestamptz),
   private.setup_stripe_sync_cron(boolean, text, text)
 from public, anon, authenticated, service_role;
+
+create function private.setup_cron(p_enabled boolean default true)
+returns table (jobname text, schedule text, command text, active boolean)
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return query select * from private.setup_payout_cron(p_enabled);
+  return query select * from private.setup_stripe_sync_cron(p_enabled);
+end
+$$;
+comment on function private.setup_cron(boolean) is
+  'The one setup of every pg_cron job of the product (idempotent: unschedules and schedules): payout and escrow doorbells, job-history cleanup (private.setup_payout_cron), reversal doorbell and daily reconciliation (private.setup_stripe_sync_cron). p_enabled = false removes them all. Run as postgres after each deploy: select * from private.setup_cron();';
+revoke execute on function private.setup_cron(boolean) from public, anon, authenticated, service_role;

@@ -3,7 +3,7 @@
 -- private.process_stripe_webhook_event(event id, effect, now): one transaction per event. Locks
 -- the inbox row (a concurrent duplicate delivery waits, then finds it processed), skips an event
 -- already processed or ignored, sets the actor (webhook), applies the effect the Edge Function
--- decided (supabase/functions/_shared/stripe_events.ts maps event -> effect) and marks the event
+-- decided (supabase/functions/_shared/stripe_sync/events.ts maps event -> effect) and marks the event
 -- processed or ignored with the effect's result. Any error rolls the whole transaction back; the
 -- function then records the failure with private.fail_stripe_webhook_event.
 --
@@ -16,14 +16,19 @@
 -- fail_stripe_webhook_event), which records the failure. Events whose effect reads Stripe first
 -- (invoice payments, accounts, transfer reversals) keep storing before the read.
 --
--- Effects (p_effect ->> 'kind'):
+-- Effects (p_effect ->> 'kind'). Each effect function takes the effect as jsonb, with the
+-- event's id and Stripe creation time added by the dispatcher (stripe_event_id,
+-- stripe_event_created_at), so the dispatch is one line per kind:
 --   ignore                  {reason}                          nothing to do (unknown type/object)
---   invoice_paid            private.stripe_record_invoice_paid
---   account_capability      private.stripe_sync_account_capability
---   connected_payout_failed private.stripe_record_connected_payout_failure
---   transfer_reversals      private.stripe_record_transfer_reversals
---   payment_disputed        private.stripe_record_payment_dispute (charge.refunded, charge.dispute.created)
---   dispute_closed          private.stripe_close_payment_dispute (charge.dispute.closed)
+--   invoice_paid            private.stripe_record_invoice_paid(effect, now)
+--   account_capability      private.stripe_sync_account_capability(effect, now)
+--   connected_payout_failed private.stripe_record_connected_payout_failure(effect, now)
+--   transfer_reversals      private.record_transfer_reversals(stripe transfer id, reversals, now)
+--                           (the reversal worker records its own reversals with it too)
+--   payment_disputed        private.stripe_record_payment_dispute(effect, now) (charge.refunded,
+--                           charge.dispute.created)
+--   dispute_closed          private.stripe_close_payment_dispute(effect, now) (charge.dispute.closed)
+-- An unknown kind: PT400.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -41,6 +46,7 @@ as $$
 declare
   v_row private.stripe_webhook_events;
   v_kind text := p_effect ->> 'kind';
+  v_effect jsonb;
   v_result jsonb;
   v_status text;
 begin
@@ -56,36 +62,19 @@ begin
   end if;
 
   perform private.set_actor(null, 'webhook');
+  -- the effect as the Edge Function decided it, plus the event it came from
+  v_effect := p_effect || pg_catalog.jsonb_build_object('stripe_event_id', v_row.id,
+                                                        'stripe_event_created_at', v_row.stripe_created_at);
 
   case v_kind
-    when 'ignore' then
-      v_result := pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', coalesce(p_effect ->> 'reason', 'unhandled'));
-    when 'invoice_paid' then
-      v_result := private.stripe_record_invoice_paid(
-        p_effect ->> 'stripe_invoice_id', (p_effect ->> 'amount_due')::bigint, (p_effect ->> 'amount_paid')::bigint,
-        p_effect ->> 'currency', (p_effect ->> 'paid_at')::timestamptz, p_effect ->> 'payment_intent_id',
-        p_effect ->> 'charge_id', (p_effect ->> 'placement_id')::uuid, v_row.id, p_now);
-    when 'account_capability' then
-      v_result := private.stripe_sync_account_capability(
-        p_effect ->> 'account_id', p_effect ->> 'transfers_capability', (p_effect ->> 'observed_at')::timestamptz, p_now);
-    when 'connected_payout_failed' then
-      v_result := private.stripe_record_connected_payout_failure(
-        p_effect ->> 'account_id', p_effect ->> 'stripe_payout_id', (p_effect ->> 'amount')::bigint,
-        p_effect ->> 'currency', p_effect ->> 'failure_code', p_effect ->> 'failure_message',
-        (p_effect ->> 'arrival_date')::timestamptz, v_row.stripe_created_at, v_row.id, p_now);
-    when 'transfer_reversals' then
-      v_result := private.record_transfer_reversals(p_effect ->> 'stripe_transfer_id', p_effect -> 'reversals', p_now);
-    when 'payment_disputed' then
-      v_result := private.stripe_record_payment_dispute(
-        p_effect ->> 'source', p_effect ->> 'stripe_object_id', p_effect ->> 'charge_id', p_effect ->> 'payment_intent_id',
-        (p_effect ->> 'amount')::bigint, p_effect ->> 'currency', p_effect ->> 'reason',
-        (p_effect ->> 'occurred_at')::timestamptz, v_row.id, p_now);
-    when 'dispute_closed' then
-      v_result := private.stripe_close_payment_dispute(
-        p_effect ->> 'stripe_dispute_id', p_effect ->> 'charge_id', p_effect ->> 'outcome', p_effect ->> 'stripe_status',
-        (p_effect ->> 'closed_at')::timestamptz, v_row.id, p_now);
-    else
-      raise exception 'unknown Stripe webhook effect %', v_kind using errcode = 'PT400';
+    when 'ignore' then v_result := pg_catalog.jsonb_build_object('outcome', 'ignored', 'reason', coalesce(v_effect ->> 'reason', 'unhandled'));
+    when 'invoice_paid' then v_result := private.stripe_record_invoice_paid(v_effect, p_now);
+    when 'account_capability' then v_result := private.stripe_sync_account_capability(v_effect, p_now);
+    when 'connected_payout_failed' then v_result := private.stripe_record_connected_payout_failure(v_effect, p_now);
+    when 'transfer_reversals' then v_result := private.record_transfer_reversals(v_effect ->> 'stripe_transfer_id', v_effect -> 'reversals', p_now);
+    when 'payment_disputed' then v_result := private.stripe_record_payment_dispute(v_effect, p_now);
+    when 'dispute_closed' then v_result := private.stripe_close_payment_dispute(v_effect, p_now);
+    else raise exception 'unknown Stripe webhook effect %', v_kind using errcode = 'PT400';
   end case;
 
   v_status := case when v_result ->> 'outcome' = 'ignored' then 'ignored' else 'processed' end;

@@ -3,14 +3,15 @@
 // and pays due tranches through Stripe Connect in the background, exactly once per tranche
 // (supabase/functions/_shared/payout_run/invocation.ts; docs/payout-runs.md). verify_jwt = false:
 // the job secret is checked instead.
-import { serveJob } from "../_shared/job_function.ts";
-import { loadPayoutRunSettings } from "../_shared/payout_run/settings.ts";
-import { processPayoutSchedules } from "../_shared/payout_run/wiring.ts";
+import { payoutRunEnv } from "../_shared/platform/env.ts";
+import { serveFunction } from "../_shared/platform/function.ts";
+import { acceptRun, DoorbellBody, payoutStripe, processPayoutSchedules } from "../_shared/payout_run/wiring.ts";
 
-Deno.serve(serveJob({
+Deno.serve(serveFunction({
   name: "process-payout-schedules",
-  kind: "payout_schedules",
-  stripe: true,
-  validate: () => void loadPayoutRunSettings(),
-  run: processPayoutSchedules,
+  auth: "job_secret",
+  env: payoutRunEnv,
+  resources: payoutStripe,
+  body: DoorbellBody,
+  handler: acceptRun("payout_schedules", processPayoutSchedules),
 }));

@@ -1,38 +1,34 @@
 // Reversal worker: rung by public.reverse_payout (pg_net), the stripe-sync reversal doorbell
 // (pg_cron) and by itself when it stopped for the isolate's CPU with reversals left
 // (private.ring_stripe_sync_handover), with the job secret (verify_jwt = false). Thin wiring over
-// _shared/payout_reversal.ts. Body (optional): {"limit": 1..50, "lease_seconds": 1..900}.
+// _shared/stripe_sync/reversals.ts. Body (optional): {"limit": 1..50, "lease_seconds": 1..900}.
 // Answers when done: the counts, why it stopped early (`stopped`) and the hand-over ring.
 import { z } from "zod";
-import { handle, json } from "../_shared/http.ts";
-import { jobBudget } from "../_shared/job_function.ts";
-import { createLogger } from "../_shared/log.ts";
-import { runReversals } from "../_shared/payout_reversal.ts";
-import {
-  acceptJobRequest,
-  createReversalDb,
-  createReversalStripe,
-  type JobContextBuilt,
-  jobContextOr503,
-} from "../_shared/stripe_sync_jobs.ts";
+import { jobBudget } from "../_shared/platform/budget.ts";
+import { stripeSyncJobEnv } from "../_shared/platform/env.ts";
+import { serveFunction } from "../_shared/platform/function.ts";
+import { json } from "../_shared/platform/http.ts";
+import { runReversals } from "../_shared/stripe_sync/reversals.ts";
+import { createReversalDb, createReversalStripe, syncClients } from "../_shared/stripe_sync/wiring.ts";
 
-const log = createLogger({ fn: "reverse-payouts" });
-const cache: { ctx?: JobContextBuilt } = {};
-const Body = z.object({
-  limit: z.number().int().min(1).max(50).optional(),
-  lease_seconds: z.number().int().min(1).max(900).optional(),
-}).passthrough();
-
-Deno.serve(handle(async (req) => {
-  const ctx = jobContextOr503("reverse-payouts", log, cache);
-  const body = await acceptJobRequest(req, ctx.jobSecret, Body);
-  const worker = crypto.randomUUID();
-  const result = await runReversals({
-    db: createReversalDb(ctx.db, worker),
-    stripe: createReversalStripe(ctx.stripe, ctx.pacer, ctx.stripeEnv.maxAttempts),
-    log: log.child({ worker }),
-    budget: jobBudget(ctx.budget),
-  }, { limit: body.limit ?? 10, leaseS: body.lease_seconds ?? 120 });
-  log.info("reversal run done", { worker, ...result });
-  return json(200, { worker, ...result });
-}, { log }));
+Deno.serve(serveFunction({
+  name: "reverse-payouts",
+  auth: "job_secret",
+  env: stripeSyncJobEnv,
+  resources: syncClients,
+  body: z.looseObject({
+    limit: z.number().int().min(1).max(50).optional(),
+    lease_seconds: z.number().int().min(1).max(900).optional(),
+  }),
+  handler: async (_req, { config, resources: c, body, log }) => {
+    const worker = crypto.randomUUID();
+    const result = await runReversals({
+      db: createReversalDb(c.db, worker),
+      stripe: createReversalStripe(c.stripe, c.pacer, c.maxAttempts),
+      log: log.child({ worker }),
+      budget: jobBudget(config.budget),
+    }, { limit: body.limit ?? 10, leaseS: body.lease_seconds ?? 120 });
+    log.info("reversal run done", { worker, ...result });
+    return json(200, { worker, ...result });
+  },
+}));

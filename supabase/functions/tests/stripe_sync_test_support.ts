@@ -1,5 +1,5 @@
 /**
- * Helpers of the Stripe sync tests (stripe-webhook-test.ts, reversal-*-test.ts, reconcile-*-test.ts)
+ * Helpers of the Stripe sync tests (stripe-webhook_test.ts, reverse-payouts_test.ts, reconcile-payouts_test.ts)
  * against the running test stack: fixtures built through the money model's functions (unique ids,
  * so tests sharing the stack never meet), the stand-in's control API, signed deliveries, and a
  * claim fenced to the test's own payouts.
@@ -8,8 +8,9 @@ import Stripe from "stripe";
 import type postgres from "postgres";
 import { adminSql, createUser, eventually, stackEnv, userJwt } from "../../../local/tests/support.ts";
 import { signStripePayload } from "../../../local/stripe/webhooks.ts";
-import { loadStripeEnv } from "../_shared/env.ts";
-import { createStripe } from "../_shared/stripe.ts";
+import { loadEnv, stripeEnv } from "../_shared/platform/env.ts";
+import { createStripe } from "../_shared/platform/stripe.ts";
+import { control } from "./standin_test_support.ts";
 
 export { adminSql, createUser, eventually, signStripePayload, stackEnv, userJwt };
 
@@ -21,7 +22,7 @@ export const functionUrl = (name: string) => `${stackEnv("SUPABASE_URL")}/functi
 
 /** The real SDK against the stack's stand-in. */
 export function stripeClient(): Stripe {
-  return createStripe(loadStripeEnv((k) => Deno.env.get(k)));
+  return createStripe(loadEnv(stripeEnv));
 }
 
 const ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -31,17 +32,9 @@ export function stripeId(prefix: string): string {
   return `${prefix}_${Array.from(b, (x) => ALNUM[x % ALNUM.length]).join("")}`;
 }
 
-/** Calls the stand-in's control API. */
-export async function standin<T = Record<string, any>>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stackEnv("STRIPE_API_BASE")}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const out = await res.json();
-  if (!res.ok) throw new Error(`stand-in ${method} ${path} -> ${res.status}: ${JSON.stringify(out)}`);
-  return out as T;
-}
+/** Calls the stack stand-in's control API. */
+export const standin = <T = Record<string, any>>(method: string, path: string, body?: unknown): Promise<T> =>
+  control<T>({ url: stackEnv("STRIPE_API_BASE") }, method, path, body);
 
 /**
  * Points the stand-in's webhook deliveries at stripe-webhook (automatic delivery of its own events
@@ -180,6 +173,28 @@ export async function recordInvoice(sql: postgres.Sql, placementId: string, stri
   return i.id as string;
 }
 
+/**
+ * The Stripe invoice paid ten days ago, recorded as the webhook's `invoice_paid` effect would be
+ * (`private.stripe_record_invoice_paid`): the placement's payouts become collectible.
+ */
+export async function markInvoicePaid(
+  sql: postgres.Sql,
+  inv: { invoice: Record<string, any>; chargeId: string; paymentIntentId: string },
+  amount: number,
+) {
+  const effect = {
+    stripe_invoice_id: inv.invoice.id,
+    amount_due: null,
+    amount_paid: amount,
+    currency: "usd",
+    paid_at: new Date(Date.now() - 10 * 86_400_000).toISOString(),
+    payment_intent_id: inv.paymentIntentId,
+    charge_id: inv.chargeId,
+    placement_id: null,
+  };
+  await sql`select private.stripe_record_invoice_paid(${JSON.stringify(effect)}::text::jsonb, now())`;
+}
+
 export async function payoutsOf(sql: postgres.Sql, placementId: string) {
   return await sql`select * from public.payouts where placement_id = ${placementId} order by id`;
 }
@@ -231,8 +246,7 @@ export async function paidPlacement(sql: postgres.Sql, stripe: Stripe, opts: {
   const placementId = await makePlacement(sql, { ...opts, holdbackBps: 0, hiredDaysAgo: 20 });
   const inv = await seedStripeInvoice({ amount: opts.fee ?? 100000 });
   const invoiceId = await recordInvoice(sql, placementId, inv.invoice.id);
-  await sql`select private.stripe_record_invoice_paid(${inv.invoice.id}, null, ${opts.fee ?? 100000}, 'usd',
-    now() - interval '10 days', ${inv.paymentIntentId}, ${inv.chargeId}, null, null, now())`;
+  await markInvoicePaid(sql, inv, opts.fee ?? 100000);
   const payouts = await payoutsOf(sql, placementId);
   const claims = await claimOnly(sql, payouts.map((p) => p.id), new Date(Date.now() + 60_000));
   const transfers: Record<string, string> = {};

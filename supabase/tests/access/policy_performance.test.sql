@@ -1,6 +1,7 @@
--- Policy performance (20261128100000..100300): the recruiter-keyed policies are one b-tree range
--- on recruiter_id, never "admin OR own", so a recruiter's unfiltered read is an index scan. This
--- file asserts plan shapes (never times) and that the rows each caller sees did not change.
+-- Policy performance (docs/access.md): the recruiter-keyed policies are one b-tree range on
+-- recruiter_id (helpers 20261128090000, columns and trigger 20261127100100, policies
+-- 20261128090100), never "admin OR own", so a recruiter's unfiltered read is an index scan. This
+-- file asserts plan shapes (never times) and that each caller sees the rows "admin OR own" gives.
 --
 -- Data: the access fixtures (model functions), plus a bulk set loaded as superuser with
 -- session_replication_role = replica (no triggers, no foreign-key checks), because thousands of
@@ -308,7 +309,7 @@ select is(pg_temp.access_path(pg_temp.plan_as('admin', 'select * from public.pay
 -- ---------------------------------------------------------------------------------------------
 -- Behaviour: on the bulk data too, each caller sees exactly the rows of the old policies
 -- ---------------------------------------------------------------------------------------------
--- The old predicates (20261128090100), evaluated as the owner with the actor's claims.
+-- The "admin OR own" predicates of the first design, evaluated as the owner with the actor's claims.
 create temp table old_policies (relation text primary key, predicate text not null);
 insert into old_policies values
   ('public.recruiters', '(select private.is_platform_admin()) or user_id = (select auth.uid())'),

@@ -4,7 +4,7 @@
 -- invoice. Audited with the admin; the new rows are visible to their parties at once.
 begin;
 \ir _fixtures.psql
-select plan(44);
+select plan(52);
 
 create function access_test.splits(variadic p_entries text[])
 returns jsonb language sql as $$
@@ -81,6 +81,25 @@ select is(access_test.try_create_placement(access_test.splits('rA:job_owner:100'
           'currency is upper-case ISO');
 select is(access_test.run_as('admin', format('select public.create_placement(%L, 1000, ''USD'', now(), 30)::text', gen_random_uuid())),
           'ERROR PT404', 'unknown company');
+select is(access_test.try_create_placement(access_test.splits('rA:job_owner:100'), 1000, 'XXX'), 'ERROR PT400',
+          'currency XXX (ISO''s "no currency"): PT400');
+select is(access_test.error_as('admin', format('select public.create_placement(%L, 1000, ''XXX'', now(), 30)', access_test.id('X'))),
+          'PT400: p_currency must be a supported currency: an upper-case ISO 4217 code, one of '
+          || (select string_agg(code, ', ' order by code) from private.supported_currencies()) || ' (got "XXX")',
+          '... and the message lists the supported currencies');
+select is(access_test.try_create_placement(access_test.splits('rA:job_owner:100'), 1000, 'ISK'), 'ERROR PT400',
+          'a real ISO currency outside the supported list (ISK): PT400');
+select is(access_test.run_as('admin', format('select public.create_placement(%L, 1000, ''USD'', ''infinity'', 30)::text',
+                                            access_test.id('X'))), 'ERROR PT400', 'hired_at infinity: PT400');
+select is((select string_agg(code || ':' || minor_unit_exponent, ',') from private.supported_currencies()
+           where code in ('EUR', 'JPY', 'USD')), 'EUR:2,JPY:0,USD:2', 'supported currencies carry their minor-unit exponent');
+select throws_ok(format($$ do $x$ begin
+                             perform private.enter_transition('test.currency', null);
+                             insert into public.placements (company_id, fee_amount, currency, hired_at, guarantee_days,
+                                                            guarantee_expires_at)
+                             values (%L, 1, 'XXX', now(), 0, now());
+                           end $x$ $$, access_test.id('X')),
+  '23514', null, 'placements.currency: a CHECK refuses an unsupported currency whoever writes');
 select is(((select count(*) from placements), (select count(*) from placement_splits), (select count(*) from payout_audit_log))::text,
           (select (placements, splits, audit_rows)::text from counts_before), 'refused placements wrote nothing');
 
@@ -116,6 +135,12 @@ select is(access_test.run_as('admin', format($$select count(*) from public.set_p
 
 select is(access_test.run_as('admin', format($$select public.record_placement_invoice(%L, 'INV-1')::text$$, access_test.id('N'))),
           'ERROR PT400', 'record_placement_invoice needs a Stripe invoice id');
+select is(access_test.error_as('admin', format($$select public.record_placement_invoice(%L, 'in_qa_c1a')$$, access_test.id('N'))),
+          'PT400: p_stripe_invoice_id must be a Stripe invoice id: "in_" then letters and digits only (A-Z, a-z, 0-9), got "in_qa_c1a"',
+          '... and says which characters are allowed');
+select is(access_test.error_as('admin', $$select public.create_company('Z3', 'cus_a-b')$$),
+          'PT400: p_stripe_customer_id must be a Stripe customer id: "cus_" then letters and digits only (A-Z, a-z, 0-9), got "cus_a-b"',
+          'create_company: the same for a Stripe customer id');
 select is(access_test.run_as('admin', format($$select public.record_placement_invoice(%L, 'in_fixtureP1')::text$$, access_test.id('N'))),
           'ERROR PT409', 'a Stripe invoice linked to another placement');
 select is(access_test.run_as('admin', format($$select public.record_placement_invoice(%L, 'in_intakeN', null, 'paid')::text$$,

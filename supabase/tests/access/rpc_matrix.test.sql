@@ -83,6 +83,8 @@ insert into calls values
   ('admin_placement_invoices', 'select count(*) from public.admin_placement_invoices()', null, null),
   ('admin_payout_audit_log', 'select count(*) from public.admin_payout_audit_log()',
    'select count(*) from public.admin_payout_audit_log(p_limit => 0)', 'PT400'),
+  ('verify_audit_chain', format('select count(*) from public.verify_audit_chain(''payout'', %L)', access_test.id('payA')),
+   'select count(*) from public.verify_audit_chain()', 'PT400'),
   ('reverse_payout', format('select count(*) from public.reverse_payout(%L, ''placement failed'')', access_test.id('payA')),
    format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400');
 

@@ -4,7 +4,7 @@
 -- still hold at the next claim. Pauses take effect on the next claim.
 begin;
 \ir _fixtures.psql
-select plan(46);
+select plan(52);
 
 -- Live placement L (today's clock): A 5000 bps, B 2500 bps of 200000, holdback 20%, invoiced
 -- and paid 8 days ago (collectible since yesterday), so its schedules are due.
@@ -161,6 +161,26 @@ select access_test.live_placement('L2');
 select is(access_test.as_admin(format($$select (public.fail_placement(%L, 'candidate left')).status$$, access_test.id('L2'))),
           'failed', 'fail_placement fails a placement during its guarantee');
 select ok(access_test.audited_by_admin(access_test.id('L2'), 'placement.fail'), '... audited with the admin');
+
+-- ---------------------------------------------------------------------------------------------
+-- times that never come: refused, nothing changed
+-- ---------------------------------------------------------------------------------------------
+create temp table infinite_before as
+select (select count(*) from payout_audit_log) as audit_rows, (select count(*) from payout_schedules) as schedules;
+select is(access_test.run_as('admin', format($$select public.create_payout_schedule(%L, 'infinity')::text$$, access_test.id('payA'))),
+          'ERROR PT400', 'create_payout_schedule: p_due_at infinity is refused');
+select is(access_test.error_as('admin', format($$select public.create_payout_schedule(%L, '-infinity')$$, access_test.id('payA'))),
+          'PT400: p_due_at must be a finite time, or null for now (got -infinity)', '... -infinity too, with why');
+select is(access_test.run_as('admin', format($$select public.update_payout_schedule(%L, 'infinity', 'never')::text$$,
+                                            access_test.id('schLB'))), 'ERROR PT400',
+          'update_payout_schedule: p_due_at infinity is refused');
+select is(access_test.run_as('admin', format($$select public.create_escrow_hold(%L, 100, 'dispute', 'infinity')::text$$,
+                                            access_test.id('payA'))), 'ERROR PT400',
+          'create_escrow_hold: release date infinity is refused (null holds until released by hand)');
+select is(access_test.run_as('admin', $$select count(*) from public.payout_run_preview('infinity')$$), 'ERROR PT400',
+          'payout_run_preview: p_now infinity is refused');
+select is(((select count(*) from payout_audit_log), (select count(*) from payout_schedules))::text,
+          (select (audit_rows, schedules)::text from infinite_before), '... and nothing was written');
 
 select * from finish();
 rollback;

@@ -1,16 +1,18 @@
--- Read RPCs: placement_escrow_total per party (placement-wide for the company and admins, own
--- holds only for a recruiter, 42501 for anyone else, with no existence oracle),
+-- Read RPCs: placement_escrow_total per party (placement-wide with amounts for admins,
+-- placement-wide counts and dates without amounts for company members, own holds only for a
+-- recruiter, 42501 for anyone else, with no existence oracle),
 -- payout_run_preview (what the next run would pay, and why not, changing nothing), and the admin
 -- reads of the columns authenticated is not granted.
 begin;
 \ir _fixtures.psql
-select plan(36);
+select plan(41);
 
 create function access_test.total(p_actor text, p_placement uuid)
 returns text language sql as $$
   select access_test.run_as(p_actor, format(
-    $q$select scope || ' ' || currency || ' held=' || held_amount || ' released=' || released_amount
-              || ' cancelled=' || cancelled_amount || ' active=' || active_hold_count || ' next=' || coalesce(next_release_date::text, '-')
+    $q$select scope || ' ' || currency || ' held=' || coalesce(held_amount::text, '-')
+              || ' released=' || coalesce(released_amount::text, '-') || ' cancelled=' || coalesce(cancelled_amount::text, '-')
+              || ' active=' || active_hold_count || ' next=' || coalesce(next_release_date::text, '-')
        from public.placement_escrow_total(%L)$q$, p_placement))
 $$;
 
@@ -20,9 +22,11 @@ $$;
 select is(access_test.total('admin', access_test.id('P1')),
           'placement USD held=18000 released=0 cancelled=0 active=2 next=2000-04-01', 'admin: the placement''s totals');
 select is(access_test.total('cadm', access_test.id('P1')),
-          'placement USD held=18000 released=0 cancelled=0 active=2 next=2000-04-01', 'company admin: the placement''s totals');
+          'company USD held=- released=- cancelled=- active=2 next=2000-04-01',
+          'company admin: the placement''s hold count and next date, no amounts');
 select is(access_test.total('hm', access_test.id('P1')),
-          'placement USD held=18000 released=0 cancelled=0 active=2 next=2000-04-01', 'hiring manager: the placement''s totals');
+          'company USD held=- released=- cancelled=- active=2 next=2000-04-01',
+          'hiring manager: the placement''s hold count and next date, no amounts');
 select is(access_test.total('ra', access_test.id('P1')),
           'own USD held=12000 released=0 cancelled=0 active=1 next=2000-04-01', 'recruiter A: own holds only');
 select is(access_test.total('rb', access_test.id('P1')),
@@ -36,7 +40,11 @@ select is(access_test.total('jobs', access_test.id('P1')), 'ERROR 42501', 'the j
 select is(access_test.total('nobody', gen_random_uuid()), 'ERROR 42501', 'an unknown placement: 42501 too (no existence oracle)');
 select is(access_test.total('admin', gen_random_uuid()), 'ERROR PT404', 'admin, unknown placement: PT404');
 select is(access_test.total('other', access_test.id('P2')),
-          'placement USD held=5000 released=0 cancelled=0 active=1 next=2000-04-01', 'the other company: its own placement');
+          'company USD held=- released=- cancelled=- active=1 next=2000-04-01',
+          'the other company: its own placement (one recruiter on it: no amount, which would be that recruiter''s)');
+select is(access_test.run_as('cadm', format(
+            'select count(*) from public.placement_escrow_total(%L) where num_nulls(held_amount, released_amount, cancelled_amount) = 3',
+            access_test.id('P1'))), '1', 'company members: the three amount columns are null');
 
 -- ---------------------------------------------------------------------------------------------
 -- payout_run_preview
@@ -121,6 +129,21 @@ select is(access_test.run_as('admin', format(
     select (select count(*) from p1) || ' ' || (select count(*) from p2) || ' ' || ((select min(id) from p2) > (select max(id) from p1))$$,
   access_test.id('payA'))), '2 2 true', '... keyset pages in id order');
 select is(access_test.run_as('ra', 'select count(*) from public.admin_payout_audit_log()'), 'ERROR 42501', 'recruiters: 42501');
+
+-- verifying one chain through the API
+select is(access_test.run_as('admin', format($$select count(*) from public.verify_audit_chain('payout', %L)$$,
+                                            access_test.id('payA'))), '0', 'verify_audit_chain: an intact chain has no problem');
+select is(access_test.error_as('admin', 'select count(*) from public.verify_audit_chain()') like 'PT400: p_entity_type and p_entity_id are required%',
+          true, '... one chain at a time: PT400 without an entity');
+select is(access_test.run_as('ra', format($$select count(*) from public.verify_audit_chain('payout', %L)$$, access_test.id('payA'))),
+          'ERROR 42501', '... recruiters: 42501');
+-- tampering (as the owner, bypassing the append-only triggers) is reported through the RPC
+set local session_replication_role = replica;
+update public.payout_audit_log set new_values = new_values || '{"amount": 1}'
+ where id = (select max(id) from public.payout_audit_log where entity_type = 'payout' and entity_id = access_test.id('payA'));
+set local session_replication_role = origin;
+select is(access_test.run_as('admin', format($$select string_agg(problem, ',') from public.verify_audit_chain('payout', %L)$$,
+                                            access_test.id('payA'))), 'row_hash_mismatch', '... an edited row is reported');
 select is(access_test.run_as('cadm', 'select count(*) from public.admin_companies()'), 'ERROR 42501', 'company admins: 42501');
 
 select * from finish();

@@ -5,7 +5,7 @@
 -- policy filters on, and the exact set of functions each API role may execute.
 begin;
 set search_path = public, extensions;
-select plan(49);
+select plan(51);
 
 -- ---------------------------------------------------------------------------------------------
 -- RLS and policies
@@ -162,16 +162,16 @@ insert into rpcs values
   ('grant_platform_admin'), ('revoke_platform_admin'), ('add_company_member'), ('remove_company_member'),
   ('placement_escrow_total'), ('payout_run_preview'),
   ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
-  ('reverse_payout');
+  ('verify_audit_chain'), ('reverse_payout');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 31 RPCs in public');
+  'authenticated executes exactly the 32 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  31, 'one overload per RPC');
+  32, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -192,9 +192,22 @@ select is(
     where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   array(select x from unnest(array['is_platform_admin', 'my_company_ids', 'my_payout_ids', 'my_recruiter_id',
                                    'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries',
-                                   'visible_recruiter_id_min', 'visible_recruiter_id_max', 'payout_alert_rows']
+                                   'visible_recruiter_id_min', 'visible_recruiter_id_max', 'payout_alert_rows',
+                                   'require_platform_admin']
                              || array(select 'rpc_' || name from rpcs)) x order by x),
-  'authenticated executes in private exactly the policy helpers and the RPC bodies (private.rpc_<name>)');
+  'authenticated executes in private exactly the policy helpers, the admin gate and the RPC bodies (private.rpc_<name>)');
+select is(
+  (select array_agg(p.proname::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)
+      and p.proname <> 'placement_escrow_total'
+      and not (p.prolang = (select l.oid from pg_language l where l.lanname = 'sql')
+               and p.prosrc ~ ('^\s*select private\.rpc_' || p.proname || '\([^;]*\) from private\.require_platform_admin\(\)\s*$'))),
+  null, 'every admin RPC is one line of SQL: select private.rpc_<name>(...) from private.require_platform_admin()');
+select is(
+  (select array_agg(p.oid::regprocedure::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)
+      and p.pronargdefaults < p.pronargs),
+  null, 'every RPC argument has a default: a call that leaves one out gets the body''s PT400, not PGRST202');
 select is(
   (select array_agg(p.proname::text) from pg_proc p
     where p.pronamespace = 'private'::regnamespace and p.proname ~ '^rpc_' and not p.prosecdef),
@@ -214,9 +227,9 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
    or (p.pronamespace = 'private'::regnamespace and (p.proname ~ '^rpc_' or p.proname in (
         'is_platform_admin', 'my_company_ids', 'my_payout_ids', 'my_recruiter_id', 'member_placement_ids',
         'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
-        'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits', 'write_placement_splits',
-        'payout_controls_json')));
-select is((select count(*)::int from access_functions), 31 + 31 + 7 + 7, 'the access layer has its 76 functions');
+        'require_platform_admin', 'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits',
+        'write_placement_splits', 'payout_controls_json')));
+select is((select count(*)::int from access_functions), 32 + 32 + 7 + 8, 'the access layer has its 79 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -64,7 +64,7 @@ insert into targeted values
   ('admin', 'marks a payout paid by hand',
    format('update public.payouts set status = ''paid'' where id = %L', access_test.id('payA')));
 
-select plan((select count(*)::int from relations, actors, ops) + (select count(*)::int from targeted) + 2);
+select plan((select count(*)::int from relations, actors, ops) + (select count(*)::int from targeted) + 3);
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events,
@@ -75,16 +75,20 @@ select (select count(*) from public.payout_audit_log) as audit_rows, (select cou
           union all select to_jsonb(x) from public.escrow_holds x union all select to_jsonb(x) from public.payout_schedules x
         ) s) as digest;
 
--- placement_escrow_holds reads a function: Postgres refuses writes to such a view as not
--- updatable (55000) before it checks privileges; it would be 42501 otherwise (no grant either).
-select is(access_test.run_as(a.actor, format(o.sql, r.relation, r.col)),
-          case when r.relation = 'public.placement_escrow_holds' then 'ERROR 55000' else 'ERROR 42501' end,
+-- placement_escrow_holds reads a function: without its INSTEAD OF trigger Postgres would refuse
+-- a write as not updatable (55000, HTTP 500) before checking privileges; with it, 42501 as
+-- everywhere (a client error: 403, 401 without a JWT).
+select is(access_test.run_as(a.actor, format(o.sql, r.relation, r.col)), 'ERROR 42501',
           format('%s cannot %s %s', a.actor, o.op, r.relation))
 from relations r, actors a, ops o
 order by r.relation, o.op, a.actor;
 
 select is(access_test.run_as(t.actor, t.sql), 'ERROR 42501', format('%s %s: 42501', t.actor, t.description))
 from targeted t;
+
+-- the view's owner holds every privilege: its INSTEAD OF trigger refuses it as well
+select throws_ok($$ insert into public.placement_escrow_holds default values $$, '42501', null,
+  'placement_escrow_holds is read-only for its owner too (INSTEAD OF trigger, 42501)');
 
 select is(((select count(*) from public.payout_audit_log), (select count(*) from public.payout_events))::text,
           (select (audit_rows, events)::text from before), 'no audit row and no event was written');

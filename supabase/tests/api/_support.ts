@@ -1,8 +1,8 @@
-// Shared fixture of the API tests (supabase/tests/api/<role>-test.ts): the cast and the money
+// Shared fixture of the API tests (supabase/tests/api/<role>_test.ts): the cast and the money
 // of docs/access.md, built once per test file with unique users, companies and Stripe ids, so
 // that files can run in parallel against the same stack and assertions filter by their own ids.
 // Run against a running stack (env as `npm test` exports it):
-//   deno test -A supabase/tests/api/*-test.ts      (deno's default pattern does not match -test.ts)
+//   deno test -A supabase/tests/api/      (Deno's default pattern: *_test.ts)
 //
 // Built as a frontend and an operator would build it:
 // - users are rows in auth.users with tokens signed by the local JWT secret (createUser);
@@ -406,6 +406,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, "placement_esc
     admin_placements: {},
     admin_placement_invoices: {},
     admin_payout_audit_log: {},
+    verify_audit_chain: { p_entity_type: "payout", p_entity_id: w.payout.A.id },
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };

@@ -6,10 +6,11 @@ set local search_path = public, extensions;
 select plan(23);
 
 select columns_are('public', 'payout_audit_log', array[
-  'id', 'entity_type', 'entity_id', 'placement_id', 'payout_id', 'operation', 'action',
+  'id', 'entity_type', 'entity_id', 'placement_id', 'payout_id',
+  'recruiter_id', -- the payout's recruiter (set by trigger, 20261127100100), for index-friendly RLS; not hashed
+  'operation', 'action',
   'old_values', 'new_values', 'changed_by', 'changed_by_role', 'reason', 'txid', 'created_at',
-  'entity_seq', 'prev_hash', 'row_hash',
-  'recruiter_id' -- the payout's recruiter, for index-friendly RLS (20261128100200); not hashed
+  'entity_seq', 'prev_hash', 'row_hash'
   ], 'payout_audit_log has the contract columns');
 select col_is_pk('public', 'payout_audit_log', 'id', 'id is the primary key');
 select is((select attidentity from pg_attribute where attrelid = 'public.payout_audit_log'::regclass and attname = 'id'), 'a',

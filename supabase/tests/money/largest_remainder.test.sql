@@ -1,9 +1,10 @@
 -- Largest remainder: property test over thousands of random splits (fees of 0-3 cents,
 -- shares summing to exactly 10000, up to 60 splits; plus larger fees with a platform share),
--- then the same through real splits, payouts and the split-id tie-break.
+-- then the same through real splits, payouts and the split-id tie-break, and the tie-break
+-- following the order the splits were given.
 begin;
 \ir _fixtures.psql
-select plan(16);
+select plan(19);
 
 select setseed(0.4242);
 
@@ -80,6 +81,32 @@ select is((select sum(amount) from payouts where placement_id = :'pl2')
   'sum of recruiter amounts + platform remainder = fee');
 select is((select array_agg(amount order by amount) from payouts where placement_id = :'pl2'), '{333,334}'::bigint[],
   'quotas 333.6333, 333.6333, platform 333.7334: the platform and then the lower split id get the cents');
+
+-- The tie-break follows the order the splits were given (set through the admin RPCs, i.e.
+-- private.write_placement_splits): identical requests on ten placements give the odd cent to the
+-- same recruiter, the one listed first; listed in another order, to the new first. Fee 100 over
+-- three shares of 3333 bps: 33.33 each, the platform 0.01: one cent left, three equal remainders.
+-- The 50% holdback (50 of 34 + 33 + 33) ties between the two 33s: the one listed first of them.
+select money_test.remember('t' || i, money_test.recruiter('Tie' || i)) from generate_series(1, 3) i;
+create temp table tie as
+select g, (private.create_placement(money_test.company(), 100, 'USD', '2000-01-01 10:00Z', 90, 5000, 'Tie ' || g)).id as pl,
+       case when g <= 10 then array['t2', 't3', 't1'] else array['t1', 't3', 't2'] end as listed
+from generate_series(1, 11) g;
+select count(*) from tie, private.write_placement_splits(tie.pl,
+  (select jsonb_agg(jsonb_build_object('recruiter_id', money_test.id(r), 'role', 'job_owner', 'share_bps', 3333) order by o)
+   from unnest(tie.listed) with ordinality as x(r, o)));
+select count(*) from tie, private.record_placement_invoice(tie.pl, null, null, 'open', '2000-01-02');
+create temp table tie_result as
+select t.g, (select money_test.id(t.listed[1])) as first_listed, (select money_test.id(t.listed[2])) as second_listed,
+       (select po.recruiter_id from payouts po where po.placement_id = t.pl and po.amount = 34) as cent_to,
+       (select po.recruiter_id from payouts po where po.placement_id = t.pl and po.amount = 33 and po.held_amount = 17) as held_cent_to
+from tie t;
+select is((select count(*)::int from tie_result where g <= 10 and cent_to = first_listed), 10,
+  'ten placements, identical requests: the odd cent goes to the recruiter listed first, every time');
+select is((select count(*)::int from tie_result where g <= 10 and held_cent_to = second_listed), 10,
+  '... and the odd cent of the holdback to the first listed of the two tied payouts, every time');
+select is((select cent_to = first_listed and held_cent_to = second_listed from tie_result where g = 11), true,
+  'listed in another order: the cents follow the new order');
 
 select * from finish();
 rollback;

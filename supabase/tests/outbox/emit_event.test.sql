@@ -7,9 +7,9 @@ select plan(26);
 select tests.create_user('events-alice@example.test', '00000000-0000-4000-8000-00000000a11c');
 
 select columns_are('public', 'payout_events', array[
-  'id', 'event_type', 'entity_type', 'entity_id', 'placement_id', 'payout_id', 'payload',
-  'actor_id', 'actor_role', 'txid', 'created_at',
-  'recruiter_id' -- the payout's recruiter, for index-friendly RLS (20261128100200)
+  'id', 'event_type', 'entity_type', 'entity_id', 'placement_id', 'payout_id',
+  'recruiter_id', -- the payout's recruiter (set by trigger, 20261127100100), for index-friendly RLS
+  'payload', 'actor_id', 'actor_role', 'txid', 'created_at'
   ], 'payout_events has the contract columns');
 select is((select attidentity from pg_attribute where attrelid = 'public.payout_events'::regclass and attname = 'id'), 'a',
   'id is generated always as identity');

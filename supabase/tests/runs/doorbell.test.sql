@@ -4,7 +4,7 @@
 -- (year 2000) keeps other data out of the picture.
 begin;
 \ir ../money/_fixtures.psql
-select plan(34);
+select plan(37);
 
 -- isolate: the run bookkeeping of this database is not part of the scenario
 delete from private.payout_doorbell_rings;
@@ -31,6 +31,15 @@ select money_test.invoice(money_test.id('pl'));
 select is(private.payout_work_due('2000-01-13 01:59Z'), '{}'::text[], 'nothing due before the payout due time');
 select is(private.payout_doorbell('2000-01-13 01:59Z'), null, 'the doorbell stays quiet');
 select is(pg_temp.rings(), 0::bigint, '... no ring');
+select private.request_payout_run('2000-01-13 01:59Z') as idle \gset
+select is(:'idle'::jsonb - 'requested_at',
+  '{"request_id": null, "kind": "payout_schedules", "due_schedule_ids": [], "due_count": 0, "nothing_due": true,
+    "doorbell_request_id": null}'::jsonb,
+  'process_due_payout_schedules with nothing due: "nothing due", no request id');
+select is((select count(*)::int from private.payout_run_requests where requested_at = '2000-01-13 01:59Z')
+          + (select count(*)::int from public.payout_events where event_type = 'payout_run.requested'
+               and (payload ->> 'requested_at')::timestamptz = '2000-01-13 01:59Z')
+          + pg_temp.rings()::int, 0, '... no request recorded, no event, no ring');
 
 -- ---------------------------------------------------------------------------------------------
 -- due: one request, to Vault's URL, with Vault's job secret
@@ -96,6 +105,9 @@ select is((select count(*)::int from private.payout_runs where status = 'running
 select private.request_payout_run('2000-01-13 02:21Z') as req \gset
 select is((:'req'::jsonb ->> 'due_count')::int, 2, 'process_due_payout_schedules: the request lists what is due (the two expired leases)');
 select isnt(:'req'::jsonb ->> 'doorbell_request_id', null, '... and rings the doorbell right away');
+select is((select array_agg(k order by k) from jsonb_object_keys(:'req'::jsonb) k),
+  (select array_agg(k order by k) from jsonb_object_keys(:'idle'::jsonb) k),
+  '... with the same keys as the "nothing due" answer (nothing_due false)');
 select is((pg_temp.queued((:'req'::jsonb ->> 'doorbell_request_id')::bigint)).body is not null, true, '... a queued request');
 select is(convert_from((pg_temp.queued((:'req'::jsonb ->> 'doorbell_request_id')::bigint)).body, 'UTF8')::jsonb ->> 'trigger',
   'admin', '... with trigger admin');

@@ -8,8 +8,10 @@ select plan(27);
 -- placement: A 60000 (12000 held back), B 40000 (8000 held back); invoice paid at Stripe
 select money_test.remember('pl', money_test.placement(100000, 2000, '{6000,4000}'));
 select private.record_placement_invoice(money_test.id('pl'), 'in_disp1', null, 'open', '2000-01-02');
-select private.stripe_record_invoice_paid('in_disp1', 100000, 100000, 'usd', '2000-01-05 12:00Z', 'pi_disp1', 'ch_disp1',
-                                          null, 'evt_p', '2000-01-05 12:01Z');
+select private.stripe_record_invoice_paid(
+  jsonb_build_object('stripe_invoice_id', 'in_disp1', 'amount_due', 100000, 'amount_paid', 100000, 'currency', 'usd',
+    'paid_at', '2000-01-05 12:00Z', 'payment_intent_id', 'pi_disp1', 'charge_id', 'ch_disp1', 'stripe_event_id', 'evt_p'),
+  '2000-01-05 12:01Z');
 select money_test.remember('a', (money_test.payout(money_test.id('pl'), 6000)).id);
 select money_test.remember('b', (money_test.payout(money_test.id('pl'), 4000)).id);
 select money_test.claim('2000-01-13 02:00Z');
@@ -17,8 +19,10 @@ select private.complete_payout_transfer((money_test.in_flight(money_test.id('a')
 select money_test.remember('tb', (money_test.in_flight(money_test.id('b'))).id);
 
 -- dispute opened: A (paid) flagged, B's tranche still in flight
-create temp table d1 as select private.stripe_record_payment_dispute('dispute', 'dp_disp1', 'ch_disp1', null, 100000,
-  'usd', 'fraudulent', '2000-01-14', 'evt_d1', '2000-01-14 00:00Z') as r;
+create temp table d1 as select private.stripe_record_payment_dispute(
+  jsonb_build_object('source', 'dispute', 'stripe_object_id', 'dp_disp1', 'charge_id', 'ch_disp1', 'amount', 100000,
+    'currency', 'usd', 'reason', 'fraudulent', 'occurred_at', '2000-01-14', 'stripe_event_id', 'evt_d1'),
+  '2000-01-14 00:00Z') as r;
 select is((select r ->> 'outcome' from d1), 'applied', 'charge.dispute.created: applied');
 select is((select row(status, kind, amount)::text from private.payment_disputes where stripe_object_id = 'dp_disp1'),
   '(open,dispute,100000)', 'the dispute is open');
@@ -28,10 +32,13 @@ select is((select status from public.payouts where id = money_test.id('a')), 'pa
   '... its status is still what its buckets say (the placement did not fail)');
 select ok('payout.dispute_flagged' = any (money_test.events(money_test.id('a'))), 'event payout.dispute_flagged');
 select ok('placement.payment_disputed' = any (money_test.events(money_test.id('pl'))), 'alert event placement.payment_disputed');
-select is(private.stripe_record_payment_dispute('dispute', 'dp_disp1', 'ch_disp1', null, 100000, 'usd', 'fraudulent',
-  '2000-01-14', 'evt_d1b', '2000-01-14 00:01Z') ->> 'outcome', 'noop', 'the same dispute again: noop');
-select throws_ok($$ select private.stripe_record_payment_dispute('dispute', 'dp_x', 'ch_nobody', null, 1, 'usd', null,
-  null, null, '2000-01-14') $$, 'PT404', null, 'a charge that is no placement''s: PT404 (kept for retry)');
+select is(private.stripe_record_payment_dispute(
+  jsonb_build_object('source', 'dispute', 'stripe_object_id', 'dp_disp1', 'charge_id', 'ch_disp1', 'amount', 100000,
+    'currency', 'usd', 'reason', 'fraudulent', 'occurred_at', '2000-01-14', 'stripe_event_id', 'evt_d1b'),
+  '2000-01-14 00:01Z') ->> 'outcome', 'noop', 'the same dispute again: noop');
+select throws_ok($$ select private.stripe_record_payment_dispute(
+  jsonb_build_object('source', 'dispute', 'stripe_object_id', 'dp_x', 'charge_id', 'ch_nobody', 'amount', 1,
+    'currency', 'usd'), '2000-01-14') $$, 'PT404', null, 'a charge that is no placement''s: PT404 (kept for retry)');
 
 -- while disputed nothing becomes payable: a failed in-flight tranche, a released guarantee hold
 select private.fail_payout_transfer(money_test.id('tb'), 'card declined', '2000-01-14 01:00Z');
@@ -48,8 +55,10 @@ select is((select count(*)::int from money_test.claim('2000-01-16 02:00Z') where
 select ok(money_test.consistent(), 'consistent while disputed');
 
 -- lost: everything unpaid forfeited, paid flagged for reversal
-create temp table c1 as select private.stripe_close_payment_dispute('dp_disp1', 'ch_disp1', 'lost', 'lost',
-  '2000-01-20', 'evt_c1', '2000-01-20 00:00Z') as r;
+create temp table c1 as select private.stripe_close_payment_dispute(
+  jsonb_build_object('stripe_dispute_id', 'dp_disp1', 'charge_id', 'ch_disp1', 'outcome', 'lost', 'stripe_status', 'lost',
+    'closed_at', '2000-01-20', 'stripe_event_id', 'evt_c1'),
+  '2000-01-20 00:00Z') as r;
 select is((select r ->> 'forfeited_amount' from c1)::bigint + (select r ->> 'cancelled_hold_amount' from c1)::bigint,
   52000::bigint, 'lost: 52000 of held and payable money forfeited');
 select is(money_test.buckets(money_test.id('a')), '48000/0/0/0/12000 paid', 'A: the paid money stays, the rest forfeited');
@@ -57,10 +66,14 @@ select is(money_test.buckets(money_test.id('b')), '0/0/0/0/40000 forfeited', 'B:
 select ok('payout.reversal_flagged' = any (money_test.events(money_test.id('a'))), 'A flagged for reversal');
 select is((select count(*)::int from public.payout_schedules where placement_id = money_test.id('pl')
            and status in ('pending', 'processing', 'failed')), 0, 'no live schedule left');
-select is(private.stripe_close_payment_dispute('dp_disp1', 'ch_disp1', 'won', 'won', '2000-01-21', null, '2000-01-21')
+select is(private.stripe_close_payment_dispute(
+            jsonb_build_object('stripe_dispute_id', 'dp_disp1', 'charge_id', 'ch_disp1', 'outcome', 'won',
+              'stripe_status', 'won', 'closed_at', '2000-01-21'), '2000-01-21')
             ->> 'outcome', 'noop', 'closed is terminal: a later close is a noop');
-select is(private.stripe_record_payment_dispute('dispute', 'dp_disp1', 'ch_disp1', null, 100000, 'usd', null,
-  '2000-01-14', null, '2000-01-22') ->> 'status', 'lost', 'a late dispute.created after closing: noop');
+select is(private.stripe_record_payment_dispute(
+  jsonb_build_object('source', 'dispute', 'stripe_object_id', 'dp_disp1', 'charge_id', 'ch_disp1', 'amount', 100000,
+    'currency', 'usd', 'occurred_at', '2000-01-14'),
+  '2000-01-22') ->> 'status', 'lost', 'a late dispute.created after closing: noop');
 
 -- Stripe reversals of A's transfer: each once, reversed <= paid
 select is(private.record_transfer_reversals('tr_dispa',
@@ -81,11 +94,18 @@ select ok(not exists (select 1 from private.reversal_problems()) and money_test.
 -- won on another placement: dispute holds released, flags cleared
 select money_test.remember('pl2', money_test.placement(10000, 0, '{5000}'));
 select private.record_placement_invoice(money_test.id('pl2'), 'in_disp2', null, 'open', '2000-01-02');
-select private.stripe_record_invoice_paid('in_disp2', 10000, 10000, 'usd', '2000-01-05 12:00Z', null, 'ch_disp2', null,
-                                          null, '2000-01-05 12:01Z');
-select private.stripe_record_payment_dispute('dispute', 'dp_disp2', 'ch_disp2', null, 10000, 'usd', null, null, null,
-                                             '2000-01-06');
-select private.stripe_close_payment_dispute('dp_disp2', 'ch_disp2', 'won', 'warning_closed', '2000-01-07', null, '2000-01-07');
+select private.stripe_record_invoice_paid(
+  jsonb_build_object('stripe_invoice_id', 'in_disp2', 'amount_due', 10000, 'amount_paid', 10000, 'currency', 'usd',
+    'paid_at', '2000-01-05 12:00Z', 'charge_id', 'ch_disp2'),
+  '2000-01-05 12:01Z');
+select private.stripe_record_payment_dispute(
+  jsonb_build_object('source', 'dispute', 'stripe_object_id', 'dp_disp2', 'charge_id', 'ch_disp2', 'amount', 10000,
+    'currency', 'usd'),
+  '2000-01-06');
+select private.stripe_close_payment_dispute(
+  jsonb_build_object('stripe_dispute_id', 'dp_disp2', 'charge_id', 'ch_disp2', 'outcome', 'won',
+    'stripe_status', 'warning_closed', 'closed_at', '2000-01-07'),
+  '2000-01-07');
 select is((select money_test.buckets(id) || ' ' || (select count(*) from public.payout_schedules s where s.payout_id = p.id
                                                      and s.status = 'pending')
            from public.payouts p where placement_id = money_test.id('pl2')),

@@ -3,7 +3,7 @@
 -- with their error and listed for retry; privileges of stripe_sync.
 begin;
 \ir ../money/_fixtures.psql
-select plan(24);
+select plan(25);
 
 create function pg_temp.ev(p_id text, p_type text, p_object jsonb, p_account text default null)
 returns jsonb language sql as $$
@@ -62,6 +62,9 @@ select is(private.process_stripe_webhook_event('evt_inbox2',
   '2000-01-02 00:03') ->> 'outcome', 'applied', 'the retry applies');
 select is((select row(status, attempts, effect)::text from private.stripe_webhook_events where id = 'evt_inbox2'),
   '(processed,2,connected_payout_failed)', '... processed on the second attempt');
+select is((select row(stripe_event_id, stripe_created_at)::text from private.connected_account_payout_failures
+           where stripe_payout_id = 'po_inbox2'), '(evt_inbox2,"2000-01-01 00:00:00+00")',
+  '... the dispatcher handed the effect its event (id, Stripe''s created time)');
 select is((select status from private.fail_stripe_webhook_event('evt_inbox2', '{"code":"x"}')), 'processed',
   'a late failure report does not demote a processed event');
 select throws_ok($$ select private.process_stripe_webhook_event('evt_missing', '{"kind":"ignore"}') $$, 'PT404', null,

@@ -1,8 +1,8 @@
 /**
  * `RunDb` over postgres.js: each method is one job transaction (`inJobTransaction`: actor `job`,
  * run id (the one its own `begin` joined or started), statement timeout, all transaction-local, so it works behind a transaction-mode pooler)
- * calling one SQL run function of 20261129090200 (`paidMany`: `record_payout_transfers_paid` of
- * 20261201090000). Nothing else touches the database.
+ * calling one SQL run function of 20261129090200 (`paidMany`: `record_payout_transfers_paid`).
+ * Nothing else touches the database.
  *
  * Transient connection failures (a restarting database, a pooler hiccup, a serialization failure
  * or deadlock) are retried a few times with backoff. Every call is safe to repeat: the outcome
@@ -10,8 +10,8 @@
  * unknown), a repeated claim only claims more (what the lost one claimed comes back after its
  * lease, reconciled first), and `begin` is keyed by the invocation id.
  */
-import { inJobTransaction, type Sql, type TxSql } from "../db.ts";
-import { realSleep } from "../pacer.ts";
+import { inJobTransaction, type Sql, type TxSql } from "../platform/db.ts";
+import { realSleep } from "../platform/pacer.ts";
 import type { PaidOutcome } from "./paid_recorder.ts";
 import type {
   ClaimRow,

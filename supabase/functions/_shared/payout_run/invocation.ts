@@ -1,14 +1,15 @@
 /**
  * The payout run: one invocation of `process-payout-schedules`, as decisions over injected
  * dependencies (database, Stripe, clock, budget, logger), so that every decision can be tested
- * without the stack (`tests/payout-run-unit-test.ts`) and with it (`tests/process-*-test.ts`).
+ * without the stack (`tests/payout_run_test.ts`) and with it (`tests/process-*_test.ts`).
  *
  * This folder's units, composed here over one `InvocationState` (`state.ts`: stop, held tranches,
  * decision counters, log): `paid_outcomes.ts` (paid outcomes recorded in batches), `send.ts` (a
  * tranche's stored request, the call, its outcome), `reconcile.ts` (transfer_group listing, adopt /
  * fail / send again), `pipeline.ts` (pool, claimer one batch ahead, give-back, claim loop); the run's
- * types are in `types.ts`, its real database / Stripe sides and settings in `db.ts`,
- * `stripe_gateway.ts`, `settings.ts`, and `wiring.ts` puts them together for the job functions.
+ * types are in `types.ts`, its real database and Stripe sides in `db.ts` and `stripe_gateway.ts`
+ * (its settings: `payoutRunEnv` of `../platform/env.ts`), and `wiring.ts` puts them together for
+ * the job functions.
  *
  * One invocation:
  *
@@ -38,7 +39,7 @@
  * 3. Everything buffered is recorded, then `finish`: the run is finished when nothing is left; else
  *    the next doorbell continues it.
  *
- * Outcomes of a `transfers.create` (see `../stripe_retry.ts`; decided in `send.ts`):
+ * Outcomes of a `transfers.create` (see `../platform/stripe_retry.ts`; decided in `send.ts`):
  * - ok → complete (paid); network errors/timeouts/409/429 are retried with the same key inside
  *   `callStripe`; still unresolved → the tranche is deferred (kept pending; the next holder
  *   reconciles before sending);
@@ -51,7 +52,7 @@ import { createPaidOutcomes } from "./paid_outcomes.ts";
 import { runPipeline } from "./pipeline.ts";
 import { createReconciler } from "./reconcile.ts";
 import { createSender } from "./send.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../platform/log.ts";
 import { realTimers } from "./paid_recorder.ts";
 import { InvocationState } from "./state.ts";
 import type { InvocationOutcome, InvocationResult, RunDeps, RunTotals, Trigger } from "./types.ts";

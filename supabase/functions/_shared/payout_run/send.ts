@@ -4,10 +4,11 @@
  * each outcome (the outcomes of a `transfers.create` are listed in `invocation.ts`). The pure rules
  * (`transferParams`, `transferMatches`, `describeFailure`) are exported for the tests.
  */
-import type { StripeFailure } from "../stripe_retry.ts";
+import type { StripeFailure } from "../platform/stripe_retry.ts";
 import type { Handled, RecordPaid } from "./paid_outcomes.ts";
 import { ids, type InvocationState } from "./state.ts";
-import type { StoredRequest, Tranche, TransferLike, TransferParams } from "./types.ts";
+import type { TransferInfo } from "../platform/stripe.ts";
+import type { StoredRequest, Tranche, TransferParams } from "./types.ts";
 
 /** Exactly what must be sent for a tranche (deterministic: same tranche, same params). */
 export function transferParams(t: Tranche, sourceTransaction: string | null): TransferParams {
@@ -32,7 +33,7 @@ export function transferParams(t: Tranche, sourceTransaction: string | null): Tr
 }
 
 /** True when a Stripe transfer is the one the tranche asked for: our metadata (payout, tranche, attempt), amount, destination, currency. Nothing else is ever adopted. */
-export function transferMatches(tr: TransferLike, t: Tranche): boolean {
+export function transferMatches(tr: TransferInfo, t: Tranche): boolean {
   return tr.metadata?.payout_transfer_id === t.transferId &&
     tr.metadata?.payout_id === t.payoutId &&
     tr.metadata?.attempt_number === String(t.attemptNumber) &&

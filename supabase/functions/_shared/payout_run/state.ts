@@ -10,8 +10,8 @@
  * - `decisions`: one counter per `Decision`, counted by `decide`, which also logs the decision;
  * - `log`: the invocation's logger (invocation_id, kind, run_id).
  */
-import type { Budget } from "../budget.ts";
-import type { Logger } from "../log.ts";
+import type { Budget } from "../platform/budget.ts";
+import type { Logger } from "../platform/log.ts";
 import type { Decision, InvocationOutcome, RunConfig, RunDb, RunDeps, StripeGateway, Tranche } from "./types.ts";
 
 /** The decision counters, in the order the summary lists them. */

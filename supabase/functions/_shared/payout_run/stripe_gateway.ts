@@ -1,23 +1,30 @@
 /**
- * `StripeGateway` over the real `stripe` SDK (API version pinned in `../stripe.ts`): every request
+ * `StripeGateway` over the real `stripe` SDK (API version pinned in `../platform/stripe.ts`): every request
  * goes through `callStripe` (client-side pacing under STRIPE_MAX_RPS, 429 `Retry-After` pauses the
  * pacer for everyone, `Stripe-Should-Retry` honoured, same idempotency key on every retry).
  *
  * - `createTransfer`: `transfers.create(params, { idempotencyKey })` with the tranche's stored
  *   params and key;
- * - `listTransferGroup`: all pages of `transfers.list({ transfer_group })` (newest first; the run
- *   filters on our metadata);
+ * - `listTransferGroup`: all pages of `transfers.list({ transfer_group })` (`listAll`: newest first,
+ *   at most 50 pages; the run filters on our metadata);
  * - `resolveSourceCharge`: the charge behind the invoice, for `source_transaction`: on current API
  *   versions from the invoice's payments (`invoice_payments.list({ invoice })` →
  *   `payment.charge`, or `payment.payment_intent` → `latest_charge`), else from the invoice's
  *   PaymentIntent. Null when nothing is known.
  */
 import type Stripe from "stripe";
-import type { Budget } from "../budget.ts";
-import type { Logger } from "../log.ts";
-import type { Pacer } from "../pacer.ts";
-import { callStripe, type CallStripeOptions, type StripeCallResult } from "../stripe.ts";
-import type { StripeGateway, TransferLike, TransferParams } from "./types.ts";
+import type { Budget } from "../platform/budget.ts";
+import type { Logger } from "../platform/log.ts";
+import type { Pacer } from "../platform/pacer.ts";
+import {
+  callStripe,
+  type CallStripeOptions,
+  idOf,
+  listAll,
+  type StripeCallResult,
+  transferInfo,
+} from "../platform/stripe.ts";
+import type { StripeGateway, TransferParams } from "./types.ts";
 
 /** Options of `createStripeGateway`. */
 export interface GatewayOptions {
@@ -28,29 +35,6 @@ export interface GatewayOptions {
   log?: Logger;
   /** CPU charged to the budget's meter per call (ms; an estimate for runtimes that report none). */
   cpuPerCallMs?: number;
-}
-
-/** Transfers pages read at most per listing (100 each). */
-const MAX_PAGES = 50;
-
-const idOf = (v: unknown): string | null =>
-  typeof v === "string"
-    ? v
-    : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string"
-    ? (v as { id: string }).id
-    : null;
-
-function toTransferLike(t: Stripe.Transfer): TransferLike {
-  return {
-    id: t.id,
-    amount: t.amount,
-    currency: t.currency,
-    destination: idOf(t.destination),
-    created: t.created,
-    transfer_group: t.transfer_group ?? null,
-    source_transaction: idOf(t.source_transaction),
-    metadata: (t.metadata ?? {}) as Record<string, string>,
-  };
 }
 
 /** The Stripe side of the payout run. */
@@ -85,29 +69,22 @@ export function createStripeGateway(stripe: Stripe, pacer: Pacer, opts: GatewayO
         budget,
         () => stripe.transfers.create(params as Stripe.TransferCreateParams, { idempotencyKey }),
       );
-      return r.kind === "ok" ? { ...r, value: toTransferLike(r.value) } : r;
+      return r.kind === "ok" ? { ...r, value: transferInfo(r.value) } : r;
     },
 
     async listTransferGroup(group: string, { budget }) {
-      const transfers: TransferLike[] = [];
-      let startingAfter: string | undefined;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const r = await call(
-          "transfers.list",
-          budget,
-          () =>
-            stripe.transfers.list({
-              transfer_group: group,
-              limit: 100,
-              ...(startingAfter ? { starting_after: startingAfter } : {}),
-            }),
-        );
-        if (r.kind !== "ok") return { ok: false as const, failure: r };
-        transfers.push(...r.value.data.map(toTransferLike));
-        if (!r.value.has_more || r.value.data.length === 0) return { ok: true as const, transfers };
-        startingAfter = r.value.data[r.value.data.length - 1].id;
-      }
-      throw new Error(`transfer_group ${group}: more than ${MAX_PAGES * 100} transfers`);
+      const r = await listAll(
+        `transfer_group ${group}`,
+        (after) =>
+          call(
+            "transfers.list",
+            budget,
+            () => stripe.transfers.list({ transfer_group: group, limit: 100, starting_after: after }),
+          ),
+      );
+      return r.kind === "ok"
+        ? { ok: true as const, transfers: r.value.map(transferInfo) }
+        : { ok: false as const, failure: r };
     },
 
     async resolveSourceCharge({ stripeInvoiceId, stripePaymentIntentId }, { budget }) {

@@ -2,11 +2,11 @@
  * The payout run's types: what the run reads from the database and from Stripe, its dependencies
  * and settings, and what an invocation reports. Shared by the run's units (`invocation.ts` and the
  * modules it composes), its real dependencies (`db.ts`, `stripe_gateway.ts`, `wiring.ts`), the
- * escrow release run (`../escrow_run.ts`) and the job functions' HTTP entry (`../job_function.ts`).
+ * escrow release run (`escrow_run.ts`).
  */
-import type { Budget } from "../budget.ts";
-import type { Logger } from "../log.ts";
-import type { StripeCallResult } from "../stripe.ts";
+import type { Budget } from "../platform/budget.ts";
+import type { Logger } from "../platform/log.ts";
+import type { StripeCallResult, TransferInfo } from "../platform/stripe.ts";
 import type { PaidOutcome, Timers } from "./paid_recorder.ts";
 
 /** How an invocation was started. */
@@ -120,18 +120,6 @@ export interface RunDb {
   handover?(invocationId: string): Promise<number | null>;
 }
 
-/** The part of a Stripe transfer the run reads. */
-export interface TransferLike {
-  id: string;
-  amount: number;
-  currency: string;
-  destination: string | null;
-  created: number;
-  transfer_group: string | null;
-  source_transaction?: string | null;
-  metadata: Record<string, string>;
-}
-
 /** A failed Stripe call, as `callStripe` reports it. */
 export type StripeCallFailure = Exclude<StripeCallResult<unknown>, { kind: "ok" }>;
 
@@ -141,12 +129,12 @@ export interface StripeGateway {
     params: TransferParams,
     idempotencyKey: string,
     opts: { budget: Budget },
-  ): Promise<StripeCallResult<TransferLike>>;
+  ): Promise<StripeCallResult<TransferInfo>>;
   /** Every transfer of a transfer_group (all pages). */
   listTransferGroup(
     group: string,
     opts: { budget: Budget },
-  ): Promise<{ ok: true; transfers: TransferLike[] } | { ok: false; failure: StripeCallFailure }>;
+  ): Promise<{ ok: true; transfers: TransferInfo[] } | { ok: false; failure: StripeCallFailure }>;
   /** The charge of the invoice's payment (for `source_transaction`), or null when unknown. */
   resolveSourceCharge(
     invoice: { stripeInvoiceId: string | null; stripePaymentIntentId: string | null },
@@ -154,7 +142,7 @@ export interface StripeGateway {
   ): Promise<string | null>;
 }
 
-/** Knobs of the run (env: PAYOUT_BATCH_SIZE, PAYOUT_STOP_MARGIN_MS, settings.ts). */
+/** Knobs of the run (`PayoutRunSettings` of ../platform/env.ts, and the send rounds). */
 export interface RunConfig {
   /** Tranches per claim, and paid outcomes per recording transaction. */
   batchSize: number;

@@ -15,8 +15,9 @@
 --                                    is working (fresh heartbeat), or a ring is on its way (rung
 --                                    < 45 s ago and no invocation started since). Serialized per
 --                                    kind (advisory lock). Returns the pg_net request id or null.
---   private.cleanup_payout_job_history(now)        prunes cron.job_run_details, net._http_response
---                                    and the doorbell log
+--   private.cleanup_payout_job_history(now)        prunes cron.job_run_details, net._http_response,
+--                                    the doorbell log, finished run history, the processed webhook
+--                                    inbox and the outbox (private.prune_payout_events)
 --   private.setup_payout_cron(enabled, schedules)  the idempotent setup of the payout runs' cron
 --                                    jobs: unschedules every payouts-* job, schedules the current
 --                                    ones (private.setup_cron, 20261130091000, runs it together
@@ -271,7 +272,12 @@ create function private.cleanup_payout_job_history(
   p_now timestamptz default pg_catalog.now(),
   p_keep_cron interval default interval '7 days',
   p_keep_http interval default interval '1 day',
-  p_keep_rings interval default interval '30 days')
+  p_keep_rings interval default interval '30 days',
+  p_keep_runs interval default interval '90 days',
+  p_keep_webhook_events interval default interval '35 days',
+  p_keep_events interval default interval '30 days',
+  p_batch_size integer default 5000,
+  p_max_batches integer default 100)
 returns jsonb
 language plpgsql
 volatile
@@ -282,7 +288,35 @@ declare
   v_cron bigint;
   v_http bigint;
   v_rings bigint;
+  v_runs bigint := 0;
+  v_invocations bigint := 0;
+  v_webhooks bigint := 0;
+  v_events bigint;
+  v_n_runs bigint;
+  v_n_invocations bigint;
+  v_n bigint;
+  v_batches integer;
 begin
+  if p_now is null or p_keep_cron is null or p_keep_http is null or p_keep_rings is null
+     or p_keep_runs is null or p_keep_webhook_events is null or p_keep_events is null then
+    raise exception 'cleanup_payout_job_history: p_now and every p_keep_* are required' using errcode = 'PT400';
+  end if;
+  if p_keep_cron < interval '0' or p_keep_http < interval '0' or p_keep_rings < interval '0'
+     or p_keep_runs < interval '0' or p_keep_events < interval '0' then
+    raise exception 'cleanup_payout_job_history: retention intervals must not be negative' using errcode = 'PT400';
+  end if;
+  -- Stripe redelivers an event for up to 3 days and lists it (GET /v1/events) for 30 days: an
+  -- inbox row dropped inside that window could come back and be processed a second time.
+  if p_keep_webhook_events < interval '30 days' then
+    raise exception 'cleanup_payout_job_history: p_keep_webhook_events (%) is shorter than Stripe''s 30-day event window',
+      p_keep_webhook_events using errcode = 'PT400';
+  end if;
+  if p_batch_size is null or p_batch_size < 1 or p_batch_size > 100000
+     or p_max_batches is null or p_max_batches < 1 or p_max_batches > 10000 then
+    raise exception 'cleanup_payout_job_history: p_batch_size must be 1..100000 and p_max_batches 1..10000'
+      using errcode = 'PT400';
+  end if;
+
   -- finished cron runs (the table is pg_cron's, shared by every job of the database)
   delete from cron.job_run_details d where d.end_time < p_now - p_keep_cron;
   get diagnostics v_cron = row_count;
@@ -291,12 +325,72 @@ begin
   get diagnostics v_http = row_count;
   delete from private.payout_doorbell_rings r where r.rung_at < p_now - p_keep_rings;
   get diagnostics v_rings = row_count;
+
+  -- Run history: finished runs older than p_keep_runs, with their invocations, in batches of
+  -- p_batch_size runs. Never a running run, never a run with an open invocation (one may still
+  -- be finishing after another one finished the run). Neither table is audited (operational
+  -- history, not money). Nothing references them by foreign key but invocations -> runs (deleted
+  -- in the same statement; NO ACTION is checked at its end); payout_schedules.claimed_by_invocation
+  -- and payout_transfer_requests.prepared_by_run are plain uuids: a missing invocation reads as a
+  -- gone holder, which a finished one already is.
+  v_batches := 0;
+  loop
+    with victims as (
+      select r.id from private.payout_runs r
+      where r.status = 'finished'
+        and r.started_at < p_now - p_keep_runs
+        and r.finished_at < p_now - p_keep_runs
+        and not exists (select 1 from private.payout_run_invocations i
+                        where i.run_id = r.id and i.finished_at is null)
+      order by r.started_at, r.id
+      limit p_batch_size
+      for update of r skip locked
+    ), del_invocations as (
+      delete from private.payout_run_invocations i using victims v where i.run_id = v.id returning 1
+    ), del_runs as (
+      delete from private.payout_runs r using victims v where r.id = v.id returning 1
+    )
+    select (select count(*) from del_runs), (select count(*) from del_invocations)
+      into v_n_runs, v_n_invocations;
+    v_runs := v_runs + v_n_runs;
+    v_invocations := v_invocations + v_n_invocations;
+    v_batches := v_batches + 1;
+    exit when v_n_runs < p_batch_size or v_batches >= p_max_batches;
+  end loop;
+
+  -- Webhook inbox: processed or ignored events past Stripe's event window (by Stripe's creation
+  -- time and by our receipt). Failed and received (unprocessed) events stay: they are retried and
+  -- listed in public.payout_alerts. Not audited; nothing references the inbox by foreign key.
+  v_batches := 0;
+  loop
+    with victims as (
+      select e.id from private.stripe_webhook_events e
+      where e.received_at < p_now - p_keep_webhook_events
+        and e.stripe_created_at < p_now - p_keep_webhook_events
+        and e.status in ('processed', 'ignored')
+      order by e.received_at, e.id
+      limit p_batch_size
+      for update of e skip locked
+    )
+    delete from private.stripe_webhook_events e using victims v where e.id = v.id;
+    get diagnostics v_n = row_count;
+    v_webhooks := v_webhooks + v_n;
+    v_batches := v_batches + 1;
+    exit when v_n < p_batch_size or v_batches >= p_max_batches;
+  end loop;
+
+  -- Outbox: what every registered consumer committed past and older than the floor
+  -- (private.prune_payout_events, 20261201090000).
+  v_events := private.prune_payout_events(p_now, p_keep_events, p_batch_size, p_max_batches);
+
   return pg_catalog.jsonb_build_object('cron_job_run_details', v_cron, 'http_responses', v_http,
-                                       'doorbell_rings', v_rings);
+                                       'doorbell_rings', v_rings, 'payout_runs', v_runs,
+                                       'payout_run_invocations', v_invocations,
+                                       'stripe_webhook_events', v_webhooks, 'payout_events', v_events);
 end
 $$;
-comment on function private.cleanup_payout_job_history(timestamptz, interval, interval, interval) is
-  'Daily cron job payouts-cleanup: deletes cron.job_run_details older than p_keep_cron (7 days), net._http_response older than p_keep_http (1 day) and doorbell rings older than p_keep_rings (30 days). Returns the counts. Run history (private.payout_runs) is kept.';
+comment on function private.cleanup_payout_job_history(timestamptz, interval, interval, interval, interval, interval, interval, integer, integer) is
+  'Daily cron job payouts-cleanup: deletes cron.job_run_details older than p_keep_cron (7 days), net._http_response older than p_keep_http (1 day), doorbell rings older than p_keep_rings (30 days), finished payout runs (none of their invocations open) finished more than p_keep_runs (90 days) ago with their invocations, processed/ignored Stripe webhook inbox rows received and created more than p_keep_webhook_events (35 days, at least Stripe''s 30-day event window) ago, and outbox events every registered consumer committed past and older than p_keep_events (30 days; private.prune_payout_events). Each of the last three in batches of p_batch_size (5000), at most p_max_batches (100) per call: the rest goes on the next run. Returns the counts per table. PT400 for a null or negative interval, a webhook window under 30 days, or batch sizes out of range.';
 
 create function private.setup_payout_cron(
   p_enabled boolean default true,
@@ -402,7 +496,7 @@ revoke execute on function
   private.payout_doorbell(timestamptz, text, interval, interval),
   private.escrow_release_doorbell(timestamptz, text, interval, interval),
   private.ring_payout_handover(uuid, timestamptz),
-  private.cleanup_payout_job_history(timestamptz, interval, interval, interval),
+  private.cleanup_payout_job_history(timestamptz, interval, interval, interval, interval, interval, interval, integer, integer),
   private.setup_payout_cron(boolean, text, text, text),
   private.request_payout_run(timestamptz)
 from public, anon, authenticated, service_role;

@@ -554,7 +554,12 @@ export class FunctionsServer {
     if (w && !w.exited && !w.killReason && w.rec.retiredAt === null) return w;
     let p = this.#starting.get(name);
     if (!p) {
-      p = this.#start(name).finally(() => this.#starting.delete(name));
+      // A second try when the first start fails: the port chosen for it can be taken by another
+      // process between choosing and listening (workers start concurrently).
+      p = this.#start(name).catch((e) => {
+        console.error(JSON.stringify({ level: "warn", msg: "worker start failed, trying once more", fn: name, error: String(e) }));
+        return this.#start(name);
+      }).finally(() => this.#starting.delete(name));
       this.#starting.set(name, p);
     }
     return await p;

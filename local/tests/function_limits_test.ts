@@ -257,7 +257,7 @@ Deno.test("limits: wall clock (free plan 150 s) and request idle timeout (150 s)
     const idleTimeout = async () => {
       const started = Date.now();
       const res = await call(paid.server, "never-responds");
-      assert.equal(res.status, 504);
+      assert.equal(res.status, 504, JSON.stringify(res.body));
       assert.equal(res.body.code, "REQUEST_IDLE_TIMEOUT");
       assert.equal(typeof res.body.message, "string");
       console.log(`  never-responds: 504 after ${Date.now() - started} ms`);

@@ -146,6 +146,22 @@ $$;
 comment on function private.ring_payout_function(text, text[], text, timestamptz) is
   'Internal: queues net.http_post to <payout_functions_url>/functions/v1/process-payout-schedules | process-escrow-releases with header x-job-secret = payout_job_secret (both from Vault; PT503 when missing) and body {trigger, reasons, rung_at}; logs the ring. Sent by pg_net after commit.';
 
+-- Internal: a ring of p_kind is on its way: rung within p_ring_window and no invocation started since.
+create function private.doorbell_ring_in_flight(p_kind text, p_now timestamptz, p_ring_window interval)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select exists (select 1 from private.payout_doorbell_rings r
+                 where r.kind = p_kind and r.rung_at > p_now - p_ring_window and r.rung_at <= p_now
+                   and not exists (select 1 from private.payout_run_invocations i
+                                   where i.kind = p_kind and i.started_at >= r.rung_at))
+$$;
+comment on function private.doorbell_ring_in_flight(text, timestamptz, interval) is
+  'Internal: true when a ring of p_kind was queued within p_ring_window and no invocation of that kind started since (the ring is still on its way).';
+
 -- Internal: the common "should this doorbell ring" gates. Null = ring; else why not.
 create function private.doorbell_quiet_reason(
   p_kind text, p_now timestamptz, p_stale_after interval, p_ring_window interval)
@@ -160,10 +176,7 @@ as $$
                  where i.kind = p_kind and i.finished_at is null
                    and i.heartbeat_at > p_now - coalesce(p_stale_after, (private.settings()).invocation_stale_after))
       then 'invocation_running'
-    when exists (select 1 from private.payout_doorbell_rings r
-                 where r.kind = p_kind and r.rung_at > p_now - p_ring_window and r.rung_at <= p_now
-                   and not exists (select 1 from private.payout_run_invocations i
-                                   where i.kind = p_kind and i.started_at >= r.rung_at))
+    when private.doorbell_ring_in_flight(p_kind, p_now, p_ring_window)
       then 'ring_in_flight'
   end
 $$;
@@ -249,7 +262,7 @@ begin
   perform pg_catalog.pg_advisory_xact_lock(1885436300, pg_catalog.hashtext(v_inv.kind));
   if v_inv.finished_at is not null
      or (v_inv.kind = 'payout_schedules' and (private.settings()).payouts_paused)
-     or private.doorbell_quiet_reason(v_inv.kind, p_now, interval '0', interval '45 seconds') = 'ring_in_flight' then
+     or private.doorbell_ring_in_flight(v_inv.kind, p_now, interval '45 seconds') then
     return null;
   end if;
   v_reasons := case v_inv.kind when 'payout_schedules' then private.payout_work_due(p_now)
@@ -493,6 +506,7 @@ revoke execute on function
   private.escrow_work_due(timestamptz),
   private.ring_payout_function(text, text[], text, timestamptz),
   private.doorbell_quiet_reason(text, timestamptz, interval, interval),
+  private.doorbell_ring_in_flight(text, timestamptz, interval),
   private.payout_doorbell(timestamptz, text, interval, interval),
   private.escrow_release_doorbell(timestamptz, text, interval, interval),
   private.ring_payout_handover(uuid, timestamptz),

@@ -75,7 +75,7 @@ select is((select count(*)::int from pg_proc p
                                'record_payout_transfers_paid', 'record_payout_transfer_failed', 'record_payout_transfer_unknown',
                                'defer_payout_transfer', 'run_escrow_releases', 'payout_work_due', 'escrow_work_due',
                                'ring_payout_function', 'payout_doorbell', 'escrow_release_doorbell',
-                               'cleanup_payout_job_history', 'setup_payout_cron', 'doorbell_quiet_reason',
+                               'cleanup_payout_job_history', 'setup_payout_cron', 'doorbell_quiet_reason', 'doorbell_ring_in_flight',
                                'count_payout_invocation', 'sync_payout_run', 'payout_invocation')),
   0, 'no API role and not payout_jobs executes any run, doorbell or cron function');
 select is((select count(*)::int from pg_proc p

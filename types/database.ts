@@ -765,6 +765,11 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"payout_audit_anchor":
+{ Args: { "p_day"?: string }; Returns: {
+              "day": string,"digest": string,"rows_total": number,"through_id": number,"through_txid": string,"verification_id": number,"verified_at": string
+            }[]
+                           },
 "payout_controls":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },

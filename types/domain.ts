@@ -187,8 +187,14 @@ export type PayoutRunPreviewRow = Simplify<
   >
 >;
 export type AuditChainProblemRow = Simplify<
-  Widen<Narrow<ReturnRow<"verify_payout_audit_chain">, { problem: AuditChainProblem }>, { audit_id: number | null }>
+  Widen<Narrow<ReturnRow<"verify_payout_audit_chain">, { problem: AuditChainProblem }>, {
+    entity_id: string | null;
+    entity_seq: number | null;
+    audit_id: number | null;
+  }>
 >;
+/** payout_audit_anchor(p_day): the day's digest, as the generated row type says. */
+export type PayoutAuditAnchor = ReturnRow<"payout_audit_anchor">;
 /** The jsonb results (the generated type is `Json`): their types come from the schemas. */
 export type PayoutControls = z.infer<typeof S.PayoutControlsSchema>;
 export type PayoutRunRequest = z.infer<typeof S.PayoutRunRequestSchema>;
@@ -228,6 +234,7 @@ type SchemaChecks = {
   PlacementEscrowTotal: Same<z.output<typeof S.PlacementEscrowTotalSchema>, PlacementEscrowTotal>;
   PayoutRunPreviewRow: Same<z.output<typeof S.PayoutRunPreviewRowSchema>, PayoutRunPreviewRow>;
   AuditChainProblemRow: Same<z.output<typeof S.AuditChainProblemRowSchema>, AuditChainProblemRow>;
+  PayoutAuditAnchor: Same<z.output<typeof S.PayoutAuditAnchorSchema>, PayoutAuditAnchor>;
 };
 type _SchemaChecks = Assert<
   NoneFailing<{ [K in keyof SchemaChecks]: SchemaChecks[K] extends true ? never : K }[keyof SchemaChecks]>

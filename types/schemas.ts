@@ -118,6 +118,7 @@ export const AUDIT_CHAIN_PROBLEMS = [
   "head_mismatch",
   "head_missing",
   "head_orphan",
+  "partition_missing",
 ] as const;
 
 export const PAYOUT_REVERSAL_STATUSES = ["pending", "processing", "succeeded", "partial", "failed"] as const;
@@ -1045,13 +1046,27 @@ export const PayoutRunPreviewRowSchema = z.object({
   reason: PayoutRunPreviewReasonSchema.nullable(),
 });
 
-/** verify_payout_audit_chain(): one row per problem. */
+/**
+ * verify_payout_audit_chain(): one row per problem. A partition_missing row names the partition in
+ * entity_type and has no entity id or position.
+ */
 export const AuditChainProblemRowSchema = z.object({
   entity_type: z.string(),
-  entity_id: UuidSchema,
-  entity_seq: z.number().int(),
+  entity_id: UuidSchema.nullable(),
+  entity_seq: z.number().int().nullable(),
   audit_id: z.number().int().nullable(),
   problem: AuditChainProblemSchema,
+});
+
+/** payout_audit_anchor(p_day): the day's anchor digest (sha256 hex) and what it commits to. */
+export const PayoutAuditAnchorSchema = z.object({
+  day: DateSchema,
+  verification_id: z.number().int().positive(),
+  through_txid: TxidSchema,
+  through_id: z.number().int().nonnegative(),
+  rows_total: z.number().int().nonnegative(),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  verified_at: TimestamptzSchema,
 });
 
 /**
@@ -1188,6 +1203,10 @@ export const RPC = {
   verify_audit_chain: {
     args: z.strictObject({ p_entity_type: z.string().min(1), p_entity_id: UuidSchema }),
     returns: z.array(AuditChainProblemRowSchema),
+  },
+  payout_audit_anchor: {
+    args: z.strictObject({ p_day: DateSchema }),
+    returns: z.array(PayoutAuditAnchorSchema),
   },
   reverse_payout: {
     args: z.strictObject({ p_payout_id: UuidSchema, p_reason: ReasonSchema }),

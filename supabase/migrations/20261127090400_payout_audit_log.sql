@@ -1,6 +1,7 @@
 -- The audit log of every money table: one row per inserted, updated or deleted row, written
 -- by the trigger installed with private.enable_audit (20261127090600), hash-chained per entity
--- (20261127090500). Append-only for every role, the owner included.
+-- (20261127090500). Append-only for every role, the owner included. Partitioned by month of
+-- created_at (20261127090450): the primary key is (id, created_at), and a chain spans partitions.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
@@ -16,8 +17,9 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  raise exception '% on %.% is not allowed: the table is append-only',
-    tg_op, tg_table_schema, tg_table_name
+  -- Named by the partitioned table, not the partition the row trigger fired on.
+  raise exception '% on % is not allowed: the table is append-only',
+    tg_op, pg_catalog.pg_partition_root(tg_relid)::regclass
     using errcode = '42501';
 end;
 $$;
@@ -26,7 +28,7 @@ comment on function private.refuse_modification() is
   'Trigger function: raises 42501 for the UPDATE/DELETE/TRUNCATE it fires on (append-only tables).';
 
 create table public.payout_audit_log (
-  id bigint generated always as identity primary key,
+  id bigint generated always as identity,
   -- What changed: the audited table's entity type and the row's id, plus the placement and
   -- payout it belongs to, and that payout's recruiter (the key of the log's RLS policy).
   entity_type text not null,
@@ -46,7 +48,7 @@ create table public.payout_audit_log (
   -- The writing transaction (correlates audit rows with payout_events rows) and its start time.
   txid xid8 not null default pg_catalog.pg_current_xact_id(),
   created_at timestamptz not null default pg_catalog.now(),
-  -- Hash chain per (entity_type, entity_id): set by the chain trigger, never by the caller.
+  -- Hash chain per (entity_type, entity_id): computed by the audit writer (20261127090600).
   entity_seq bigint not null,
   prev_hash bytea,
   row_hash bytea not null,
@@ -88,10 +90,11 @@ create table public.payout_audit_log (
   constraint payout_audit_log_hash_lengths
     check (pg_catalog.octet_length(row_hash) = 32
            and (prev_hash is null or pg_catalog.octet_length(prev_hash) = 32)),
-  -- One chain position per entity; also serves "history of this entity" in order.
-  constraint payout_audit_log_entity_seq_unique
-    unique (entity_type, entity_id, entity_seq)
-);
+  -- A unique constraint of a partitioned table must include created_at, so one chain position
+  -- per entity is kept by the writer (it moves the entity's head only from the position it
+  -- read, 20261127090600) and checked by the verifier (a repeated position is a seq_gap).
+  constraint payout_audit_log_pkey primary key (id, created_at)
+) partition by range (created_at);
 
 comment on table public.payout_audit_log is
   'Append-only audit trail of the money tables (one row per inserted/updated/deleted row), written by triggers installed with private.enable_audit, hash-chained per entity; verify with public.verify_payout_audit_chain().';
@@ -110,24 +113,27 @@ comment on column public.payout_audit_log.prev_hash is
 comment on column public.payout_audit_log.row_hash is
   'sha256 of the canonical form of this row including prev_hash (private.payout_audit_row_hash).';
 
--- Filters of the audit screens: by entity (the unique constraint above), placement, payout,
--- actor, action; time ranges by BRIN (rows arrive in time order, so a BRIN of a few pages
--- covers what a b-tree of the whole table would). Partial where the column is often null.
+-- Every index names the query that uses it (the fewer, the cheaper each audited write):
+--   entity      the history of one entity in chain order: admin_payout_audit_log(p_entity_*),
+--               verify_payout_audit_chain(type, id), incremental verification's re-read
+--   placement   admin_payout_audit_log(p_placement_id), the placement's trail
+--   payout      admin_payout_audit_log(p_payout_id), payout_audit_trail for one payout
+--   txid        incremental verification (private.verify_new_payout_audit_rows) and the
+--               anchor digests: rows in (txid, id) order after a cursor
+--   recruiter   the key of the RLS policy (20261128090100): rows about no payout sort at the
+--               nil uuid, which only a platform admin's recruiter range contains
+--               (docs/access.md, "Policy performance")
+-- Time ranges are served by partition pruning; no actor or action query exists.
+create index payout_audit_log_entity_idx
+  on public.payout_audit_log (entity_type, entity_id, entity_seq);
 create index payout_audit_log_placement_idx
-  on public.payout_audit_log (placement_id, created_at) where placement_id is not null;
+  on public.payout_audit_log (placement_id, id) where placement_id is not null;
 create index payout_audit_log_payout_idx
-  on public.payout_audit_log (payout_id, created_at) where payout_id is not null;
-create index payout_audit_log_changed_by_idx
-  on public.payout_audit_log (changed_by, created_at) where changed_by is not null;
-create index payout_audit_log_action_idx
-  on public.payout_audit_log (action, created_at);
-create index payout_audit_log_created_at_brin
-  on public.payout_audit_log using brin (created_at);
--- The key of the RLS policy (20261128090100): rows about no payout sort at the nil uuid, which
--- only a platform admin's recruiter range contains (docs/access.md, "Policy performance").
+  on public.payout_audit_log (payout_id, id) where payout_id is not null;
+create index payout_audit_log_txid_idx
+  on public.payout_audit_log (txid, id);
 create index payout_audit_log_recruiter_visibility_idx
   on public.payout_audit_log ((coalesce(recruiter_id, '00000000-0000-0000-0000-000000000000'::uuid)));
-
 -- No API role has any grant here (default privileges, 20261127090100); the column grants and
 -- the SELECT policy are the access layer's (20261128090100). RLS denies whatever is not granted.
 alter table public.payout_audit_log enable row level security;
@@ -139,10 +145,37 @@ create trigger payout_audit_log_refuse_truncate
   before truncate on public.payout_audit_log
   for each statement execute function private.refuse_modification();
 
+-- Rows enter through the audit writer only (private.audit_changes, 20261127090600), which
+-- computes the chain for the whole statement and marks its own inserts with a transaction-local
+-- setting for their duration. Any other INSERT (the owner's: no other role holds INSERT) would
+-- add a row no chain head knows: refused here, once per statement. Copied onto each partition
+-- with the TRUNCATE refusal (20261127090450), since an INSERT naming a partition skips these.
+create function private.refuse_direct_audit_insert()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if pg_catalog.current_setting('payouts.audit_writer', true) is distinct from 'on' then
+    raise exception 'INSERT on %.% is not allowed: audit rows are written by the audit triggers only',
+      tg_table_schema, tg_table_name
+      using errcode = '42501';
+  end if;
+  return null;
+end;
+$$;
+
+comment on function private.refuse_direct_audit_insert() is
+  'Trigger function (BEFORE INSERT FOR EACH STATEMENT on payout_audit_log and its partitions): raises 42501 unless the audit writer (private.audit_changes) is inserting.';
+
+create trigger payout_audit_log_insert_guard
+  before insert on public.payout_audit_log
+  for each statement execute function private.refuse_direct_audit_insert();
+
 -- The newest hash and row count of every entity's chain. Without it, deleting the newest rows
 -- of an entity would leave a shorter chain that is still internally consistent; with it, the
 -- verifier compares each chain's tail with its anchor. One row per entity, updated (never
--- deleted) by the chain trigger under the entity's advisory lock.
+-- deleted) by the audit writer, only from the position it read (20261127090600).
 create table private.payout_audit_chain_heads (
   entity_type text not null,
   entity_id uuid not null,

@@ -1,15 +1,128 @@
 -- The audit trigger of the money tables and private.enable_audit, which installs it.
 --
--- Statement-level AFTER triggers with transition tables: one set-based INSERT ... SELECT into
--- payout_audit_log per statement, whatever the number of rows it touched (a nightly run that
--- updates 10 000 payouts audits them in one statement, not 10 000 trigger calls). AFTER, so
--- the audit sees the rows as stored (defaults and BEFORE triggers applied); COPY, cascaded
--- foreign-key actions and ON CONFLICT DO UPDATE fire these triggers too.
+-- Statement-level AFTER triggers with transition tables: whatever the number of rows a statement
+-- touched, the trigger makes one call to the writer, private.append_payout_audit_rows, which
+-- links all of them into their chains in a few set-based statements (a nightly run that updates
+-- 10 000 payouts audits them in one pass, not 10 000 trigger calls). AFTER, so the audit sees the
+-- rows as stored (defaults and BEFORE triggers applied); COPY, cascaded foreign-key actions and
+-- ON CONFLICT DO UPDATE fire these triggers too.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
 -- migration file in one transaction, so these last for this file only.
 set local lock_timeout = '5s';
 set local statement_timeout = '60s';
+
+-- One changed row as the writer takes it.
+create type private.payout_audit_change as (
+  entity_id uuid,
+  placement_id uuid,
+  payout_id uuid,
+  old_values jsonb,
+  new_values jsonb
+);
+
+comment on type private.payout_audit_change is
+  'One changed row for private.append_payout_audit_rows: its id, placement and payout ids, and the row before (null for an insert) and after (null for a delete) as jsonb.';
+
+-- The writer: appends one audit row per change and moves the chain heads, for one statement.
+--
+-- Within one statement an entity changes at most once (a statement touches a row once), so
+-- every change links to its entity's current head: one read of the heads, one hash per row, one
+-- insert of the rows, one upsert of the heads, in entity id order (concurrent statements lock
+-- heads in one global order).
+--
+-- No fork, whoever writes concurrently: a head moves only from the position this statement read
+-- (ON CONFLICT ... WHERE row_count = the position read). If another transaction moved it first,
+-- fewer heads move than rows were written, and the statement fails with 40001 (retry the
+-- transaction). On the trigger path that cannot happen: the writer of an entity holds that
+-- row's lock until it commits, and, in READ COMMITTED, each statement here reads the heads
+-- after the lock was granted. Under REPEATABLE READ a stale head raises 40001 the same way.
+--
+-- recruiter_id is the payout's (the key of the log's RLS policy, 20261128090100): null when the
+-- row is about no payout, or about a payout id that is not a payout.
+create function private.append_payout_audit_rows(
+  p_entity_type text,
+  p_operation text,
+  p_changes private.payout_audit_change[])
+returns integer
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_actor_id constant uuid := private.actor_id();
+  v_actor_role constant text := private.actor_role();
+  v_action constant text := coalesce(private.audit_action(), pg_catalog.lower(p_operation));
+  v_reason constant text := private.audit_reason();
+  v_txid constant xid8 := pg_catalog.pg_current_xact_id();
+  v_now constant timestamptz := pg_catalog.now();
+  v_rows integer := coalesce(pg_catalog.cardinality(p_changes), 0);
+  v_moved integer;
+begin
+  if v_rows = 0 then
+    return 0;
+  end if;
+  perform pg_catalog.set_config('payouts.audit_writer', 'on', true);
+
+  with changes as (
+    select c.entity_id, c.placement_id, c.payout_id, c.old_values, c.new_values,
+           h.row_count as read_count, h.head_hash as prev_hash, p.recruiter_id
+      from pg_catalog.unnest(p_changes) c
+      left join private.payout_audit_chain_heads h
+        on h.entity_type = p_entity_type and h.entity_id = c.entity_id
+      left join public.payouts p on p.id = c.payout_id
+     order by c.entity_id
+  ),
+  linked as materialized (
+    select pg_catalog.nextval('public.payout_audit_log_id_seq'::regclass) as id,
+           c.*, coalesce(c.read_count, 0) + 1 as entity_seq
+      from changes c
+  ),
+  hashed as materialized (
+    select l.*,
+           private.payout_audit_hash(
+             l.id, p_entity_type, l.entity_id, l.entity_seq, l.placement_id, l.payout_id,
+             p_operation, v_action, l.old_values, l.new_values, v_actor_id, v_actor_role,
+             v_reason, v_txid, v_now, l.prev_hash) as row_hash
+      from linked l
+  ),
+  logged as (
+    insert into public.payout_audit_log (
+      id, entity_type, entity_id, placement_id, payout_id, recruiter_id, operation, action,
+      old_values, new_values, changed_by, changed_by_role, reason, txid, created_at,
+      entity_seq, prev_hash, row_hash)
+    overriding system value
+    select h.id, p_entity_type, h.entity_id, h.placement_id, h.payout_id, h.recruiter_id,
+           p_operation, v_action, h.old_values, h.new_values, v_actor_id, v_actor_role,
+           v_reason, v_txid, v_now, h.entity_seq, h.prev_hash, h.row_hash
+      from hashed h
+  ),
+  moved as (
+    insert into private.payout_audit_chain_heads as hd (entity_type, entity_id, row_count, head_hash, updated_at)
+    select p_entity_type, h.entity_id, h.entity_seq, h.row_hash, v_now
+      from hashed h
+     order by h.entity_id
+    on conflict (entity_type, entity_id) do update
+      set row_count = excluded.row_count,
+          head_hash = excluded.head_hash,
+          updated_at = excluded.updated_at
+      where hd.row_count = excluded.row_count - 1
+    returning 1
+  )
+  select pg_catalog.count(*)::integer into v_moved from moved;
+
+  perform pg_catalog.set_config('payouts.audit_writer', 'off', true);
+  if v_moved <> v_rows then
+    raise exception 'audit chain of % moved concurrently (% of % heads moved): retry the transaction',
+      p_entity_type, v_moved, v_rows
+      using errcode = '40001';
+  end if;
+  return v_rows;
+end;
+$$;
+
+comment on function private.append_payout_audit_rows(text, text, private.payout_audit_change[]) is
+  'The audit writer: appends one payout_audit_log row per change (operation INSERT/UPDATE/DELETE, the transaction''s actor and audit context), each linked to its entity''s chain head, and moves the heads; set-based, one call per audited statement. 40001 when a head moved concurrently (retry). Called by private.audit_changes.';
 
 -- Security definer: the log and the chain heads are writable by their owner only, and the
 -- audit must be written whoever changes a money table (API role, payout_jobs, ...).
@@ -25,56 +138,39 @@ declare
   v_entity_type constant text := tg_argv[0];
   v_placement_key constant text := nullif(tg_argv[1], '');
   v_payout_key constant text := nullif(tg_argv[2], '');
-  v_actor_id constant uuid := private.actor_id();
-  v_actor_role constant text := private.actor_role();
-  v_action constant text := coalesce(private.audit_action(), pg_catalog.lower(tg_op));
-  v_reason constant text := private.audit_reason();
+  v_changes private.payout_audit_change[];
 begin
-  -- Rows are written in entity id order, so concurrent multi-row statements take the
-  -- per-entity chain locks in one global order.
   if tg_op = 'INSERT' then
-    insert into public.payout_audit_log (
-      entity_type, entity_id, placement_id, payout_id, operation, action,
-      old_values, new_values, changed_by, changed_by_role, reason)
-    select v_entity_type,
-           (r.new_values ->> 'id')::uuid,
-           (r.new_values ->> v_placement_key)::uuid,
-           (r.new_values ->> v_payout_key)::uuid,
-           'INSERT', v_action, null, r.new_values, v_actor_id, v_actor_role, v_reason
-      from (select pg_catalog.to_jsonb(n) as new_values from new_rows n) r
-     order by 2;
+    select pg_catalog.array_agg(row(
+             (r.v ->> 'id')::uuid, (r.v ->> v_placement_key)::uuid, (r.v ->> v_payout_key)::uuid,
+             null, r.v)::private.payout_audit_change)
+      into v_changes
+      from (select pg_catalog.to_jsonb(n) as v from new_rows n) r;
   elsif tg_op = 'UPDATE' then
     -- Old and new rows are paired by id, which enable_audit makes immutable.
-    insert into public.payout_audit_log (
-      entity_type, entity_id, placement_id, payout_id, operation, action,
-      old_values, new_values, changed_by, changed_by_role, reason)
-    select v_entity_type,
-           (n.new_values ->> 'id')::uuid,
-           coalesce((n.new_values ->> v_placement_key)::uuid, (o.old_values ->> v_placement_key)::uuid),
-           coalesce((n.new_values ->> v_payout_key)::uuid, (o.old_values ->> v_payout_key)::uuid),
-           'UPDATE', v_action, o.old_values, n.new_values, v_actor_id, v_actor_role, v_reason
-      from (select pg_catalog.to_jsonb(x) as old_values from old_rows x) o
-      join (select pg_catalog.to_jsonb(x) as new_values from new_rows x) n
-        on (n.new_values ->> 'id') = (o.old_values ->> 'id')
-     order by 2;
-  elsif tg_op = 'DELETE' then
-    insert into public.payout_audit_log (
-      entity_type, entity_id, placement_id, payout_id, operation, action,
-      old_values, new_values, changed_by, changed_by_role, reason)
-    select v_entity_type,
-           (r.old_values ->> 'id')::uuid,
-           (r.old_values ->> v_placement_key)::uuid,
-           (r.old_values ->> v_payout_key)::uuid,
-           'DELETE', v_action, r.old_values, null, v_actor_id, v_actor_role, v_reason
-      from (select pg_catalog.to_jsonb(o) as old_values from old_rows o) r
-     order by 2;
+    select pg_catalog.array_agg(row(
+             (n.v ->> 'id')::uuid,
+             coalesce((n.v ->> v_placement_key)::uuid, (o.v ->> v_placement_key)::uuid),
+             coalesce((n.v ->> v_payout_key)::uuid, (o.v ->> v_payout_key)::uuid),
+             o.v, n.v)::private.payout_audit_change)
+      into v_changes
+      from (select pg_catalog.to_jsonb(x) as v from old_rows x) o
+      join (select pg_catalog.to_jsonb(x) as v from new_rows x) n
+        on (n.v ->> 'id') = (o.v ->> 'id');
+  else
+    select pg_catalog.array_agg(row(
+             (r.v ->> 'id')::uuid, (r.v ->> v_placement_key)::uuid, (r.v ->> v_payout_key)::uuid,
+             r.v, null)::private.payout_audit_change)
+      into v_changes
+      from (select pg_catalog.to_jsonb(o) as v from old_rows o) r;
   end if;
+  perform private.append_payout_audit_rows(v_entity_type, tg_op, v_changes);
   return null;
 end;
 $$;
 
 comment on function private.audit_changes() is
-  'Trigger function (AFTER INSERT/UPDATE/DELETE FOR EACH STATEMENT with transition tables new_rows/old_rows): writes one payout_audit_log row per changed row with the actor and audit context of the transaction. Installed by private.enable_audit.';
+  'Trigger function (AFTER INSERT/UPDATE/DELETE FOR EACH STATEMENT with transition tables new_rows/old_rows): passes the statement''s changed rows to private.append_payout_audit_rows in one call. Installed by private.enable_audit.';
 
 -- An audited row keeps its id: the log pairs old and new rows by id and chains by id.
 create function private.refuse_entity_id_change()

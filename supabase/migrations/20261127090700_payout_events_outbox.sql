@@ -19,7 +19,7 @@ set local lock_timeout = '5s';
 set local statement_timeout = '60s';
 
 create table public.payout_events (
-  id bigint generated always as identity primary key,
+  id bigint generated always as identity,
   event_type text not null,
   entity_type text not null,
   entity_id uuid not null,
@@ -48,8 +48,10 @@ create table public.payout_events (
     )),
   constraint payout_events_person_has_id
     check (actor_id is not null
-           or actor_role not in ('platform_admin', 'company_admin', 'recruiter', 'authenticated'))
-);
+           or actor_role not in ('platform_admin', 'company_admin', 'recruiter', 'authenticated')),
+  -- Partitioned by month of created_at (20261127090450): the key must include it.
+  constraint payout_events_pkey primary key (id, created_at)
+) partition by range (created_at);
 
 comment on table public.payout_events is
   'Transactional outbox of payout lifecycle events, written by private.emit_event in the transaction of the change. Read in (txid, id) order with public.read_payout_events, never by id alone.';
@@ -67,7 +69,6 @@ create index payout_events_placement_idx
   on public.payout_events (placement_id, id) where placement_id is not null;
 create index payout_events_payout_idx
   on public.payout_events (payout_id, id) where payout_id is not null;
-create index payout_events_created_at_brin on public.payout_events using brin (created_at);
 -- The key of the RLS policy (20261128090100): rows about no payout sort at the nil uuid, which
 -- only a platform admin's recruiter range contains (docs/access.md, "Policy performance").
 create index payout_events_recruiter_visibility_idx
@@ -80,6 +81,9 @@ alter table public.payout_events enable row level security;
 create trigger payout_events_refuse_update
   before update on public.payout_events
   for each row execute function private.refuse_modification();
+
+-- This month's partition and three ahead; the hourly job payouts-audit keeps them coming.
+select private.ensure_monthly_partitions('public.payout_events');
 
 -- Security definer: writable whoever runs the domain function (an API role through an RPC,
 -- payout_jobs), while nobody holds INSERT on the table.

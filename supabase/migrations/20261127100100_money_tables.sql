@@ -21,7 +21,8 @@
 --
 -- Recruiter visibility: the payout children (escrow_holds, payout_schedules, payout_transfers)
 -- and the two logs (payout_audit_log, payout_events) carry the recruiter_id of their payout, set
--- by one trigger from payouts (private.set_payout_recruiter_id) whatever the writer passes, and
+-- from payouts whatever the writer passes (by the trigger private.set_payout_recruiter_id; for
+-- the audit log, by its writer private.append_payout_audit_rows), and
 -- payouts.recruiter_id never changes. It is the key of their index-friendly RLS policies
 -- (20261128090100; why: docs/access.md, "Policy performance"). No foreign key (recruiter_id,
 -- payout_id) -> payouts: a second foreign key between a child and payouts makes PostgREST's
@@ -414,12 +415,10 @@ create trigger payout_recruiter_id before insert or update of payout_id, recruit
   for each row execute function private.set_payout_recruiter_id();
 create trigger payout_recruiter_id before insert or update of payout_id, recruiter_id on public.payout_transfers
   for each row execute function private.set_payout_recruiter_id();
--- The logs (plumbing, 20261127090400 / 20261127090700): whoever inserts (the audit trigger,
--- private.emit_event). Their rows are never updated (both refuse UPDATE). No foreign key: a log
--- row may name a payout id that is not (or no longer) a payout, and a log must not stop a
--- delete; such a row gets null, i.e. admins only.
-create trigger payout_recruiter_id before insert on public.payout_audit_log
-  for each row execute function private.set_payout_recruiter_id();
+-- The outbox (plumbing, 20261127090700): whoever inserts (private.emit_event). Its rows are
+-- never updated (UPDATE is refused). No foreign key: an event may name a payout id that is not
+-- (or no longer) a payout, and must not stop a delete; such a row gets null, i.e. admins only.
+-- The audit log gets the same value from its writer (private.append_payout_audit_rows).
 create trigger payout_recruiter_id before insert on public.payout_events
   for each row execute function private.set_payout_recruiter_id();
 

@@ -288,6 +288,26 @@ $$;
 comment on function private.rpc_verify_audit_chain(text, uuid) is
   'Body of public.verify_audit_chain (platform admins only, 42501; PT400 without an entity).';
 
+-- The day's anchor digest (20261127090500), for the operator to store where the database owner
+-- cannot write (object-locked storage, a ticket, a signed email): see docs/audit-and-outbox.md.
+create function private.rpc_payout_audit_anchor(p_day date)
+returns table (day date, verification_id bigint, through_txid text, through_id bigint,
+               rows_total bigint, digest text, verified_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_platform_admin();
+  return query
+  select a.day, a.verification_id, a.through_txid::text, a.through_id, a.rows_total, a.digest, a.verified_at
+    from private.payout_audit_anchor(p_day) a;
+end
+$$;
+comment on function private.rpc_payout_audit_anchor(date) is
+  'Body of public.payout_audit_anchor (platform admins only, 42501; PT400 bad day, PT404 no verification by then).';
+
 revoke execute on function
   private.rpc_placement_escrow_total(uuid),
   private.rpc_payout_run_preview(timestamptz),
@@ -295,7 +315,8 @@ revoke execute on function
   private.rpc_admin_placements(uuid[]),
   private.rpc_admin_placement_invoices(uuid[]),
   private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer),
-  private.rpc_verify_audit_chain(text, uuid)
+  private.rpc_verify_audit_chain(text, uuid),
+  private.rpc_payout_audit_anchor(date)
 from public, anon, authenticated, service_role;
 grant execute on function private.rpc_placement_escrow_total(uuid) to authenticated;
 grant execute on function private.rpc_payout_run_preview(timestamptz) to authenticated;
@@ -304,6 +325,7 @@ grant execute on function private.rpc_admin_placements(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_placement_invoices(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) to authenticated;
 grant execute on function private.rpc_verify_audit_chain(text, uuid) to authenticated;
+grant execute on function private.rpc_payout_audit_anchor(date) to authenticated;
 
 create function public.admin_companies(p_company_ids uuid[] default null)
 returns setof public.companies
@@ -367,6 +389,19 @@ $$;
 comment on function public.verify_audit_chain(text, uuid) is
   'Admin: verifies one audit chain (p_entity_type, p_entity_id: its rows'' hashes, links and sequence, and its anchor); one row per problem (row_hash_mismatch, prev_hash_mismatch, seq_gap, head_mismatch, head_missing, head_orphan), none when intact. 42501; PT400 without an entity.';
 
+create function public.payout_audit_anchor(p_day date default null)
+returns table (day date, verification_id bigint, through_txid text, through_id bigint,
+               rows_total bigint, digest text, verified_at timestamptz)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.rpc_payout_audit_anchor(p_day) from private.require_platform_admin()
+$$;
+comment on function public.payout_audit_anchor(date) is
+  'Admin: the anchor digest of the UTC day p_day: sha256 hex of the last incremental audit verification run on or before that day, which commits to every audit row verified up to its (txid, id) cursor; with the run id, the cursor, the number of rows and when it ran. Store it where the database owner cannot write. 42501; PT400 bad day; PT404 no verification by then.';
+
 revoke execute on function
   public.placement_escrow_total(uuid),
   public.payout_run_preview(timestamptz),
@@ -374,7 +409,8 @@ revoke execute on function
   public.admin_placements(uuid[]),
   public.admin_placement_invoices(uuid[]),
   public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer),
-  public.verify_audit_chain(text, uuid)
+  public.verify_audit_chain(text, uuid),
+  public.payout_audit_anchor(date)
 from public, anon, authenticated, service_role;
 grant execute on function public.placement_escrow_total(uuid) to authenticated;
 grant execute on function public.payout_run_preview(timestamptz) to authenticated;
@@ -383,3 +419,4 @@ grant execute on function public.admin_placements(uuid[]) to authenticated;
 grant execute on function public.admin_placement_invoices(uuid[]) to authenticated;
 grant execute on function public.admin_payout_audit_log(text, uuid, uuid, uuid, bigint, integer) to authenticated;
 grant execute on function public.verify_audit_chain(text, uuid) to authenticated;
+grant execute on function public.payout_audit_anchor(date) to authenticated;

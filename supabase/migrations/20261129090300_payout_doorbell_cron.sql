@@ -424,6 +424,8 @@ begin
     perform cron.schedule('payouts-escrow-doorbell', p_escrow_doorbell_schedule,
                           'select private.escrow_release_doorbell()');
     perform cron.schedule('payouts-cleanup', p_cleanup_schedule, 'select private.cleanup_payout_job_history()');
+    -- partitions ahead and incremental audit verification (20261127090500)
+    perform cron.schedule('payouts-audit', '7 * * * *', 'select private.maintain_payout_audit()');
   end if;
   return query
   select j.jobname::text, j.schedule::text, j.command::text, j.active
@@ -431,7 +433,7 @@ begin
 end
 $$;
 comment on function private.setup_payout_cron(boolean, text, text, text) is
-  'The cron setup of the payout runs (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every payouts-* job, then (p_enabled) schedules payouts-doorbell and payouts-escrow-doorbell every minute and payouts-cleanup daily. The commands are plain function calls: URLs and secrets come from Vault at run time. Returns the jobs. setup_payout_cron(false) removes them.';
+  'The cron setup of the payout runs (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every payouts-* job, then (p_enabled) schedules payouts-doorbell and payouts-escrow-doorbell every minute, payouts-audit hourly (partitions ahead, incremental audit verification) and payouts-cleanup daily. The commands are plain function calls: URLs and secrets come from Vault at run time. Returns the jobs. setup_payout_cron(false) removes them.';
 
 -- ---------------------------------------------------------------------------------------------
 -- "Process due payout schedules now": the database part of public.process_due_payout_schedules

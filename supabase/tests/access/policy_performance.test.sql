@@ -209,6 +209,9 @@ select transfer_id, id, placement_id, schedule_id, recruiter_id, 'USD', amount -
        'payout_transfer:' || transfer_id, 'succeeded', 'tr_perf' || replace(transfer_id::text, '-', ''),
        '00000000-0000-4000-8000-0000000000aa', created + interval '9 days', created, created
 from bulk_po;
+-- The logs are partitioned by month: the months of this made-up history first.
+select private.ensure_monthly_partitions(t, '2000-02-01', 1)
+  from unnest(array['public.payout_events', 'public.payout_audit_log']::regclass[]) t;
 insert into public.payout_events (event_type, entity_type, entity_id, placement_id, payout_id, recruiter_id, actor_role,
   created_at)
 select 'payout.created', 'payout', id, placement_id, id, recruiter_id, 'system', created from bulk_po
@@ -232,20 +235,36 @@ analyze public.recruiters, public.placement_splits, public.payouts, public.escro
 -- ---------------------------------------------------------------------------------------------
 -- How a relation is read in an EXPLAIN (FORMAT JSON) plan: 'Seq Scan' if it is scanned
 -- sequentially anywhere, else the indexes used for it (Index [Only] Scan, or the Bitmap Index
--- Scans under its Bitmap Heap Scan), comma-separated.
+-- Scans under its Bitmap Heap Scan), comma-separated. A partitioned table (the logs) is read
+-- through its partitions: their scans count as its own (but for tiny ones), their indexes by
+-- the parent index.
 create function pg_temp.access_path(p_plan jsonb, p_relation text)
 returns text language sql as $$
-  with nodes as (
+  with parts as (
+    select p_relation as relname
+    union all
+    select c.relname::text from pg_inherits i join pg_class c on c.oid = i.inhrelid
+     where i.inhparent = to_regclass('public.' || p_relation)
+       and c.relpages > 8  -- a month of a few pages (the fixtures') is read whole, rightly
+  ),
+  nodes as (
     select n from jsonb_path_query(p_plan, 'strict $.**') n
-    where jsonb_typeof(n) = 'object' and n ->> 'Relation Name' = p_relation
+    where jsonb_typeof(n) = 'object' and n ->> 'Relation Name' in (select relname from parts)
+  ),
+  used as (
+    select n ->> 'Index Name' as i from nodes where n ? 'Index Name'
+    union all
+    select x #>> '{}' from nodes, jsonb_path_query(n, 'strict $.Plans.**."Index Name"') x
+     where n ->> 'Node Type' = 'Bitmap Heap Scan'
   )
   select case
     when exists (select 1 from nodes where n ->> 'Node Type' = 'Seq Scan') then 'Seq Scan'
-    else (select string_agg(distinct i, ',' order by i) from (
-            select n ->> 'Index Name' as i from nodes where n ? 'Index Name'
-            union all
-            select x #>> '{}' from nodes, jsonb_path_query(n, 'strict $.Plans.**."Index Name"') x
-             where n ->> 'Node Type' = 'Bitmap Heap Scan') s)
+    else (select string_agg(distinct coalesce(
+                   (select pc.relname::text from pg_class ic
+                      join pg_inherits ii on ii.inhrelid = ic.oid
+                      join pg_class pc on pc.oid = ii.inhparent
+                     where ic.relname = u.i and ic.relkind = 'i'), u.i), ',')
+            from used u)
   end
 $$;
 create function pg_temp.plan_as(p_actor text, p_sql text)

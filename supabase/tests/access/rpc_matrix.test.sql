@@ -85,8 +85,13 @@ insert into calls values
    'select count(*) from public.admin_payout_audit_log(p_limit => 0)', 'PT400'),
   ('verify_audit_chain', format('select count(*) from public.verify_audit_chain(''payout'', %L)', access_test.id('payA')),
    'select count(*) from public.verify_audit_chain()', 'PT400'),
+  ('payout_audit_anchor', 'select count(*) from public.payout_audit_anchor(current_date)',
+   'select count(*) from public.payout_audit_anchor(''infinity'')', 'PT400'),
   ('reverse_payout', format('select count(*) from public.reverse_payout(%L, ''placement failed'')', access_test.id('payA')),
    format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400');
+
+-- payout_audit_anchor answers once the hourly verification has run
+select count(*) from private.verify_new_payout_audit_rows();
 
 -- not API: the plumbing layer's public functions
 create temp table not_api (fn text, sql text);

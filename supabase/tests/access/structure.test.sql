@@ -53,7 +53,7 @@ select c.relname::text as rel,
        array_agg(a.attname::text order by a.attname) filter (
          where not has_column_privilege('authenticated', c.oid, a.attnum, 'SELECT')) as hidden
 from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'v')
+where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'v', 'p')
 group by c.relname;
 
 select is((select hidden from granted_columns where rel = 'companies'), array['stripe_customer_id'],
@@ -162,16 +162,16 @@ insert into rpcs values
   ('grant_platform_admin'), ('revoke_platform_admin'), ('add_company_member'), ('remove_company_member'),
   ('placement_escrow_total'), ('payout_run_preview'),
   ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
-  ('verify_audit_chain'), ('reverse_payout');
+  ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 32 RPCs in public');
+  'authenticated executes exactly the 33 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  32, 'one overload per RPC');
+  33, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -229,7 +229,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
         'require_platform_admin', 'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits',
         'write_placement_splits', 'payout_controls_json')));
-select is((select count(*)::int from access_functions), 32 + 32 + 7 + 8, 'the access layer has its 79 functions');
+select is((select count(*)::int from access_functions), 33 + 33 + 7 + 8, 'the access layer has its 81 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -407,6 +407,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, "placement_esc
     admin_placement_invoices: {},
     admin_payout_audit_log: {},
     verify_audit_chain: { p_entity_type: "payout", p_entity_id: w.payout.A.id },
+    payout_audit_anchor: { p_day: "2026-12-01" },
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };

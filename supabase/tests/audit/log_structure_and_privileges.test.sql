@@ -7,22 +7,26 @@ select plan(23);
 
 select columns_are('public', 'payout_audit_log', array[
   'id', 'entity_type', 'entity_id', 'placement_id', 'payout_id',
-  'recruiter_id', -- the payout's recruiter (set by trigger, 20261127100100), for index-friendly RLS; not hashed
+  'recruiter_id', -- the payout's recruiter (set by the writer, 20261127090600), for index-friendly RLS; not hashed
   'operation', 'action',
   'old_values', 'new_values', 'changed_by', 'changed_by_role', 'reason', 'txid', 'created_at',
   'entity_seq', 'prev_hash', 'row_hash'
   ], 'payout_audit_log has the contract columns');
-select col_is_pk('public', 'payout_audit_log', 'id', 'id is the primary key');
+select col_is_pk('public', 'payout_audit_log', array['id', 'created_at'], 'the primary key is (id, created_at): partitioned by month');
 select is((select attidentity from pg_attribute where attrelid = 'public.payout_audit_log'::regclass and attname = 'id'), 'a',
   'id is generated always as identity');
 
--- Indexes behind the audit screens' filters.
-select index_is_type('public', 'payout_audit_log', 'payout_audit_log_created_at_brin', 'brin', 'BRIN on created_at');
+-- Exactly the indexes a query uses (each named in 20261127090400), and the partitioning.
+select is((select partstrat::text from pg_partitioned_table where partrelid = 'public.payout_audit_log'::regclass), 'r',
+  'range-partitioned');
 select is_indexed('public', 'payout_audit_log', array['entity_type', 'entity_id', 'entity_seq'], 'entity filter (and chain order)');
-select is_indexed('public', 'payout_audit_log', array['placement_id', 'created_at'], 'placement filter');
-select is_indexed('public', 'payout_audit_log', array['payout_id', 'created_at'], 'payout filter');
-select is_indexed('public', 'payout_audit_log', array['changed_by', 'created_at'], 'actor filter');
-select is_indexed('public', 'payout_audit_log', array['action', 'created_at'], 'action filter');
+select is_indexed('public', 'payout_audit_log', array['placement_id', 'id'], 'placement filter');
+select is_indexed('public', 'payout_audit_log', array['payout_id', 'id'], 'payout filter');
+select is_indexed('public', 'payout_audit_log', array['txid', 'id'], 'incremental verification window');
+select is((select array_agg(indexrelid::regclass::text order by indexrelid::regclass::text) from pg_index where indrelid = 'public.payout_audit_log'::regclass),
+  array['payout_audit_log_entity_idx', 'payout_audit_log_payout_idx', 'payout_audit_log_pkey', 'payout_audit_log_placement_idx',
+        'payout_audit_log_recruiter_visibility_idx', 'payout_audit_log_txid_idx'],
+  'no index without a query');
 
 -- RLS on. Read policies and column grants are the access layer's (20261128...); what this layer
 -- guarantees whatever they add: anon reads nothing, no API role may write, and a user with no
@@ -76,7 +80,10 @@ select is(
           unnest(array['private.set_actor(uuid,text)', 'private.actor_id()', 'private.actor_role()',
                        'private.set_audit_context(text,text)', 'private.clear_audit_context()',
                        'private.enable_audit(regclass,text)', 'private.audit_changes()',
-                       'private.payout_audit_chain_link()', 'private.payout_audit_row_hash(public.payout_audit_log)']::regprocedure[]) f(fn)
+                       'private.append_payout_audit_rows(text,text,private.payout_audit_change[])',
+                       'private.verify_new_payout_audit_rows(timestamptz,integer,xid8)', 'private.maintain_payout_audit(timestamptz)',
+                       'private.ensure_monthly_partitions(regclass,timestamptz,integer)',
+                       'private.payout_audit_row_hash(public.payout_audit_log)']::regprocedure[]) f(fn)
     where has_function_privilege(r.role, f.fn, 'execute')),
   0, 'no API role and not payout_jobs can execute an audit or actor function');
 

@@ -48,7 +48,15 @@ select set_eq(
                       'private.clear_audit_context()'::regprocedure, 'private.audit_action()'::regprocedure,
                       'private.audit_reason()'::regprocedure, 'private.refuse_modification()'::regprocedure,
                       'private.payout_audit_row_hash(public.payout_audit_log)'::regprocedure,
-                      'private.payout_audit_chain_link()'::regprocedure,
+                      'private.payout_audit_hash(bigint,text,uuid,bigint,uuid,uuid,text,text,jsonb,jsonb,uuid,text,text,xid8,timestamptz,bytea)'::regprocedure,
+                      'private.append_payout_audit_rows(text,text,private.payout_audit_change[])'::regprocedure,
+                      'private.refuse_direct_audit_insert()'::regprocedure,
+                      'private.ensure_monthly_partitions(regclass,timestamptz,integer)'::regprocedure,
+                      'private.payout_audit_partitions_missing()'::regprocedure,
+                      'private.verify_new_payout_audit_rows(timestamptz,integer,xid8)'::regprocedure,
+                      'private.verify_payout_audit_digests(bigint)'::regprocedure,
+                      'private.payout_audit_anchor(date)'::regprocedure,
+                      'private.maintain_payout_audit(timestamptz)'::regprocedure,
                       'public.verify_payout_audit_chain(text,uuid)'::regprocedure,
                       'private.audit_changes()'::regprocedure, 'private.refuse_entity_id_change()'::regprocedure,
                       'private.refuse_truncate_audited()'::regprocedure, 'private.enable_audit(regclass,text)'::regprocedure,
@@ -66,7 +74,11 @@ select is_empty(
       where (p.pronamespace = 'private'::regnamespace
              and p.proname in ('set_actor', 'actor_id', 'actor_role', 'set_audit_context', 'clear_audit_context',
                                'audit_action', 'audit_reason', 'refuse_modification', 'payout_audit_row_hash',
-                               'payout_audit_chain_link', 'audit_changes', 'refuse_entity_id_change',
+                               'payout_audit_hash', 'append_payout_audit_rows', 'refuse_direct_audit_insert',
+                               'ensure_monthly_partitions', 'payout_audit_partitions_missing',
+                               'verify_new_payout_audit_rows', 'verify_payout_audit_digests',
+                               'payout_audit_anchor', 'maintain_payout_audit',
+                               'audit_changes', 'refuse_entity_id_change',
                                'refuse_truncate_audited', 'enable_audit', 'emit_event', 'payout_events_page'))
          or (p.pronamespace = 'public'::regnamespace
              and p.proname in ('verify_payout_audit_chain', 'read_payout_events'))
@@ -80,11 +92,15 @@ select is(
     where (p.pronamespace = 'private'::regnamespace
            and p.proname in ('set_actor', 'actor_id', 'actor_role', 'set_audit_context', 'clear_audit_context',
                              'audit_action', 'audit_reason', 'refuse_modification', 'payout_audit_row_hash',
-                             'payout_audit_chain_link', 'audit_changes', 'refuse_entity_id_change',
+                             'payout_audit_hash', 'append_payout_audit_rows', 'refuse_direct_audit_insert',
+                               'ensure_monthly_partitions', 'payout_audit_partitions_missing',
+                               'verify_new_payout_audit_rows', 'verify_payout_audit_digests',
+                               'payout_audit_anchor', 'maintain_payout_audit',
+                               'audit_changes', 'refuse_entity_id_change',
                              'refuse_truncate_audited', 'enable_audit', 'emit_event', 'payout_events_page'))
        or (p.pronamespace = 'public'::regnamespace
            and p.proname in ('verify_payout_audit_chain', 'read_payout_events'))),
-  18, 'the plumbing layer has exactly its 18 functions (no stray overloads)');
+  26, 'the plumbing layer has exactly its 26 functions (no stray overloads)');
 
 select * from finish();
 rollback;

@@ -11,18 +11,19 @@ select plan(23);
 select cron.schedule('payouts-obsolete-job', '5 5 * * *', 'select 1');
 create temp table jobs as select * from private.setup_payout_cron();
 select is((select array_agg(jobname || ' | ' || schedule || ' | ' || command order by jobname) from jobs),
-  array['payouts-cleanup | 17 4 * * * | select private.cleanup_payout_job_history()',
+  array['payouts-audit | 7 * * * * | select private.maintain_payout_audit()',
+        'payouts-cleanup | 17 4 * * * | select private.cleanup_payout_job_history()',
         'payouts-doorbell | * * * * * | select private.payout_doorbell()',
         'payouts-escrow-doorbell | * * * * * | select private.escrow_release_doorbell()'],
-  'three jobs: the two per-minute doorbells and the daily cleanup');
+  'four jobs: the two per-minute doorbells, the hourly audit maintenance and the daily cleanup');
 select is((select count(*)::int from cron.job where jobname = 'payouts-obsolete-job'), 0,
   'every payouts-* job it does not define any more is removed');
-select is((select count(*)::int from private.setup_payout_cron()), 3, 'idempotent: run again, the same three jobs');
-select is((select count(*)::int from cron.job where jobname like 'payouts-%'), 3, '... and no duplicates');
+select is((select count(*)::int from private.setup_payout_cron()), 4, 'idempotent: run again, the same four jobs');
+select is((select count(*)::int from cron.job where jobname like 'payouts-%'), 4, '... and no duplicates');
 select is((select count(*)::int from cron.job where jobname like 'payouts-%'
            and (command ~* '(http|secret|key|bearer|supabase\.co)')), 0,
   'no URL, key or secret in any job: they come from Vault at run time');
-select is((select count(*)::int from private.setup_payout_cron(true, '*/2 * * * *')), 3, 'schedules are parameters');
+select is((select count(*)::int from private.setup_payout_cron(true, '*/2 * * * *')), 4, 'schedules are parameters');
 select is((select schedule from cron.job where jobname = 'payouts-doorbell'), '*/2 * * * *', '... applied');
 select is((select count(*)::int from private.setup_payout_cron(false)), 0, 'setup_payout_cron(false) removes them');
 

@@ -2,19 +2,24 @@
 // run, on a throwaway stack (never the `npm start` cluster). Each entry is a `*.bench.ts`
 // file in this folder exporting a BenchEntry. Exit 1 when any target is missed.
 //   npm run bench -- --only <entry name substring>
+//   npm run bench -- --only growth --growth   (entries with an optIn flag run only when it is given)
 import { parseArgs } from "node:util";
 import { ROOT, stackConfig } from "../local/stack/config.ts";
 import { join } from "../local/stack/paths.ts";
 import { startStack } from "../local/stack/stack.ts";
 import type { BenchEntry, BenchResult } from "./types.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: { only: { type: "string" } } });
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { only: { type: "string" }, growth: { type: "boolean" } },
+});
+const flags = new Set(Object.entries(values).filter(([k, v]) => k !== "only" && v === true).map(([k]) => k));
 
 const dir = join(ROOT, "bench");
 const files = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".bench.ts")).map((e) => e.name).sort();
 const entries: BenchEntry[] = [];
 for (const f of files) entries.push((await import(`./${f}`)).default as BenchEntry);
-const chosen = entries.filter((e) => !values.only || e.name.includes(values.only));
+const chosen = entries.filter((e) => (!values.only || e.name.includes(values.only)) && (!e.optIn || flags.has(e.optIn)));
 
 const stateDir = await Deno.makeTempDir({ prefix: "payouts-bench-" });
 await Deno.chmod(stateDir, 0o755);

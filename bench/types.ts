@@ -15,6 +15,8 @@ export interface BenchResult {
 export interface BenchEntry {
   name: string;
   description: string;
+  /** Runs only when `npm run bench` gets `--<optIn>` (heavy entries, never in CI). */
+  optIn?: string;
   run(ctx: { env: Record<string, string>; stack: RunningStack }): Promise<BenchResult>;
 }
 

@@ -32,7 +32,7 @@ Deno.test("cron doorbell → pg_net → functions: a due tranche is paid and due
     const jobs = await sql<{ jobname: string; schedule: string; command: string; active: boolean }[]>`
       select * from private.setup_payout_cron()`;
     const again = await sql`select * from private.setup_payout_cron()`;
-    assert.deepEqual(jobs.map((j) => j.jobname), ["payouts-cleanup", "payouts-doorbell", "payouts-escrow-doorbell"]);
+    assert.deepEqual(jobs.map((j) => j.jobname), ["payouts-audit", "payouts-cleanup", "payouts-doorbell", "payouts-escrow-doorbell"]);
     assert.equal(again.length, 3, "idempotent: the same three jobs");
     assert.deepEqual(jobs.map((j) => j.command), [
       "select private.cleanup_payout_job_history()",

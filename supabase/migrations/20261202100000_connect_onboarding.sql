@@ -29,9 +29,10 @@ set local statement_timeout = '60s';
 -- state:
 --   not_started      no account
 --   creating         key stored, Stripe has not answered (or the function stopped): call again
---   onboarding       linked, Stripe still needs something (currently_due) or details not submitted
+--   onboarding       linked, the hosted form not submitted yet, or Stripe asks for more (currently_due)
 --   pending          everything submitted, Stripe is verifying (capability pending)
---   restricted       Stripe disabled the account or something is past due (disabled_reason)
+--   restricted       submitted, but something is past due or Stripe disabled the account
+--                    (disabled_reason other than requirements.pending_verification)
 --   complete         capabilities.transfers active: payouts can be transferred
 create function private.connect_status_rows(p_recruiter_id uuid, p_now timestamptz default pg_catalog.now())
 returns table (
@@ -88,10 +89,10 @@ begin
            when r.stripe_connect_account_id is null and a.status = 'creating' then 'creating'
            when r.stripe_connect_account_id is null then 'not_started'
            when r.can_receive_transfers then 'complete'
-           when a.disabled_reason is not null or coalesce(pg_catalog.cardinality(a.requirements_past_due), 0) > 0
-             then 'restricted'
-           when coalesce(pg_catalog.cardinality(a.requirements_currently_due), 0) > 0
-                or a.details_submitted is not true then 'onboarding'
+           when a.details_submitted is not true then 'onboarding'
+           when coalesce(pg_catalog.cardinality(a.requirements_past_due), 0) > 0
+                or a.disabled_reason not like 'requirements.pending_verification%' then 'restricted'
+           when coalesce(pg_catalog.cardinality(a.requirements_currently_due), 0) > 0 then 'onboarding'
            else 'pending'
          end,
          r.stripe_connect_account_id, r.stripe_transfers_capability, r.can_receive_transfers,

@@ -80,10 +80,10 @@ select is(private.link_connect_account(money_test.id('ca'), (select a from acct)
 select is((select string_agg(action, ',' order by id) from public.payout_audit_log where entity_id = money_test.id('ca')),
   'connect_account.create,connect_account.link,connect_account.requirements', 'created, linked, requirements: audited');
 
--- status: restricted (disabled_reason), and the recruiter sees it
+-- status: onboarding (the form not submitted), and the recruiter sees what is due
 select tests.authenticate_as(money_test.id('uc'));
 select is((select row(state, requirements_currently_due, disabled_reason)::text from public.my_connect_status()),
-  '(restricted,"{external_account,tos_acceptance.date}",requirements.past_due)', 'my_connect_status: restricted, what is due');
+  '(onboarding,"{external_account,tos_acceptance.date}",requirements.past_due)', 'my_connect_status: onboarding, what is due');
 -- a second account: continuing returns the linked one, nothing new
 select is((select row(status, stripe_account_id, fresh)::text from public.begin_connect_onboarding()),
   '(linked,acct_onb1,f)', 'begin with a linked account: the same account, no second one');

@@ -34,8 +34,8 @@ set local statement_timeout = '60s';
 --   restricted       submitted, but something is past due or Stripe disabled the account
 --                    (disabled_reason other than requirements.pending_verification)
 --   complete         capabilities.transfers active: payouts can be transferred
-create function private.connect_status_rows(p_recruiter_id uuid, p_now timestamptz default pg_catalog.now())
-returns table (
+-- One recruiter's onboarding status: the row type of my_connect_status / admin_connect_status.
+create type public.connect_status as (
   recruiter_id uuid,
   display_name text,
   state text,
@@ -49,13 +49,18 @@ returns table (
   disabled_reason text,
   requirements_observed_at timestamptz,
   waiting_payouts jsonb,
-  waiting_amounts jsonb)
+  waiting_amounts jsonb
+);
+comment on type public.connect_status is
+  'Connect onboarding status of one recruiter (my_connect_status, admin_connect_status). waiting_payouts: [{payout_id, placement_id, currency, amount}] of the payouts that only wait on onboarding; waiting_amounts: {currency: total}.';
+
+create function private.connect_status_rows(p_recruiter_id uuid, p_now timestamptz default pg_catalog.now())
+returns setof public.connect_status
 language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-#variable_conflict use_column
 begin
   return query
   with rec as (
@@ -112,22 +117,8 @@ comment on function private.connect_status_rows(uuid, timestamptz) is
   'Connect onboarding status per recruiter (all when p_recruiter_id is null): state (not_started, creating, onboarding, pending, restricted, complete), capabilities.transfers, requirements currently_due / past_due / eventually_due, disabled_reason (as last read from Stripe), and the payouts waiting on onboarding (eligibility reason recruiter_cannot_receive_transfers at p_now) with amounts per currency. Body of my_connect_status / admin_connect_status.';
 revoke execute on function private.connect_status_rows(uuid, timestamptz) from public, anon, authenticated, service_role;
 
-create function public.my_connect_status()
-returns table (
-  recruiter_id uuid,
-  display_name text,
-  state text,
-  stripe_account_id text,
-  transfers_capability text,
-  can_receive_transfers boolean,
-  details_submitted boolean,
-  requirements_currently_due text[],
-  requirements_past_due text[],
-  requirements_eventually_due text[],
-  disabled_reason text,
-  requirements_observed_at timestamptz,
-  waiting_payouts jsonb,
-  waiting_amounts jsonb)
+create function private.rpc_my_connect_status()
+returns setof public.connect_status
 language plpgsql
 stable
 security definer
@@ -142,27 +133,26 @@ begin
   return query select * from private.connect_status_rows(v_recruiter_id);
 end
 $$;
+comment on function private.rpc_my_connect_status() is
+  'Body of public.my_connect_status: the caller''s recruiter row of private.connect_status_rows; 42501 without a recruiter profile.';
+revoke execute on function private.rpc_my_connect_status() from public, anon, authenticated, service_role;
+grant execute on function private.rpc_my_connect_status() to authenticated;
+
+create function public.my_connect_status()
+returns setof public.connect_status
+language sql
+stable
+set search_path = ''
+as $$
+  select * from private.rpc_my_connect_status()
+$$;
 comment on function public.my_connect_status() is
   'The calling recruiter''s Connect onboarding status (one row; see private.connect_status_rows). 42501 for a user without a recruiter profile.';
 revoke execute on function public.my_connect_status() from public, anon, authenticated, service_role;
 grant execute on function public.my_connect_status() to authenticated;
 
 create function private.rpc_admin_connect_status(p_recruiter_id uuid)
-returns table (
-  recruiter_id uuid,
-  display_name text,
-  state text,
-  stripe_account_id text,
-  transfers_capability text,
-  can_receive_transfers boolean,
-  details_submitted boolean,
-  requirements_currently_due text[],
-  requirements_past_due text[],
-  requirements_eventually_due text[],
-  disabled_reason text,
-  requirements_observed_at timestamptz,
-  waiting_payouts jsonb,
-  waiting_amounts jsonb)
+returns setof public.connect_status
 language plpgsql
 stable
 security definer
@@ -182,27 +172,12 @@ revoke execute on function private.rpc_admin_connect_status(uuid) from public, a
 grant execute on function private.rpc_admin_connect_status(uuid) to authenticated;
 
 create function public.admin_connect_status(p_recruiter_id uuid default null)
-returns table (
-  recruiter_id uuid,
-  display_name text,
-  state text,
-  stripe_account_id text,
-  transfers_capability text,
-  can_receive_transfers boolean,
-  details_submitted boolean,
-  requirements_currently_due text[],
-  requirements_past_due text[],
-  requirements_eventually_due text[],
-  disabled_reason text,
-  requirements_observed_at timestamptz,
-  waiting_payouts jsonb,
-  waiting_amounts jsonb)
+returns setof public.connect_status
 language sql
 stable
 set search_path = ''
 as $$
-  select s.* from private.require_platform_admin() g
-  cross join lateral private.rpc_admin_connect_status(p_recruiter_id) s
+  select private.rpc_admin_connect_status(p_recruiter_id) from private.require_platform_admin()
 $$;
 comment on function public.admin_connect_status(uuid) is
   'Admin: Connect onboarding status of one recruiter (or all when null): state, capabilities.transfers, requirements currently_due / past_due, disabled_reason, payouts waiting on onboarding with amounts. 42501; PT404.';

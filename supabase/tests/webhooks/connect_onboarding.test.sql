@@ -4,7 +4,7 @@
 -- for admins with the payouts waiting on onboarding, and the audit trail.
 begin;
 \ir ../money/_fixtures.psql
-select plan(33);
+select plan(36);
 
 -- a recruiter without an account, with a payout waiting (invoice paid and collectible)
 select money_test.remember('rc', money_test.recruiter('Newbie', null));
@@ -127,6 +127,14 @@ select is((select string_agg(status || ':' || coalesce(stripe_account_id, ''), '
 select is((select row(action, changed_by, reason)::text from public.payout_audit_log
            where entity_id = money_test.id('ca') order by id desc limit 1),
   format('(connect_account.replace,%s,"recruiter lost access")', money_test.id('ua')), 'replacement audited with admin and reason');
+
+-- the table: private, RLS, written only by the functions above
+select ok((select relrowsecurity from pg_class where oid = 'private.connect_accounts'::regclass), 'RLS on private.connect_accounts');
+select is((select array_agg(r) from unnest(array['anon', 'authenticated', 'service_role', 'stripe_sync', 'payout_jobs']) r
+           where has_table_privilege(r, 'private.connect_accounts', 'select, insert, update, delete')), null,
+  'no API or job role may read or write private.connect_accounts');
+select throws_ok($$ update private.connect_accounts set disabled_reason = 'x' $$, '42501', null,
+  'direct writes refused, even for the owner (guard)');
 
 -- a non-replacement row can never take a second account
 select money_test.remember('rx', money_test.recruiter('Linked', 'active'));

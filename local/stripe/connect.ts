@@ -48,7 +48,12 @@ const ACCOUNT_LINK_TTL_S = 300;
 
 const ID = "([^/]+)";
 function route(method: Route["method"], template: string, prepare: Route["prepare"]): Route {
-  return { method, pattern: new RegExp(`^${template.replace(/\{[a-z_]+\}/g, ID)}$`), name: `${method} ${template}`, prepare };
+  return {
+    method,
+    pattern: new RegExp(`^${template.replace(/\{[a-z_]+\}/g, ID)}$`),
+    name: `${method} ${template}`,
+    prepare,
+  };
 }
 
 function obj(v: unknown): FormObject | undefined {
@@ -107,7 +112,10 @@ function parseController(params: FormObject): { type: string; controller?: Accou
     "none",
   ]) ?? "full";
   if (collection === "application" && dashboard !== "none") {
-    throw invalid("controller[requirement_collection]", "requirement_collection=application needs stripe_dashboard[type]=none.");
+    throw invalid(
+      "controller[requirement_collection]",
+      "requirement_collection=application needs stripe_dashboard[type]=none.",
+    );
   }
   const express = feesPayer === "application" && losses === "application" && collection === "stripe" &&
     dashboard === "express";
@@ -303,7 +311,9 @@ type Body = Record<string, unknown>;
 
 function strings(v: unknown, name: string): string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new TypeError(`${name} must be an array of strings`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+    throw new TypeError(`${name} must be an array of strings`);
+  }
   return v as string[];
 }
 

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import Stripe from "stripe";
 import { PINNED_API_VERSION, type StandIn, startStripeStandIn } from "../stripe/server.ts";
-import { loadStripeExamples, type ShapeRules, shapeDiff } from "./stripe_shape.ts";
+import { loadStripeExamples, shapeDiff, type ShapeRules } from "./stripe_shape.ts";
 
 /** What the cases read from: objects made through the SDK on a fresh stand-in. */
 interface World {
@@ -31,7 +31,10 @@ const ACCOUNT: ShapeRules = {
   // Stripe's example is a Standard account (controller {type: account}); a platform-controlled
   // account has the controller properties of Stripe's API reference, and tos_acceptance names
   // the service agreement when one was given at creation
-  extra: { controller: ["fees", "is_controller", "losses", "requirement_collection", "stripe_dashboard"], tos_acceptance: ["service_agreement"] },
+  extra: {
+    controller: ["fees", "is_controller", "losses", "requirement_collection", "stripe_dashboard"],
+    tos_acceptance: ["service_agreement"],
+  },
   // nullable in Stripe's API reference: an account created without an email
   nullable: ["email", "requirements.disabled_reason"],
 };
@@ -40,14 +43,31 @@ const NONE: ShapeRules = { maps: ["metadata"] };
 const CASES: { resource: string; get: (w: World) => Promise<unknown> | unknown; rules?: ShapeRules }[] = [
   { resource: "account", get: (w) => w.account, rules: ACCOUNT },
   { resource: "account", get: (w) => w.stripe.accounts.retrieve(w.onboarded.id), rules: ACCOUNT },
-  { resource: "account_link", get: (w) => w.stripe.accountLinks.create({ account: w.account.id, type: "account_onboarding", refresh_url: "https://example.test/r", return_url: "https://example.test/x" }) },
+  {
+    resource: "account_link",
+    get: (w) =>
+      w.stripe.accountLinks.create({
+        account: w.account.id,
+        type: "account_onboarding",
+        refresh_url: "https://example.test/r",
+        return_url: "https://example.test/x",
+      }),
+  },
   { resource: "login_link", get: (w) => w.stripe.accounts.createLoginLink(w.onboarded.id) },
-  { resource: "transfer", get: (w) => w.transfer, rules: { ...NONE, nullable: ["description", "source_transaction", "transfer_group"] } },
+  {
+    resource: "transfer",
+    get: (w) => w.transfer,
+    rules: { ...NONE, nullable: ["description", "source_transaction", "transfer_group"] },
+  },
   { resource: "transfer_reversal", get: (w) => w.reversal, rules: NONE },
   { resource: "balance", get: (w) => w.stripe.balance.retrieve() },
   // the event's object is compared as its own resource (next line); `account` names the connected
   // account of a Connect event and `previous_attributes` what an update changed (Stripe's API reference)
-  { resource: "event", get: (w) => lastEvent(w, "account.updated"), rules: { skip: ["data.object"], extra: { "": ["account"], data: ["previous_attributes"] } } },
+  {
+    resource: "event",
+    get: (w) => lastEvent(w, "account.updated"),
+    rules: { skip: ["data.object"], extra: { "": ["account"], data: ["previous_attributes"] } },
+  },
   { resource: "account", get: async (w) => (await lastEvent(w, "account.updated")).data.object, rules: ACCOUNT },
 ];
 
@@ -80,7 +100,12 @@ async function buildWorld(standIn: StandIn): Promise<World> {
   const ctl = (path: string, body: unknown) =>
     fetch(`${standIn.url}${path}`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.json());
   await ctl(`/_standin/accounts/${onboarded.id}/complete_onboarding`, {});
-  const transfer = await stripe.transfers.create({ amount: 500, currency: "usd", destination: onboarded.id, metadata: { a: "b" } });
+  const transfer = await stripe.transfers.create({
+    amount: 500,
+    currency: "usd",
+    destination: onboarded.id,
+    metadata: { a: "b" },
+  });
   const reversal = await stripe.transfers.createReversal(transfer.id, { amount: 100 });
   const seeded = await ctl("/_standin/invoices", { amount_paid: 1000 }) as {
     invoice: { id: string };

@@ -120,7 +120,9 @@ export function explain(s: Pick<StatusRow, "state" | "requirements_currently_due
     case "pending":
       return "Stripe is verifying what you submitted; payouts start once it is done.";
     case "restricted":
-      return `Stripe needs more from you before payouts can start (${s.disabled_reason ?? "requirements past due"}): continue onboarding.`;
+      return `Stripe needs more from you before payouts can start (${
+        s.disabled_reason ?? "requirements past due"
+      }): continue onboarding.`;
     case "onboarding":
       return `Onboarding is not finished: Stripe still needs ${s.requirements_currently_due.length} item(s). Continue onboarding.`;
     case "creating":
@@ -151,9 +153,10 @@ async function onboard(deps: OnboardingDeps, req: OnboardingRequest): Promise<Re
   let created = false;
   if (row.status === "creating") {
     // Begun before this call (a crash, a timeout): the account may exist though its key expired.
-    const found = row.fresh
-      ? null
-      : await deps.stripe.findAccount(row.connect_account_id, Math.floor(Date.parse(row.created_at) / 1000) - LOOKUP_SLACK_S);
+    const found = row.fresh ? null : await deps.stripe.findAccount(
+      row.connect_account_id,
+      Math.floor(Date.parse(row.created_at) / 1000) - LOOKUP_SLACK_S,
+    );
     const account = found ??
       await deps.stripe.createAccount(accountParams(row, deps.settings.platformCountry), row.idempotency_key!);
     created = found === null;

@@ -48,13 +48,17 @@ export function createOnboardingDb(db: StripeSyncDb): OnboardingDb {
   return {
     link: (id, account) =>
       tx(async (t) =>
-        one(await t<{ r: Record<string, unknown> }[]>`
-          select private.link_connect_account(${id}, ${JSON.stringify(account)}::text::jsonb) as r`)
+        one(
+          await t<{ r: Record<string, unknown> }[]>`
+          select private.link_connect_account(${id}, ${JSON.stringify(account)}::text::jsonb) as r`,
+        )
       ).catch(refusal),
     recordRead: (account) =>
       tx(async (t) =>
-        one(await t<{ r: Record<string, unknown> }[]>`
-          select private.record_connect_account_read(${JSON.stringify(account)}::text::jsonb) as r`)
+        one(
+          await t<{ r: Record<string, unknown> }[]>`
+          select private.record_connect_account_read(${JSON.stringify(account)}::text::jsonb) as r`,
+        )
       ).catch(refusal),
   };
 }
@@ -76,7 +80,8 @@ function value<T>(what: string, r: StripeCallResult<T>): T {
 }
 
 export function createOnboardingStripe(stripe: Stripe, pacer: Pacer, maxAttempts: number): OnboardingStripe {
-  const call = async <T>(what: string, fn: () => Promise<T>) => value(what, await callStripe(pacer, fn, { maxAttempts }));
+  const call = async <T>(what: string, fn: () => Promise<T>) =>
+    value(what, await callStripe(pacer, fn, { maxAttempts }));
   return {
     createAccount: (params, idempotencyKey) =>
       call("accounts.create", () => stripe.accounts.create(params, { idempotencyKey })),
@@ -95,8 +100,11 @@ export function createOnboardingStripe(stripe: Stripe, pacer: Pacer, maxAttempts
     },
     retrieve: (id) => call("accounts.retrieve", () => stripe.accounts.retrieve(id)),
     accountLink: (account, refresh, ret) =>
-      call("accountLinks.create", () =>
-        stripe.accountLinks.create({ account, type: "account_onboarding", refresh_url: refresh, return_url: ret })),
+      call(
+        "accountLinks.create",
+        () =>
+          stripe.accountLinks.create({ account, type: "account_onboarding", refresh_url: refresh, return_url: ret }),
+      ),
     loginLink: (account) => call("accounts.createLoginLink", () => stripe.accounts.createLoginLink(account)),
   };
 }

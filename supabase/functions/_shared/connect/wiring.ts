@@ -44,7 +44,7 @@ export function createOnboardingApi(settings: ConnectSettings, authorization: st
 
 export function createOnboardingDb(db: StripeSyncDb): OnboardingDb {
   const tx = <T>(fn: Parameters<typeof inStripeSyncTransaction<T>>[2]) => inStripeSyncTransaction(db, "job", fn);
-  const one = async (rows: { r: Record<string, unknown> }[]) => rows[0].r;
+  const one = (rows: { r: Record<string, unknown> }[]) => rows[0].r;
   return {
     link: (id, account) =>
       tx(async (t) =>

@@ -39,6 +39,36 @@ const ACCOUNT: ShapeRules = {
   nullable: ["email", "requirements.disabled_reason"],
 };
 const NONE: ShapeRules = { maps: ["metadata"] };
+// Charges and payment intents: what the stand-in leaves null is nullable in Stripe's API reference
+// (no card details, no transfer_data or shipping on an invoice's payment, no pending action)
+const CHARGE: ShapeRules = {
+  maps: ["metadata"],
+  nullable: [
+    "billing_details.name",
+    "description",
+    "payment_method",
+    "payment_method_details",
+    "receipt_url",
+    "shipping",
+    "source",
+    "transfer_data",
+  ],
+};
+const PAYMENT_INTENT: ShapeRules = {
+  maps: ["metadata"],
+  nullable: [
+    "automatic_payment_methods",
+    "canceled_at",
+    "client_secret",
+    "last_payment_error",
+    "managed_payments",
+    "next_action",
+    "payment_method_configuration_details",
+    "processing",
+    "shipping",
+    "transfer_data",
+  ],
+};
 
 const CASES: { resource: string; get: (w: World) => Promise<unknown> | unknown; rules?: ShapeRules }[] = [
   { resource: "account", get: (w) => w.account, rules: ACCOUNT },
@@ -61,6 +91,18 @@ const CASES: { resource: string; get: (w: World) => Promise<unknown> | unknown; 
   },
   { resource: "transfer_reversal", get: (w) => w.reversal, rules: NONE },
   { resource: "balance", get: (w) => w.stripe.balance.retrieve() },
+  { resource: "charge", get: (w) => w.stripe.charges.retrieve(w.chargeId), rules: CHARGE },
+  {
+    resource: "payment_intent",
+    get: (w) => w.stripe.paymentIntents.retrieve(w.paymentIntentId),
+    rules: PAYMENT_INTENT,
+  },
+  // Stripe's example shows only the payment's type; its reference adds the id of that kind
+  {
+    resource: "invoice_payment",
+    get: async (w) => (await w.stripe.invoicePayments.list({ invoice: w.invoiceId })).data[0],
+    rules: { extra: { payment: ["payment_intent", "charge"] } },
+  },
   // the event's object is compared as its own resource (next line); `account` names the connected
   // account of a Connect event and `previous_attributes` what an update changed (Stripe's API reference)
   {

@@ -165,7 +165,7 @@ async function onboardingByHand(c: StackConfig, stripeUrl: string, account: stri
   );
   const { anon } = await apiKeys(c.jwtSecret);
   const call = (body: string) =>
-    `curl -s -X POST ${apiUrl(c)}/functions/v1/connect-onboarding -H "apikey: $ANON" -H "Authorization: Bearer $CAROL" -d '${body}'`;
+    `curl -s -X POST ${apiUrl(c)}/functions/v1/connect-onboarding -H "apikey: $ANON" -H "Authorization: Bearer $CAROL" -H "content-type: application/json" -d '${body}'`;
   return [
     `Connect onboarding (docs/stripe-sync.md): Carol (carol@demo.test) started it; her account ${account} is created`,
     "and linked, Stripe's form is not finished, so her P6 payout waits on onboarding. Go on by hand:",

@@ -12,7 +12,8 @@
 --   P5 DevOps Lead        failed in its guarantee after the first tranche  (flagged for reversal,
 --                         forfeited, refund decided)
 --   P6 QA Engineer        invoice paid, but Carol has no transfer-capable account and Dan is
---                         paused: skipped, one payout.connect_required event each
+--                         paused: skipped, one payout.connect_required event each (Carol then
+--                         starts Connect onboarding at the end of this file, not finished)
 --   P7 Platform Engineer  invoice paid and collectible, no holdback      (due at the next run)
 -- People: admin@demo.test is a platform admin; hr@ / manager@acme.demo.test are Acme's
 -- company_admin / hiring_manager.
@@ -115,7 +116,7 @@ insert into public.recruiters (id, user_id, display_name) values
 
 select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000001', 'acct_demoAlice', 'active', pg_temp.t(-200));
 select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000002', 'acct_demoBob', 'active', pg_temp.t(-200));
--- Carol: no connected account at all
+-- Carol: no connected account (she starts onboarding at the end of this file)
 select private.set_recruiter_connect_account('20000000-0000-0000-0000-000000000004', 'acct_demoDan', 'active', pg_temp.t(-200));
 select private.set_recruiter_paused('20000000-0000-0000-0000-000000000004', true, 'identity re-verification', pg_temp.t(-30));
 -- Erin: account exists, transfers capability still pending (payouts_enabled is irrelevant)
@@ -259,6 +260,38 @@ begin
   perform set_config('request.jwt.claims', '', true);
 end
 $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Carol starts Connect onboarding (docs/stripe-sync.md, "Connect onboarding"), as the
+-- connect-onboarding function does it for her: begin_connect_onboarding as Carol (her claims,
+-- as PostgREST sets them) stores the account's idempotency key; the seeder (seed.ts) creates the
+-- Express-equivalent account at Stripe under that key (`seed:connect`) and answers with it; the
+-- seed links it. She has not finished Stripe's form: her P6 payout keeps waiting on onboarding
+-- (my_connect_status shows it with its amount). seed.ts prints how to go on by hand.
+-- ---------------------------------------------------------------------------------------------
+create function pg_temp.begin_onboarding_as(p_user uuid, p_country text)
+returns text language plpgsql as $$
+declare
+  v_row jsonb;
+begin
+  perform set_config('request.jwt.claims', json_build_object('sub', p_user, 'role', 'authenticated')::text, true);
+  select to_jsonb(b) into v_row from public.begin_connect_onboarding(null, p_country) b;
+  return v_row::text;
+end $$;
+-- the claims and the actor are transaction-local: cleared for what follows (one transaction in rollback mode)
+create function pg_temp.as_nobody()
+returns void language plpgsql as $$
+begin
+  perform set_config('request.jwt.claims', '', true);
+  perform set_config('payouts.actor_role', '', true);
+  perform set_config('payouts.actor_id', '', true);
+end $$;
+select pg_temp.begin_onboarding_as('00000000-0000-0000-0000-000000000003', 'US') as connect_request \gset
+select pg_temp.as_nobody();
+\echo seed:connect :connect_request
+\prompt '' connect_account
+select private.link_connect_account((:'connect_request'::jsonb ->> 'connect_account_id')::uuid, :'connect_account'::jsonb);
+select pg_temp.as_nobody();
 
 -- The demo must be consistent (deferred checks run at commit anyway; fail early and clearly):
 -- the money model's invariant, and every action recorded as a platform admin's was one's.

@@ -438,6 +438,14 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"admin_connect_status":
+{ Args: { "p_recruiter_id"?: string }; Returns: Database["public"]['CompositeTypes']["connect_status"][]
+                          SetofOptions: {
+        from: "*"
+        to: "connect_status"
+        isOneToOne: false
+        isSetofReturn: true
+      } },
 "admin_payout_audit_log":
 { Args: { "p_after_id"?: number,"p_entity_id"?: string,"p_entity_type"?: string,"p_limit"?: number,"p_payout_id"?: string,"p_placement_id"?: string }; Returns: {
               "action": string,
@@ -515,6 +523,11 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"begin_connect_onboarding":
+{ Args: { "p_country"?: string,"p_recruiter_id"?: string,"p_replace_reason"?: string }; Returns: {
+              "connect_account_id": string,"country": string,"created_at": string,"fresh": boolean,"idempotency_key": string,"recruiter_id": string,"replacing": string,"status": string,"stripe_account_id": string
+            }[]
+                           },
 "cancel_escrow_hold":
 { Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
@@ -740,6 +753,14 @@ isOneToOne: false
         to: "platform_admins"
         isOneToOne: true
         isSetofReturn: false
+      } },
+"my_connect_status":
+{ Args: Record<PropertyKey, never>; Returns: Database["public"]['CompositeTypes']["connect_status"][]
+                          SetofOptions: {
+        from: "*"
+        to: "connect_status"
+        isOneToOne: false
+        isSetofReturn: true
       } },
 "pause_payouts":
 { Args: { "p_reason"?: string }; Returns: Json
@@ -1045,7 +1066,9 @@ isOneToOne: false
             [_ in never]: never
           }
           CompositeTypes: {
-            [_ in never]: never
+            "connect_status": {
+                        "recruiter_id": string | null,"display_name": string | null,"state": string | null,"stripe_account_id": string | null,"transfers_capability": string | null,"can_receive_transfers": boolean | null,"details_submitted": boolean | null,"requirements_currently_due": (string)[] | null,"requirements_past_due": (string)[] | null,"requirements_eventually_due": (string)[] | null,"disabled_reason": string | null,"requirements_observed_at": string | null,"waiting_payouts": Json | null,"waiting_amounts": Json | null
+                      }
           }
         }
 }

@@ -47,6 +47,7 @@ export type PayoutScheduleStatus = z.infer<typeof S.PayoutScheduleStatusSchema>;
 export type PayoutScheduleTriggerEvent = z.infer<typeof S.PayoutScheduleTriggerEventSchema>;
 export type PayoutTransferStatus = z.infer<typeof S.PayoutTransferStatusSchema>;
 export type StripeTransfersCapability = z.infer<typeof S.StripeTransfersCapabilitySchema>;
+export type ConnectOnboardingState = z.infer<typeof S.ConnectOnboardingStateSchema>;
 export type CompanyMemberRole = z.infer<typeof S.CompanyMemberRoleSchema>;
 export type ActorRole = z.infer<typeof S.ActorRoleSchema>;
 export type AuditOperation = z.infer<typeof S.AuditOperationSchema>;
@@ -195,6 +196,10 @@ export type AuditChainProblemRow = Simplify<
 >;
 /** payout_audit_anchor(p_day): the day's digest, as the generated row type says. */
 export type PayoutAuditAnchor = ReturnRow<"payout_audit_anchor">;
+/** A recruiter's Connect onboarding status (the composite public.connect_status). */
+export type ConnectStatus = z.infer<typeof S.ConnectStatusSchema>;
+/** begin_connect_onboarding's row. */
+export type ConnectOnboardingStart = z.infer<typeof S.ConnectOnboardingStartSchema>;
 /** The jsonb results (the generated type is `Json`): their types come from the schemas. */
 export type PayoutControls = z.infer<typeof S.PayoutControlsSchema>;
 export type PayoutRunRequest = z.infer<typeof S.PayoutRunRequestSchema>;

@@ -78,6 +78,16 @@ export const PAYOUT_SCHEDULE_STATUSES = ["pending", "processing", "processed", "
 export const PAYOUT_SCHEDULE_TRIGGER_EVENTS = ["invoice.collectible", "escrow_hold.released", "manual"] as const;
 export const PAYOUT_TRANSFER_STATUSES = ["pending", "succeeded", "failed", "unknown"] as const;
 export const STRIPE_TRANSFERS_CAPABILITIES = ["active", "inactive", "pending", "unrequested"] as const;
+/** Where a recruiter's Connect onboarding stands (20261202100000_connect_onboarding). */
+export const CONNECT_ONBOARDING_STATES = [
+  "not_started",
+  "creating",
+  "onboarding",
+  "pending",
+  "restricted",
+  "complete",
+] as const;
+export const CONNECT_ACCOUNT_STATUSES = ["creating", "linked"] as const;
 export const COMPANY_MEMBER_ROLES = ["company_admin", "hiring_manager"] as const;
 /** `changed_by_role` of the audit log and `actor_role` of events (kept in sync with private.set_actor). */
 export const ACTOR_ROLES = [
@@ -149,6 +159,8 @@ export const PayoutScheduleStatusSchema = z.enum(PAYOUT_SCHEDULE_STATUSES);
 export const PayoutScheduleTriggerEventSchema = z.enum(PAYOUT_SCHEDULE_TRIGGER_EVENTS);
 export const PayoutTransferStatusSchema = z.enum(PAYOUT_TRANSFER_STATUSES);
 export const StripeTransfersCapabilitySchema = z.enum(STRIPE_TRANSFERS_CAPABILITIES);
+export const ConnectOnboardingStateSchema = z.enum(CONNECT_ONBOARDING_STATES);
+export const ConnectAccountStatusSchema = z.enum(CONNECT_ACCOUNT_STATUSES);
 export const CompanyMemberRoleSchema = z.enum(COMPANY_MEMBER_ROLES);
 export const ActorRoleSchema = z.enum(ACTOR_ROLES);
 export const AuditOperationSchema = z.enum(AUDIT_OPERATIONS);
@@ -789,6 +801,18 @@ export const PAYOUT_EVENT_PAYLOADS = {
     transfers_capability: StripeTransfersCapabilitySchema.nullable(),
     can_receive_transfers: z.boolean(),
   }),
+  "recruiter.connect_account_requested": z.object({
+    connect_account_id: UuidSchema,
+    country: z.string(),
+    replacing: z.string().nullable(),
+    reason: z.string().nullable(),
+  }),
+  "recruiter.connect_account_linked": z.object({
+    connect_account_id: UuidSchema,
+    stripe_account_id: z.string(),
+    replaced_account_id: z.string().nullable(),
+    reason: z.string().nullable(),
+  }),
   "recruiter.paused": reasonOnly,
   "recruiter.resumed": reasonOnly,
   "platform.payouts_paused": reasonOnly,
@@ -1046,6 +1070,44 @@ export const PayoutRunPreviewRowSchema = z.object({
   reason: PayoutRunPreviewReasonSchema.nullable(),
 });
 
+/** my_connect_status() / admin_connect_status(): a recruiter's Connect onboarding status. */
+export const ConnectStatusSchema = z.object({
+  recruiter_id: UuidSchema,
+  display_name: z.string(),
+  state: ConnectOnboardingStateSchema,
+  stripe_account_id: z.string().nullable(),
+  transfers_capability: StripeTransfersCapabilitySchema.nullable(),
+  can_receive_transfers: z.boolean(),
+  details_submitted: z.boolean().nullable(),
+  requirements_currently_due: z.array(z.string()),
+  requirements_past_due: z.array(z.string()),
+  requirements_eventually_due: z.array(z.string()),
+  disabled_reason: z.string().nullable(),
+  requirements_observed_at: nullableTs,
+  /** The payouts that only wait on onboarding (eligibility reason recruiter_cannot_receive_transfers). */
+  waiting_payouts: z.array(z.object({
+    payout_id: UuidSchema,
+    placement_id: UuidSchema,
+    currency: CurrencySchema,
+    amount: MoneySchema,
+  })),
+  /** Their total per currency. */
+  waiting_amounts: z.record(CurrencySchema, MoneySchema),
+});
+
+/** begin_connect_onboarding(): the account to create (key stored) or the linked one. */
+export const ConnectOnboardingStartSchema = z.object({
+  connect_account_id: UuidSchema.nullable(),
+  recruiter_id: UuidSchema,
+  status: ConnectAccountStatusSchema,
+  stripe_account_id: z.string().nullable(),
+  idempotency_key: z.string().nullable(),
+  country: z.string().regex(/^[A-Z]{2}$/),
+  fresh: z.boolean(),
+  replacing: z.string().nullable(),
+  created_at: nullableTs,
+});
+
 /**
  * verify_payout_audit_chain(): one row per problem. A partition_missing row names the partition in
  * entity_type and has no entity id or position.
@@ -1211,6 +1273,23 @@ export const RPC = {
   reverse_payout: {
     args: z.strictObject({ p_payout_id: UuidSchema, p_reason: ReasonSchema }),
     returns: z.array(PayoutReversalSchema),
+  },
+  // Connect onboarding (20261202100000): the recruiter themself, or admins
+  my_connect_status: {
+    args: z.strictObject({}),
+    returns: z.array(ConnectStatusSchema).length(1),
+  },
+  admin_connect_status: {
+    args: z.strictObject({ p_recruiter_id: UuidSchema.optional() }),
+    returns: z.array(ConnectStatusSchema),
+  },
+  begin_connect_onboarding: {
+    args: z.strictObject({
+      p_recruiter_id: UuidSchema.optional(),
+      p_country: z.string().regex(/^[A-Za-z]{2}$/).optional(),
+      p_replace_reason: ReasonSchema.optional(),
+    }),
+    returns: z.array(ConnectOnboardingStartSchema).length(1),
   },
   // plumbing: public, but no API role may execute them (42501 for everyone, admins included)
   read_payout_events: {

@@ -19,7 +19,9 @@
 // database's view of the paid tranches before the rollback).
 import Stripe from "stripe";
 import { PINNED_API_VERSION } from "../stripe/state.ts";
-import { dbUrl, ROOT, type StackConfig, STRIPE_TEST_KEY } from "./config.ts";
+import { accountParams, type BeginRow } from "../../supabase/functions/_shared/connect/onboarding.ts";
+import { apiUrl, dbUrl, ROOT, type StackConfig, STRIPE_TEST_KEY } from "./config.ts";
+import { apiKeys, signJwt } from "./jwt.ts";
 import { join } from "./paths.ts";
 
 export const SEED_FILE = join(ROOT, "supabase", "seed.sql");
@@ -55,6 +57,8 @@ export interface SeededTranche {
 export interface SeedResult {
   /** The transfers made at Stripe, in the order of the history. */
   payments: { tranche: string; transfer: string }[];
+  /** The connected account made for Carol's onboarding (not finished). */
+  onboarding?: { recruiter: string; account: string };
   /** rollback mode: the succeeded tranches before the rollback. */
   tranches?: SeededTranche[];
 }
@@ -117,6 +121,18 @@ export async function loadSeed(
           }
         }
         await stdin.write(new TextEncoder().encode(answer + "\n"));
+      } else if (line.startsWith("seed:connect ")) {
+        let answer = "failed";
+        if (!failure) {
+          try {
+            const account = await createConnectAccount(stripe, JSON.parse(line.slice("seed:connect ".length)));
+            result.onboarding = { recruiter: account.metadata?.recruiter_id ?? "", account: account.id };
+            answer = JSON.stringify(account);
+          } catch (e) {
+            failure = e;
+          }
+        }
+        await stdin.write(new TextEncoder().encode(answer + "\n"));
       } else if (line.startsWith("seed:tranches ")) {
         result.tranches = JSON.parse(line.slice("seed:tranches ".length));
       } else if (line.trim()) {
@@ -130,8 +146,40 @@ export async function loadSeed(
   if (!status.success) {
     throw new Error(`psql -f supabase/seed.sql exited ${status.code}\n${other.join("\n")}\n${await stderr}`);
   }
+  if (!opts.rollback && result.onboarding) console.log(await onboardingByHand(c, opts.stripeUrl, result.onboarding.account));
   return result;
 }
+
+/** accounts.create for a `seed:connect` request, as connect-onboarding makes it (same parameters, stored key). */
+async function createConnectAccount(stripe: Stripe, row: BeginRow): Promise<Stripe.Account> {
+  if (row.status !== "creating" || !row.idempotency_key) throw new Error(`seed:connect: nothing to create (${row.status})`);
+  return await stripe.accounts.create(accountParams(row, "US"), { idempotencyKey: row.idempotency_key });
+}
+
+/** How to walk Carol through the rest of onboarding by hand (printed by npm start / npm run reset). */
+async function onboardingByHand(c: StackConfig, stripeUrl: string, account: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const carol = await signJwt(
+    { sub: CAROL, email: "carol@demo.test", role: "authenticated", aud: "authenticated", iat: now, exp: now + 7 * 86400 },
+    c.jwtSecret,
+  );
+  const { anon } = await apiKeys(c.jwtSecret);
+  const call = (body: string) =>
+    `curl -s -X POST ${apiUrl(c)}/functions/v1/connect-onboarding -H "apikey: $ANON" -H "Authorization: Bearer $CAROL" -H "content-type: application/json" -d '${body}'`;
+  return [
+    `Connect onboarding (docs/stripe-sync.md): Carol (carol@demo.test) started it; her account ${account} is created`,
+    "and linked, Stripe's form is not finished, so her P6 payout waits on onboarding. Go on by hand:",
+    `  ANON=${anon}`,
+    `  CAROL=${carol}   # her access token, 7 days, local only`,
+    `  ${call('{"action":"status"}')}   # where she stands: requirements due, the waiting payout`,
+    `  ${call("{}")}   # a fresh onboarding link (what the refresh page does)`,
+    `  curl -s -X POST ${stripeUrl}/_standin/accounts/${account}/complete_onboarding   # she finishes Stripe's form`,
+    `  ${call('{"action":"status"}')}   # the return page: complete; the waiting payout falls due`,
+    `  ${call('{"action":"login_link"}')}   # her Express dashboard`,
+  ].join("\n");
+}
+
+const CAROL = "00000000-0000-0000-0000-000000000003";
 
 function stripeClient(stripeUrl: string): Stripe {
   const u = new URL(stripeUrl);

@@ -68,6 +68,8 @@ export async function startStack(
     STRIPE_API_BASE: stripeUrl(c),
     // Stripe sync: the stand-in's webhook signing secrets (its defaults, local/stripe/webhooks.ts).
     STRIPE_WEBHOOK_SECRET: "whsec_standin_platform_secret", STRIPE_CONNECT_WEBHOOK_SECRET: "whsec_standin_connect_secret",
+    // connect-onboarding: the frontend pages of account links (a local placeholder app)
+    CONNECT_REFRESH_URL: "http://localhost:3000/connect/refresh", CONNECT_RETURN_URL: "http://localhost:3000/connect/return",
     ...payoutEnv,
   };
 

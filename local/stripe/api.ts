@@ -3,7 +3,8 @@
  * `prepare` validates (errors here are NOT stored under the idempotency key, like Stripe's
  * parameter validation) and returns `execute`, whose result or ApiError IS stored.
  */
-import { ApiError, errors } from "./errors.ts";
+import { connectRoutes } from "./connect.ts";
+import { errors } from "./errors.ts";
 import type { FormObject } from "./form.ts";
 import type { CapabilityStatus, Ledger, TransferRec } from "./ledger.ts";
 import { type ListObject, paginate, PAGINATION_PARAMS } from "./list.ts";
@@ -86,12 +87,8 @@ const TRANSFER_CREATE_PARAMS = [
   "expand",
 ];
 
-function boolParam(v: unknown): boolean | undefined {
-  if (v === undefined) return undefined;
-  return v === "true" || v === true;
-}
-
 export const routes: Route[] = [
+  ...connectRoutes,
   route("POST", "/v1/transfers", (params, _ids, ctx) => {
     rejectUnknown(params, TRANSFER_CREATE_PARAMS);
     const amount = reqInteger(params, "amount", 1);
@@ -191,64 +188,6 @@ export const routes: Route[] = [
     return () => ({ body: ctx.ledger.renderReversal(r) });
   }),
 
-  route("GET", "/v1/accounts/{account}", (params, [id], ctx) => {
-    rejectUnknown(params, ["expand"]);
-    const a = ctx.ledger.accounts.get(id);
-    if (!a) {
-      throw new ApiError(403, {
-        type: "invalid_request_error",
-        code: "account_invalid",
-        message:
-          `The provided key does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`,
-      });
-    }
-    return () => ({ body: ctx.ledger.renderAccount(a) });
-  }),
-
-  route("GET", "/v1/accounts", (params, _ids, ctx) => {
-    rejectUnknown(params, ["created", ...PAGINATION_PARAMS]);
-    const created = optRange(params, "created");
-    const items = [...ctx.ledger.accounts.values()].filter((a) => inRange(a.created, created));
-    const result = list(ctx, params, items, "/v1/accounts", "account", (a) => ctx.ledger.renderAccount(a));
-    return () => ({ body: result });
-  }),
-
-  route("POST", "/v1/accounts", (params, _ids, ctx) => {
-    const type = optString(params, "type") ?? "custom";
-    const country = optString(params, "country") ?? "US";
-    const email = optString(params, "email") ?? null;
-    const defaultCurrency = optString(params, "default_currency");
-    const metadata = cleanMetadata(optMetadata(params));
-    const requested = requestedCapabilities(params, ctx.requestedCapabilityStatus);
-    return () => {
-      const a = ctx.ledger.upsertAccount({
-        type,
-        country,
-        email,
-        default_currency: defaultCurrency,
-        metadata,
-      });
-      a.capabilities = requested;
-      return { body: ctx.ledger.renderAccount(a), objectId: a.id };
-    };
-  }),
-
-  route("POST", "/v1/accounts/{account}", (params, [id], ctx) => {
-    const a = ctx.ledger.accounts.get(id);
-    if (!a) throw errors.noSuchResource("account", id);
-    const metadata = optMetadata(params);
-    const email = optString(params, "email");
-    const requested = params.capabilities ? requestedCapabilities(params, ctx.requestedCapabilityStatus) : undefined;
-    return () => {
-      a.metadata = mergeMetadata(a.metadata, metadata);
-      if (email !== undefined) a.email = email || null;
-      if (requested) Object.assign(a.capabilities, requested);
-      const body = ctx.ledger.renderAccount(a);
-      ctx.emit("account.updated", body, { account: a.id });
-      return { body, objectId: a.id };
-    };
-  }),
-
   route("GET", "/v1/balance", (params, _ids, ctx) => {
     rejectUnknown(params, ["expand"]);
     const acct = ctx.stripeAccount;
@@ -345,20 +284,6 @@ export const routes: Route[] = [
 
 function matchType(pattern: string, type: string): boolean {
   return pattern.endsWith(".*") ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
-}
-
-function requestedCapabilities(params: FormObject, status: CapabilityStatus): Record<string, CapabilityStatus> {
-  const caps = params.capabilities;
-  const out: Record<string, CapabilityStatus> = {};
-  if (caps === undefined) return out;
-  if (typeof caps !== "object" || Array.isArray(caps)) {
-    throw errors.invalidParam("capabilities", "Invalid capabilities: must be a hash.");
-  }
-  for (const [name, v] of Object.entries(caps)) {
-    const requested = typeof v === "object" && !Array.isArray(v) ? boolParam(v.requested) : undefined;
-    out[name] = requested ? status : "inactive";
-  }
-  return out;
 }
 
 export type RouteMatch = { route: Route; ids: string[] };

@@ -1,4 +1,5 @@
 /** `/_standin/*` control API: JSON in, JSON out, no Stripe auth, loopback clients only by default. */
+import { connectControl } from "./connect.ts";
 import type { FaultSpec } from "./faults.ts";
 import { FAULT_KINDS, FaultSpecError } from "./faults.ts";
 import type { RawRequest, RawResponse } from "./http_raw.ts";
@@ -89,6 +90,8 @@ async function route(state: StandInState, req: RawRequest, body: Body): Promise<
     }
     return { account: L.renderAccount(a), available: Object.fromEntries(L.accountBalances.get(a.id) ?? []) };
   }
+  const connect = connectControl(state, m, p, body);
+  if (connect !== undefined) return connect;
   if (m === "POST" && p === "/_standin/balance") {
     for (const [cur, amt] of Object.entries(body)) {
       if (cur === "default") L.defaultPlatformAvailable = intOr(amt, "default");

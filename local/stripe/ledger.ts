@@ -27,7 +27,40 @@ export interface AccountRec extends Rec {
   payouts_enabled: boolean;
   details_submitted: boolean;
   metadata: Metadata;
+  /** Controller properties (Connect "controller" parameter); absent: a platform-controlled custom account. */
+  controller?: AccountController;
+  /** What Stripe still needs (absent: nothing). */
+  requirements?: AccountRequirements;
+  tos_acceptance?: { service_agreement: string | null; date: number | null; ip: string | null; user_agent: string | null };
+  business_type?: string | null;
 }
+
+/** Who controls a connected account (Stripe's `controller` hash, flattened). */
+export interface AccountController {
+  fees_payer: "account" | "application" | "application_custom" | "application_express";
+  losses_payments: "application" | "stripe";
+  requirement_collection: "application" | "stripe";
+  dashboard: "express" | "full" | "none";
+}
+
+/** Stripe's `requirements` of an account. */
+export interface AccountRequirements {
+  currently_due: string[];
+  eventually_due: string[];
+  past_due: string[];
+  pending_verification: string[];
+  disabled_reason: string | null;
+  current_deadline: number | null;
+}
+
+export const NO_REQUIREMENTS: AccountRequirements = {
+  currently_due: [],
+  eventually_due: [],
+  past_due: [],
+  pending_verification: [],
+  disabled_reason: null,
+  current_deadline: null,
+};
 
 export interface TransferRec extends Rec {
   amount: number;
@@ -175,7 +208,7 @@ export class Ledger {
   readonly movements: Movement[] = [];
   private seq = 0;
 
-  constructor(private readonly now: () => number, public defaultPlatformAvailable = DEFAULT_PLATFORM_AVAILABLE) {}
+  constructor(readonly now: () => number, public defaultPlatformAvailable = DEFAULT_PLATFORM_AVAILABLE) {}
 
   private rec(prefix: string, id?: string): Rec {
     return { id: id ?? newId(prefix), created: this.now(), seq: ++this.seq };
@@ -242,14 +275,48 @@ export class Ledger {
 
   renderAccount(a: AccountRec) {
     const capabilities: Record<string, string> = { ...a.capabilities };
+    const req = a.requirements ?? NO_REQUIREMENTS;
+    const requirements = (r: AccountRequirements) => ({
+      alternatives: [],
+      current_deadline: r.current_deadline,
+      currently_due: [...r.currently_due],
+      disabled_reason: r.disabled_reason,
+      errors: [],
+      eventually_due: [...r.eventually_due],
+      past_due: [...r.past_due],
+      pending_verification: [...r.pending_verification],
+    });
+    const c = a.controller;
+    const tos = a.tos_acceptance ?? { service_agreement: null, date: null, ip: null, user_agent: null };
     return {
       id: a.id,
       object: "account" as const,
-      business_profile: { mcc: null, name: null, url: null, support_email: null },
-      business_type: null,
+      business_profile: {
+        annual_revenue: { amount: null, currency: null, fiscal_year_end: null },
+        estimated_worker_count: null,
+        mcc: null,
+        minority_owned_business_designation: null,
+        name: null,
+        product_description: null,
+        support_address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+        support_email: null,
+        support_phone: null,
+        support_url: null,
+        url: null,
+      },
+      business_type: a.business_type ?? null,
       capabilities,
       charges_enabled: a.charges_enabled,
-      controller: { type: "application", is_controller: true },
+      controller: c
+        ? {
+          fees: { payer: c.fees_payer },
+          is_controller: true,
+          losses: { payments: c.losses_payments },
+          requirement_collection: c.requirement_collection,
+          stripe_dashboard: { type: c.dashboard },
+          type: "application",
+        }
+        : { type: "application", is_controller: true },
       country: a.country,
       created: a.created,
       default_currency: a.default_currency,
@@ -259,13 +326,37 @@ export class Ledger {
         object: "list",
         data: [],
         has_more: false,
-        total_count: 0,
         url: `/v1/accounts/${a.id}/external_accounts`,
       },
+      future_requirements: requirements(NO_REQUIREMENTS),
       metadata: { ...a.metadata },
       payouts_enabled: a.payouts_enabled,
-      requirements: { currently_due: [], eventually_due: [], past_due: [], disabled_reason: null },
-      settings: {},
+      requirements: requirements(req),
+      settings: {
+        bacs_debit_payments: { display_name: null, service_user_number: null },
+        branding: { icon: null, logo: null, primary_color: null, secondary_color: null },
+        card_issuing: { tos_acceptance: { date: null, ip: null } },
+        card_payments: {
+          decline_on: { avs_failure: false, cvc_failure: false },
+          statement_descriptor_prefix: null,
+          statement_descriptor_prefix_kana: null,
+          statement_descriptor_prefix_kanji: null,
+        },
+        dashboard: { display_name: null, timezone: "Etc/UTC" },
+        invoices: { default_account_tax_ids: null, hosted_payment_method_save: null },
+        payments: {
+          statement_descriptor: null,
+          statement_descriptor_kana: null,
+          statement_descriptor_kanji: null,
+          statement_descriptor_prefix_kana: null,
+          statement_descriptor_prefix_kanji: null,
+        },
+        payouts: { debit_negative_balances: true, schedule: { delay_days: 2, interval: "daily" }, statement_descriptor: null },
+        sepa_debit_payments: {},
+      },
+      tos_acceptance: tos.service_agreement === null
+        ? { date: tos.date, ip: tos.ip, user_agent: tos.user_agent }
+        : { date: tos.date, ip: tos.ip, service_agreement: tos.service_agreement, user_agent: tos.user_agent },
       type: a.type,
     };
   }
@@ -475,25 +566,58 @@ export class Ledger {
   }
 
   renderCharge(c: ChargeRec) {
+    const address = { city: null, country: null, line1: null, line2: null, postal_code: null, state: null };
     return {
       id: c.id,
       object: "charge" as const,
       amount: c.amount,
       amount_captured: c.amount,
       amount_refunded: 0,
+      application: null,
+      application_fee: null,
+      application_fee_amount: null,
       balance_transaction: c.balance_transaction,
+      billing_details: { address, email: null, name: null, phone: null, tax_id: null },
+      calculated_statement_descriptor: "STAND-IN",
       captured: true,
       created: c.created,
       currency: c.currency,
       customer: c.customer,
       description: c.description,
       disputed: false,
+      failure_balance_transaction: null,
+      failure_code: null,
+      failure_message: null,
+      fraud_details: {},
       livemode: false,
       metadata: { ...c.metadata },
+      on_behalf_of: null,
+      outcome: {
+        advice_code: null,
+        network_advice_code: null,
+        network_decline_code: null,
+        network_status: "approved_by_network",
+        reason: null,
+        seller_message: "Payment complete.",
+        type: "authorized",
+      },
       paid: true,
       payment_intent: c.payment_intent,
+      payment_method: null,
+      payment_method_details: null,
+      receipt_email: null,
+      receipt_number: null,
+      receipt_url: null,
       refunded: false,
+      refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${c.id}/refunds` },
+      review: null,
+      shipping: null,
+      source: null,
+      source_transfer: null,
+      statement_descriptor: null,
+      statement_descriptor_suffix: null,
       status: "succeeded",
+      transfer_data: null,
       transfer_group: c.transfer_group,
     };
   }
@@ -503,14 +627,44 @@ export class Ledger {
       id: p.id,
       object: "payment_intent" as const,
       amount: p.amount,
+      amount_capturable: 0,
+      amount_details: { tip: {} },
       amount_received: p.amount,
+      application: null,
+      application_fee_amount: null,
+      automatic_payment_methods: null,
+      canceled_at: null,
+      cancellation_reason: null,
+      capture_method: "automatic",
+      client_secret: null,
+      confirmation_method: "automatic",
       created: p.created,
       currency: p.currency,
       customer: p.customer,
+      customer_account: null,
+      description: null,
+      excluded_payment_method_types: null,
+      last_payment_error: null,
       latest_charge: p.latest_charge,
       livemode: false,
+      managed_payments: null,
       metadata: { ...p.metadata },
+      next_action: null,
+      on_behalf_of: null,
+      payment_method: null,
+      payment_method_configuration_details: null,
+      payment_method_options: {},
+      payment_method_types: ["card"],
+      processing: null,
+      receipt_email: null,
+      review: null,
+      setup_future_usage: null,
+      shipping: null,
+      source: null,
+      statement_descriptor: null,
+      statement_descriptor_suffix: null,
       status: "succeeded",
+      transfer_data: null,
       transfer_group: p.transfer_group,
     };
   }

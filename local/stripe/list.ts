@@ -60,14 +60,13 @@ export function paginate<T extends Ordered, R>(
   return { object: "list", data: page.map(render), has_more: hasMore, url };
 }
 
-/** An embedded sublist such as `transfer.reversals` (first 10, newest first, with total_count). */
+/** An embedded sublist such as `transfer.reversals` (first 10, newest first; like Stripe, no total_count unless asked for). */
 export function sublist<T extends Ordered, R>(items: T[], url: string, render: (i: T) => R) {
   const sorted = [...items].sort(compareNewestFirst);
   return {
     object: "list" as const,
     data: sorted.slice(0, 10).map(render),
     has_more: sorted.length > 10,
-    total_count: sorted.length,
     url,
   };
 }

@@ -43,9 +43,9 @@ function fakeReader(over: Partial<StripeReader> = {}): StripeReader & { calls: s
   return {
     calls,
     now: () => Date.parse("2026-11-30T12:00:00Z"),
-    accountTransfersCapability: (id) => {
+    accountState: (id) => {
       calls.push(`account ${id}`);
-      return Promise.resolve("active");
+      return Promise.resolve({ transfers_capability: "active", requirements: null, details_submitted: null });
     },
     invoicePayment: (id) => {
       calls.push(`invoice ${id}`);
@@ -91,12 +91,17 @@ Deno.test("effectOf: invoice.paid and invoice.payment_succeeded map to the same 
 });
 
 Deno.test("effectOf: account.updated reads the account from Stripe instead of trusting the snapshot", async () => {
-  const r = fakeReader({ accountTransfersCapability: () => Promise.resolve("inactive") });
+  const requirements = { currently_due: ["external_account"], past_due: [], eventually_due: [], disabled_reason: null };
+  const r = fakeReader({
+    accountState: () => Promise.resolve({ transfers_capability: "inactive", requirements, details_submitted: false }),
+  });
   const e = await effectOf(ev("account.updated", { id: "acct_1", capabilities: { transfers: "active" } }, "acct_1"), r);
   assert.deepEqual(e, {
     kind: "account_capability",
     account_id: "acct_1",
     transfers_capability: "inactive",
+    requirements,
+    details_submitted: false,
     observed_at: "2026-11-30T12:00:00.000Z",
   });
 });

@@ -1,5 +1,6 @@
 -- Every RPC by every actor: platform admins succeed, everyone else gets 42501 - except
--- placement_escrow_total, which the placement's parties may call. Each call is a dry run (its
+-- placement_escrow_total, which the placement's parties may call, my_connect_status (recruiters
+-- only) and begin_connect_onboarding (the recruiter themself, or an admin). Each call is a dry run (its
 -- effects are rolled back), so every cell starts from the same fixture. Refusal comes before
 -- validation: a non-admin with bad arguments still gets 42501, the admin gets the input error.
 -- The public functions of the plumbing layer (outbox consumer, chain verifier) are not API.
@@ -88,7 +89,12 @@ insert into calls values
   ('payout_audit_anchor', 'select count(*) from public.payout_audit_anchor(current_date)',
    'select count(*) from public.payout_audit_anchor(''infinity'')', 'PT400'),
   ('reverse_payout', format('select count(*) from public.reverse_payout(%L, ''placement failed'')', access_test.id('payA')),
-   format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400');
+   format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400'),
+  ('my_connect_status', 'select count(*) from public.my_connect_status()', null, null),
+  ('admin_connect_status', format('select count(*) from public.admin_connect_status(%L)', access_test.id('rA')),
+   format('select count(*) from public.admin_connect_status(%L)', gen_random_uuid()), 'PT404'),
+  ('begin_connect_onboarding', format('select count(*) from public.begin_connect_onboarding(%L)', access_test.id('rA')),
+   format('select count(*) from public.begin_connect_onboarding(%L, ''USA'')', access_test.id('rA')), 'PT400');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();
@@ -119,7 +125,11 @@ select is((select count(*)::int from pg_proc p where p.pronamespace = 'public'::
 
 select is(access_test.dry_run_as(a.actor, c.good),
           case
+            -- a recruiter's own status: recruiters only (an admin reads admin_connect_status)
+            when c.rpc = 'my_connect_status' then case when a.actor in ('ra', 'rb', 'rc') then 'ok' else 'ERROR 42501' end
             when a.actor = 'admin' then 'ok'
+            -- onboarding recruiter A: A themself (and admins)
+            when c.rpc = 'begin_connect_onboarding' and a.actor = 'ra' then 'ok'
             when c.rpc = 'placement_escrow_total' and a.actor in ('ra', 'rb', 'cadm', 'hm') then 'ok'
             else 'ERROR 42501'
           end,

@@ -363,8 +363,11 @@ type _AllRelations = Assert<
   >
 >;
 
+/** The RPCs a party (not only an admin) may call: their bodies decide per caller. */
+export type PartyRpc = "placement_escrow_total" | "my_connect_status" | "begin_connect_onboarding";
+
 /** Admin-only RPCs with arguments that would be valid for an admin (ids from the fixture). */
-export function adminRpcCalls(w: World): { [N in Exclude<RpcName, "placement_escrow_total">]: unknown } {
+export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: unknown } {
   return {
     create_payout_schedule: { p_payout_id: w.payout.C.id },
     update_payout_schedule: {
@@ -408,6 +411,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, "placement_esc
     admin_payout_audit_log: {},
     verify_audit_chain: { p_entity_type: "payout", p_entity_id: w.payout.A.id },
     payout_audit_anchor: { p_day: "2026-12-01" },
+    admin_connect_status: { p_recruiter_id: w.recruiter.A.id },
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };

@@ -23,7 +23,12 @@ Deno.test({
         }
       });
       await t.step("every RPC: 42501 / 401 (POST, and GET for the stable reads)", async () => {
-        const calls = { ...adminRpcCalls(w), placement_escrow_total: { p_placement_id: w.P1.id } };
+        const calls = {
+          ...adminRpcCalls(w),
+          placement_escrow_total: { p_placement_id: w.P1.id },
+          my_connect_status: {},
+          begin_connect_onboarding: { p_recruiter_id: w.recruiter.A.id },
+        } satisfies { [N in RpcName]: unknown };
         for (const [name, args] of Object.entries(calls)) {
           const valid = RPC[name as RpcName].args.parse(args);
           assertRefused(await untyped(w.anon).rpc(name, valid), "42501", 401, name);

@@ -240,6 +240,22 @@ Deno.test({
         await assertInputError("payout_run_preview", { p_now: null }, "PT400");
       });
 
+      await t.step("Connect status of every recruiter; onboarding for a recruiter; my_connect_status is recruiters'", async () => {
+        const [a] = await rpcOk(db, "admin_connect_status", { p_recruiter_id: w.recruiter.A.id });
+        assert.deepEqual([a.recruiter_id, a.stripe_account_id, a.state], [
+          w.recruiter.A.id,
+          w.recruiter.A.stripe_connect_account_id,
+          a.can_receive_transfers ? "complete" : a.state,
+        ]);
+        const all = await rpcOk(db, "admin_connect_status", {});
+        assert.ok([w.recruiter.A.id, w.recruiter.B.id, w.recruiter.C.id].every((id) => all.some((r) => r.recruiter_id === id)));
+        await assertInputError("admin_connect_status", { p_recruiter_id: crypto.randomUUID() }, "PT404");
+        const [started] = await rpcOk(db, "begin_connect_onboarding", { p_recruiter_id: w.recruiter.A.id });
+        assert.deepEqual([started.status, started.stripe_account_id], ["linked", w.recruiter.A.stripe_connect_account_id]);
+        await assertInputError("begin_connect_onboarding", { p_recruiter_id: w.recruiter.A.id, p_country: "USA" }, "PT400");
+        await assertInputError("my_connect_status", {}, "42501");
+      });
+
       // P3: a placement made here, on today's clock, for the RPCs that change money
       let P3: { id: string };
       let payoutA3: Payout;

@@ -238,6 +238,29 @@ export const ENV = {
     min: 1,
     max: 10,
   }),
+  // Connect onboarding (connect-onboarding)
+  SUPABASE_URL: text("the project's API URL (set by Supabase): the function calls PostgREST with the caller's JWT", {
+    def: "required",
+    re: /^https?:\/\/\S+$/,
+    expected: "be an http(s) URL",
+  }),
+  SUPABASE_ANON_KEY: text("the project's anon key (set by Supabase): the `apikey` of PostgREST calls", {
+    def: "required",
+    re: /^\S{20,}$/,
+    expected: "be the anon key",
+  }),
+  CONNECT_REFRESH_URL: text(
+    "frontend page an expired or used account link sends the recruiter to; it calls connect-onboarding again with the user's JWT",
+    { def: "required", re: /^https?:\/\/\S+$/, expected: "be an http(s) URL" },
+  ),
+  CONNECT_RETURN_URL: text(
+    "frontend page Stripe sends the recruiter back to after onboarding; it asks connect-onboarding for the status",
+    { def: "required", re: /^https?:\/\/\S+$/, expected: "be an http(s) URL" },
+  ),
+  CONNECT_PLATFORM_COUNTRY: text(
+    "the platform's country: recruiters there get the full service agreement, others the recipient one (cross-border)",
+    { def: "US", re: /^[A-Z]{2}$/, expected: "be an ISO 3166-1 alpha-2 code" },
+  ),
   // logs
   LOG_LEVEL: text("lowest level logged (debug, info, warn, error)", {
     def: "info",
@@ -542,6 +565,30 @@ export type EscrowRunEnv = ReturnType<typeof escrowRunEnv.parse>;
 /** `stripe-webhook`. */
 export const webhookEnv = envGroups({ db: stripeSyncDbEnv, secrets: webhookSecretsEnv, stripe: stripeEnv });
 export type WebhookEnv = ReturnType<typeof webhookEnv.parse>;
+
+/** Settings of connect-onboarding. */
+export interface ConnectSettings {
+  supabaseUrl: string;
+  anonKey: string;
+  refreshUrl: string;
+  returnUrl: string;
+  platformCountry: string;
+}
+
+export const connectSettingsEnv: EnvGroup<ConnectSettings> = group(
+  ["SUPABASE_URL", "SUPABASE_ANON_KEY", "CONNECT_REFRESH_URL", "CONNECT_RETURN_URL", "CONNECT_PLATFORM_COUNTRY"],
+  (v) => ({
+    supabaseUrl: (v.SUPABASE_URL ?? "").replace(/\/+$/, ""),
+    anonKey: v.SUPABASE_ANON_KEY,
+    refreshUrl: v.CONNECT_REFRESH_URL,
+    returnUrl: v.CONNECT_RETURN_URL,
+    platformCountry: v.CONNECT_PLATFORM_COUNTRY,
+  }),
+);
+
+/** `connect-onboarding`. */
+export const connectOnboardingEnv = envGroups({ db: stripeSyncDbEnv, stripe: stripeEnv, connect: connectSettingsEnv });
+export type ConnectOnboardingEnv = ReturnType<typeof connectOnboardingEnv.parse>;
 
 /** `reverse-payouts`, `reconcile-payouts`. */
 export const stripeSyncJobEnv = envGroups({ db: stripeSyncDbEnv, budget: budgetEnv, stripe: stripeEnv });

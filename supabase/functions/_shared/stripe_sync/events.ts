@@ -51,7 +51,15 @@ export type WebhookEffect =
     charge_id: string | null;
     placement_id: string | null;
   }
-  | { kind: "account_capability"; account_id: string; transfers_capability: string | null; observed_at: string }
+  | {
+    kind: "account_capability";
+    account_id: string;
+    transfers_capability: string | null;
+    observed_at: string;
+    /** What Stripe still needs (null: the account is no longer readable). */
+    requirements: AccountRequirements | null;
+    details_submitted: boolean | null;
+  }
   | {
     kind: "connected_payout_failed";
     account_id: string;
@@ -83,10 +91,26 @@ export type WebhookEffect =
     closed_at: string;
   };
 
+/** The part of an account's `requirements` the ledger keeps. */
+export interface AccountRequirements {
+  currently_due: string[];
+  past_due: string[];
+  eventually_due: string[];
+  disabled_reason: string | null;
+}
+
+/** A connected account as read now. */
+export interface AccountState {
+  /** `capabilities.transfers` (`inactive` when the account is no longer connected). */
+  transfers_capability: string | null;
+  requirements: AccountRequirements | null;
+  details_submitted: boolean | null;
+}
+
 /** Reads from Stripe (injected; the real one is `reader.ts`). Throws when Stripe cannot answer. */
 export interface StripeReader {
-  /** The account's `capabilities.transfers` now (`inactive` when the account is no longer connected). */
-  accountTransfersCapability(accountId: string): Promise<string | null>;
+  /** The account as Stripe has it now. */
+  accountState(accountId: string): Promise<AccountState>;
   /** The payment of an invoice: payment intent, charge and paid time (unix s), as Stripe has them now. */
   invoicePayment(invoiceId: string): Promise<{
     payment_intent_id: string | null;
@@ -149,11 +173,11 @@ export async function effectOf(event: StripeEventLike, reader: StripeReader): Pr
       const accountId = str(event.account) ?? str(o.id);
       if (!accountId?.startsWith("acct_")) return { kind: "ignore", reason: "not_an_account" };
       // Not the event's snapshot: the account as Stripe has it now (events arrive out of order).
-      const capability = await reader.accountTransfersCapability(accountId);
+      const state = await reader.accountState(accountId);
       return {
         kind: "account_capability",
         account_id: accountId,
-        transfers_capability: capability,
+        ...state,
         observed_at: new Date(reader.now()).toISOString(),
       };
     }
@@ -247,7 +271,7 @@ const needsRead = (): never => {
 };
 /** A reader for deciding without Stripe: every read throws `NEEDS_READ`. */
 const offline: StripeReader = {
-  accountTransfersCapability: needsRead,
+  accountState: needsRead,
   invoicePayment: needsRead,
   transferReversals: needsRead,
   now: Date.now,

@@ -62,14 +62,28 @@ export function createStripeReader(
     callStripe(pacer, fn, { maxAttempts: opts.maxAttempts ?? 3 }).then((r) => value(what, r));
   return {
     now: opts.now ?? Date.now,
-    async accountTransfersCapability(accountId) {
+    async accountState(accountId) {
       const r = await callStripe(pacer, () => stripe.accounts.retrieve(accountId), {
         maxAttempts: opts.maxAttempts ?? 3,
       });
       // An account that is no longer connected to the platform cannot receive transfers.
-      if (r.kind === "definitive_failure" && (r.code === "account_invalid" || r.status === 403)) return "inactive";
+      if (r.kind === "definitive_failure" && (r.code === "account_invalid" || r.status === 403)) {
+        return { transfers_capability: "inactive", requirements: null, details_submitted: null };
+      }
       const account = value(`accounts.retrieve ${accountId}`, r);
-      return account.capabilities?.transfers ?? null;
+      const q = account.requirements;
+      return {
+        transfers_capability: account.capabilities?.transfers ?? null,
+        requirements: q
+          ? {
+            currently_due: q.currently_due ?? [],
+            past_due: q.past_due ?? [],
+            eventually_due: q.eventually_due ?? [],
+            disabled_reason: q.disabled_reason ?? null,
+          }
+          : null,
+        details_submitted: account.details_submitted ?? null,
+      };
     },
     async invoicePayment(invoiceId) {
       const list = await call(

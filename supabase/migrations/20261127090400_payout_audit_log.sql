@@ -185,7 +185,10 @@ create table private.payout_audit_chain_heads (
   constraint payout_audit_chain_heads_pkey primary key (entity_type, entity_id),
   constraint payout_audit_chain_heads_row_count_positive check (row_count >= 1),
   constraint payout_audit_chain_heads_hash_length check (pg_catalog.octet_length(head_hash) = 32)
-);
+)
+-- Every audited change moves a head (an UPDATE of its row, no indexed column changed): room on
+-- each page lets Postgres keep the new version there (HOT), without a new index entry.
+with (fillfactor = 70);
 
 comment on table private.payout_audit_chain_heads is
   'Anchor of each entity''s audit chain in public.payout_audit_log: row count and newest row_hash. Lets verify_payout_audit_chain detect deleted newest rows.';

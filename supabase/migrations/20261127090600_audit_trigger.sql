@@ -17,12 +17,13 @@ create type private.payout_audit_change as (
   entity_id uuid,
   placement_id uuid,
   payout_id uuid,
+  recruiter_id uuid,
   old_values jsonb,
   new_values jsonb
 );
 
 comment on type private.payout_audit_change is
-  'One changed row for private.append_payout_audit_rows: its id, placement and payout ids, and the row before (null for an insert) and after (null for a delete) as jsonb.';
+  'One changed row for private.append_payout_audit_rows: its id, placement and payout ids, its payout''s recruiter when the row carries it (null: the writer looks it up), and the row before (null for an insert) and after (null for a delete) as jsonb.';
 
 -- The writer: appends one audit row per change and moves the chain heads, for one statement.
 --
@@ -39,7 +40,9 @@ comment on type private.payout_audit_change is
 -- after the lock was granted. Under REPEATABLE READ a stale head raises 40001 the same way.
 --
 -- recruiter_id is the payout's (the key of the log's RLS policy, 20261128090100): null when the
--- row is about no payout, or about a payout id that is not a payout.
+-- row is about no payout, or about a payout id that is not a payout. Tables that carry it,
+-- maintained from payouts (payouts itself and its children, 20261127100100), pass it in the
+-- change; for the others the writer reads it from payouts.
 create function private.append_payout_audit_rows(
   p_entity_type text,
   p_operation text,
@@ -66,11 +69,12 @@ begin
 
   with changes as (
     select c.entity_id, c.placement_id, c.payout_id, c.old_values, c.new_values,
-           h.row_count as read_count, h.head_hash as prev_hash, p.recruiter_id
+           h.row_count as read_count, h.head_hash as prev_hash,
+           coalesce(c.recruiter_id, p.recruiter_id) as recruiter_id
       from pg_catalog.unnest(p_changes) c
       left join private.payout_audit_chain_heads h
         on h.entity_type = p_entity_type and h.entity_id = c.entity_id
-      left join public.payouts p on p.id = c.payout_id
+      left join public.payouts p on c.recruiter_id is null and p.id = c.payout_id
      order by c.entity_id
   ),
   linked as materialized (
@@ -127,7 +131,7 @@ comment on function private.append_payout_audit_rows(text, text, private.payout_
 -- Security definer: the log and the chain heads are writable by their owner only, and the
 -- audit must be written whoever changes a money table (API role, payout_jobs, ...).
 -- Arguments (set by enable_audit): entity type, the key of the row's placement id, the key of
--- the row's payout id ('' when the table has none).
+-- the row's payout id, the key of its payout's recruiter id ('' when the table has none).
 create function private.audit_changes()
 returns trigger
 language plpgsql
@@ -138,12 +142,13 @@ declare
   v_entity_type constant text := tg_argv[0];
   v_placement_key constant text := nullif(tg_argv[1], '');
   v_payout_key constant text := nullif(tg_argv[2], '');
+  v_recruiter_key constant text := nullif(tg_argv[3], '');
   v_changes private.payout_audit_change[];
 begin
   if tg_op = 'INSERT' then
     select pg_catalog.array_agg(row(
              (r.v ->> 'id')::uuid, (r.v ->> v_placement_key)::uuid, (r.v ->> v_payout_key)::uuid,
-             null, r.v)::private.payout_audit_change)
+             (r.v ->> v_recruiter_key)::uuid, null, r.v)::private.payout_audit_change)
       into v_changes
       from (select pg_catalog.to_jsonb(n) as v from new_rows n) r;
   elsif tg_op = 'UPDATE' then
@@ -152,7 +157,7 @@ begin
              (n.v ->> 'id')::uuid,
              coalesce((n.v ->> v_placement_key)::uuid, (o.v ->> v_placement_key)::uuid),
              coalesce((n.v ->> v_payout_key)::uuid, (o.v ->> v_payout_key)::uuid),
-             o.v, n.v)::private.payout_audit_change)
+             (n.v ->> v_recruiter_key)::uuid, o.v, n.v)::private.payout_audit_change)
       into v_changes
       from (select pg_catalog.to_jsonb(x) as v from old_rows x) o
       join (select pg_catalog.to_jsonb(x) as v from new_rows x) n
@@ -160,7 +165,7 @@ begin
   else
     select pg_catalog.array_agg(row(
              (r.v ->> 'id')::uuid, (r.v ->> v_placement_key)::uuid, (r.v ->> v_payout_key)::uuid,
-             r.v, null)::private.payout_audit_change)
+             (r.v ->> v_recruiter_key)::uuid, r.v, null)::private.payout_audit_change)
       into v_changes
       from (select pg_catalog.to_jsonb(o) as v from old_rows o) r;
   end if;
@@ -221,6 +226,7 @@ declare
   v_relkind "char";
   v_placement_key text;
   v_payout_key text;
+  v_recruiter_key text;
 begin
   if p_table is null then
     raise exception 'table is required' using errcode = 'PT400';
@@ -272,21 +278,35 @@ begin
          end
     into v_placement_key, v_payout_key;
 
+  -- The row's own recruiter_id is its payout's when the money layer keeps it so (payouts, and the
+  -- children whose trigger payout_recruiter_id copies it from payouts, 20261127100100).
+  v_recruiter_key := case
+    when v_payout_key <> '' and exists (
+           select 1 from pg_catalog.pg_attribute a
+            where a.attrelid = p_table and a.attname = 'recruiter_id' and a.attnum > 0
+              and not a.attisdropped and a.atttypid = 'uuid'::regtype)
+         and (p_entity_type = 'payout'
+              or exists (select 1 from pg_catalog.pg_trigger t
+                          where t.tgrelid = p_table and t.tgname = 'payout_recruiter_id'))
+      then 'recruiter_id'
+    else ''
+  end;
+
   execute pg_catalog.format(
     'create or replace trigger payout_audit_insert after insert on %s '
     'referencing new table as new_rows for each statement '
-    'execute function private.audit_changes(%L, %L, %L)',
-    p_table, p_entity_type, v_placement_key, v_payout_key);
+    'execute function private.audit_changes(%L, %L, %L, %L)',
+    p_table, p_entity_type, v_placement_key, v_payout_key, v_recruiter_key);
   execute pg_catalog.format(
     'create or replace trigger payout_audit_update after update on %s '
     'referencing old table as old_rows new table as new_rows for each statement '
-    'execute function private.audit_changes(%L, %L, %L)',
-    p_table, p_entity_type, v_placement_key, v_payout_key);
+    'execute function private.audit_changes(%L, %L, %L, %L)',
+    p_table, p_entity_type, v_placement_key, v_payout_key, v_recruiter_key);
   execute pg_catalog.format(
     'create or replace trigger payout_audit_delete after delete on %s '
     'referencing old table as old_rows for each statement '
-    'execute function private.audit_changes(%L, %L, %L)',
-    p_table, p_entity_type, v_placement_key, v_payout_key);
+    'execute function private.audit_changes(%L, %L, %L, %L)',
+    p_table, p_entity_type, v_placement_key, v_payout_key, v_recruiter_key);
   execute pg_catalog.format(
     'create or replace trigger payout_audit_id_immutable before update of id on %s '
     'for each row when (old.id is distinct from new.id) '

@@ -20,7 +20,7 @@ select dblink_connect('w2', pg_temp.conninfo());
 create temp table probe as select gen_random_uuid() as id;
 create function pg_temp.append_sql(p_amount int) returns text language sql as $$
   select format($q$select private.append_payout_audit_rows('race_probe', %L,
-                   array[row(%L, null, null, %L, %L)::private.payout_audit_change])$q$,
+                   array[row(%L, null, null, null, %L, %L)::private.payout_audit_change])$q$,
                 case when p_amount = 1 then 'INSERT' else 'UPDATE' end,
                 (select id from probe),
                 case when p_amount = 1 then null else jsonb_build_object('amount', p_amount - 1) end,
@@ -38,7 +38,7 @@ select dblink_send_query('w2', pg_temp.append_sql(3));
 -- Wait until w2 is blocked on the lock (a condition, polled; not a timing assumption).
 do $$
 begin
-  for i in 1..1000 loop
+  for i in 1..6000 loop  -- up to a minute on a loaded machine
     exit when exists (select 1 from pg_stat_activity
                        where wait_event_type = 'Lock' and query like '%race_probe%');
     perform pg_sleep(0.01);

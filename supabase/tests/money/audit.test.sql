@@ -2,7 +2,7 @@
 -- and reason; the latest audit row of every money row is the row as it is.
 begin;
 \ir _fixtures.psql
-select plan(13);
+select plan(14);
 
 select money_test.remember('pl', money_test.placement(10000, 5000, '{10000}')) as pl \gset
 select money_test.invoice(:'pl');
@@ -75,6 +75,12 @@ select ok((select bool_and(a.txid = e.txid) from payout_events e
            where e.event_type = 'escrow_hold.cancelled' and e.entity_id = money_test.id('h')), 'events share the audit rows'' transaction');
 select is((select count(*) from public.verify_payout_audit_chain('payout', money_test.id('p'))), 0::bigint,
   'the payout''s audit chain is intact');
+
+-- The log's recruiter_id (its RLS key) is the payout's, whether the row carried it (payouts, holds,
+-- schedules, tranches) or the writer looked it up; null about no payout.
+select is((select count(*) from payout_audit_log a left join payouts po on po.id = a.payout_id
+           where a.placement_id = :'pl' and a.recruiter_id is distinct from po.recruiter_id), 0::bigint,
+  'every audit row of the placement carries its payout''s recruiter (null: about no payout)');
 
 select * from finish();
 rollback;

@@ -3,6 +3,7 @@
  * `prepare` validates (errors here are NOT stored under the idempotency key, like Stripe's
  * parameter validation) and returns `execute`, whose result or ApiError IS stored.
  */
+import { billingRoutes } from "./billing.ts";
 import { ApiError, errors } from "./errors.ts";
 import type { FormObject } from "./form.ts";
 import type { CapabilityStatus, Ledger, TransferRec } from "./ledger.ts";
@@ -341,6 +342,7 @@ export const routes: Route[] = [
     const result = paginate(items, params, "/v1/events", (id) => byId.get(id), "event", ({ seq: _s, ...e }) => e);
     return () => ({ body: result });
   }),
+  ...billingRoutes,
 ];
 
 function matchType(pattern: string, type: string): boolean {

@@ -7,7 +7,7 @@
 import { errors } from "./errors.ts";
 import { sublist } from "./list.ts";
 import type { Metadata } from "./params.ts";
-import { renderBillingInvoice } from "./billing_render.ts";
+import { renderBillingInvoice, renderCustomer, renderInvoiceItem } from "./billing_render.ts";
 import { newId } from "./util.ts";
 
 export type CapabilityStatus = "active" | "inactive" | "pending";
@@ -668,6 +668,10 @@ export class Ledger {
       transfers: [...this.transfers.values()].map((t) => this.renderTransfer(t)),
       reversals: [...this.reversals.values()].map((r) => this.renderReversal(r)),
       movements: this.movements.map((m) => ({ ...m })),
+      // Stripe Invoicing (billing.ts)
+      customers: [...this.customers.values()].map(renderCustomer),
+      invoices: [...this.invoices.values()].map((i) => this.renderInvoice(i)),
+      invoice_items: [...this.invoiceItems.values()].map(renderInvoiceItem),
     };
   }
 }

@@ -567,7 +567,8 @@ begin
                     then array(select a.amount from private.largest_remainder(v_hold_total, v_amounts) a order by a.ord)
                     else array(select 0::bigint from pg_catalog.unnest(v_amounts)) end;
     -- which payouts are held, and which are zero, stays as it was (holds are only resized)
-    if exists (select 1 from pg_catalog.unnest(v_payout_ids, v_amounts, v_holds) x(id, amount, hold)
+    if exists (select 1 from rows from (pg_catalog.unnest(v_payout_ids), pg_catalog.unnest(v_amounts),
+                                        pg_catalog.unnest(v_holds)) as x(id, amount, hold)
                join public.payouts po on po.id = x.id
                where (po.amount = 0) <> (x.amount = 0)
                   or (x.hold > 0) <> exists (select 1 from public.escrow_holds h
@@ -586,11 +587,12 @@ begin
   if v_payout_ids is not null then
     update public.payouts po
        set amount = x.amount, held_amount = x.hold, payable_amount = x.amount - x.hold
-      from pg_catalog.unnest(v_payout_ids, v_amounts, v_holds) x(id, amount, hold)
+      from rows from (pg_catalog.unnest(v_payout_ids), pg_catalog.unnest(v_amounts), pg_catalog.unnest(v_holds))
+             as x(id, amount, hold)
      where po.id = x.id;
     update public.escrow_holds h
        set hold_amount = x.hold
-      from pg_catalog.unnest(v_payout_ids, v_holds) x(id, hold)
+      from rows from (pg_catalog.unnest(v_payout_ids), pg_catalog.unnest(v_holds)) as x(id, hold)
      where h.payout_id = x.id and h.status = 'active' and x.hold > 0;
     perform private.emit_event('payout.repriced', 'payout', po.id, po.placement_id, po.id,
       pg_catalog.jsonb_build_object('amount', po.amount, 'held_amount', po.held_amount, 'currency', po.currency,

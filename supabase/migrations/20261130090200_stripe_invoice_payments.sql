@@ -1,7 +1,8 @@
--- squawk-ignore-file prefer-robust-stmts,require-concurrent-index-creation,ban-char-field
--- (the table is created in this file, empty, inside the CLI's one transaction per migration:
+-- squawk-ignore-file prefer-robust-stmts,require-concurrent-index-creation,ban-char-field,prefer-bigint-over-int
+-- (the tables are created in this file, empty, inside the CLI's one transaction per migration:
 -- nothing to rerun half-way and nobody to block by a plain CREATE INDEX; currency is char(3) by
--- contract, as on every money table)
+-- contract, as on every money table; the integer columns are an issue number and an attempt
+-- counter bounded by CHECKs, never money)
 -- Stripe sync, part 3: a placement invoice is paid at Stripe (invoice.paid /
 -- invoice.payment_succeeded).
 --

@@ -5,7 +5,9 @@ import { z } from "zod";
 import type { EscrowHold, PayoutEvent } from "../../../types/domain.ts";
 import { listMyPayouts, outstanding, placementsOf } from "../../../types/example.ts";
 import {
+  COMPANY_INVOICE_SELECT,
   COMPANY_SELECT,
+  CompanyInvoiceSchema,
   CompanyMemberSchema,
   CompanySchema,
   EscrowHoldSchema,
@@ -216,12 +218,14 @@ export async function assertRecruiterView(w: World, who: Who) {
   assert.equal(created.payload.amount, payout.amount);
   assert.equal(created.payload.split_id, w.split[who].id);
 
-  // nothing of companies, members, admins, invoices; no reversal or clawback in this fixture
+  // nothing of companies, members, admins, invoices (company billing included); no reversal or
+  // clawback in this fixture
   await assertNoRows(db, [
     "companies",
     "company_members",
     "platform_admins",
     "placement_invoices",
+    "company_invoices",
     "payout_reversals",
     "recruiter_clawbacks",
     "clawback_offsets",
@@ -287,6 +291,17 @@ export async function assertMemberView(w: World, me: Actor) {
   );
   assert.deepEqual(invoices, [pick(w.invoiceP1, PlacementInvoiceSchema)]);
   assert.equal(invoices[0].status, "paid");
+
+  // the company's Stripe invoices: its company admins only (status, amount due, hosted URL)
+  const billing = ok(await db.from("company_invoices").select(COMPANY_INVOICE_SELECT));
+  if (me === w.cadm) {
+    assert.deepEqual(parseRows(CompanyInvoiceSchema, billing), [pick(w.companyInvoiceP1, CompanyInvoiceSchema)]);
+    assert.equal(billing[0].amount_due, 100000);
+    const key = await db.from("company_invoices").select("idempotency_key");
+    assert.equal(key.error?.code, "42501", "keys and Stripe ids are not granted");
+  } else {
+    assert.deepEqual(billing, [], "a hiring manager sees no company billing");
+  }
 
   // hold summaries of the company's placements: reason, status, dates; no amount, no payout id
   const summaries = parseRows(

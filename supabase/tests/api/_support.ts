@@ -26,7 +26,7 @@ import { adminSql, createUser, stackEnv, userJwt } from "../../../local/tests/su
 import type { Database } from "../../../types/database.ts";
 import type {
   CompanyAdmin,
-  CompanyInvoiceAdmin,
+  CompanyInvoice,
   EscrowHold,
   Payout,
   PayoutSchedule,
@@ -36,7 +36,14 @@ import type {
   PlacementSplit,
   Recruiter,
 } from "../../../types/domain.ts";
-import { type Assert, RPC, type RpcName, type RpcResult, type SameKeys } from "../../../types/schemas.ts";
+import {
+  type Assert,
+  COMPANY_INVOICE_SELECT,
+  RPC,
+  type RpcName,
+  type RpcResult,
+  type SameKeys,
+} from "../../../types/schemas.ts";
 
 export type Client = SupabaseClient<Database>;
 export const url = stackEnv("SUPABASE_URL");
@@ -85,7 +92,7 @@ export interface World {
   invoiceP1: PlacementInvoiceAdmin;
   invoiceP2: PlacementInvoiceAdmin;
   /** P1's Stripe invoice to company X (company billing; X has a billing email) */
-  companyInvoiceP1: CompanyInvoiceAdmin;
+  companyInvoiceP1: CompanyInvoice;
   split: { A: PlacementSplit; B: PlacementSplit; C: PlacementSplit };
   payout: { A: Payout; B: Payout; C: Payout };
   hold: { A: EscrowHold; B: EscrowHold; C: EscrowHold };
@@ -268,8 +275,10 @@ export async function buildWorld(role: string): Promise<World> {
       (rows) => [rows.find((i) => i.placement_id === P1.id)!, rows.find((i) => i.placement_id === P2.id)!],
     );
     const recruiters = ok(await A.from("recruiters").select("*").in("id", [recA.id, recB.id, recC.id])) as Recruiter[];
-    const [companyInvoiceP1] = ok(await A.from("company_invoices").select("*").eq("placement_id", P1.id)) as
-      CompanyInvoiceAdmin[];
+    // admins too read the granted columns through the API (the worker's columns are not granted)
+    const [companyInvoiceP1] = ok(
+      await A.from("company_invoices").select(COMPANY_INVOICE_SELECT).eq("placement_id", P1.id),
+    ) as CompanyInvoice[];
     const rec = (id: string) => recruiters.find((r) => r.id === id)!;
 
     const world: World = {

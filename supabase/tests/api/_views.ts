@@ -61,6 +61,8 @@ export async function assertNoRows(db: Client, relations: readonly (typeof RELAT
       ? PLACEMENT_INVOICE_SELECT
       : rel === "payout_audit_log"
       ? PAYOUT_AUDIT_LOG_SELECT
+      : rel === "company_invoices"
+      ? COMPANY_INVOICE_SELECT
       : "*";
     const res = await untyped(db).from(rel).select(columns);
     assert.equal(res.error, null, `${rel}: ${JSON.stringify(res.error)}`);
@@ -85,6 +87,9 @@ export async function assertHiddenColumnsRefused(db: Client) {
     ["payout_audit_log", "row_hash"],
     ["payout_audit_log", "txid"],
     ["payout_audit_log", "*"],
+    ["company_invoices", "stripe_invoice_id"],
+    ["company_invoices", "idempotency_key"],
+    ["company_invoices", "*"],
   ];
   for (const [rel, col] of hidden) {
     assertRefused(await untyped(db).from(rel).select(col), "42501", 403, `${rel}.${col}`);

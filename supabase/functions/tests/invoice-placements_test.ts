@@ -9,8 +9,11 @@
  * of order never move an invoice back; uncollectible → alert.
  */
 import assert from "node:assert/strict";
+import { createBudget, createCpuMeter } from "../_shared/platform/budget.ts";
 import { createLogger } from "../_shared/platform/log.ts";
 import {
+  BILLING_CPU_MS,
+  runBilling,
   type BillingDb,
   type BillingStripe,
   type ClaimedCompanyInvoice,
@@ -178,6 +181,56 @@ Deno.test("processCompanyInvoice: superseded draft is finalized then voided; a r
     } as any);
   assert.equal(await processCompanyInvoice(g.row, { ...g, log: quiet }), "failed");
   assert.deepEqual(g.calls, ["search customer", "fail email_invalid"]);
+});
+
+/** runBilling over `pending` sent-already invoices (one retrieve each), on a virtual CPU meter. */
+function budgetedBilling(o: { pending: number; cpuAtStart: number; cpuPerInvoice: number; measured?: boolean }) {
+  const calls: string[] = [];
+  let cpu = o.cpuAtStart;
+  const queue = Array.from({ length: o.pending }, (_, i) => `c${i + 1}`);
+  const f = fakes();
+  const db: BillingDb = {
+    ...f.db,
+    intake: () => (calls.push("intake"), Promise.resolve(0)),
+    claim: (limit) => {
+      const ids = queue.splice(0, limit);
+      calls.push(`claim ${ids.length}`);
+      return Promise.resolve(ids.map((id) => ({ ...f.row, id, stripe_customer_id: "cus_1", stripe_invoice_id: "in_x", sent_at: "x" })));
+    },
+    release: (ids) => (calls.push(`release ${ids.join(",")}`), queue.unshift(...ids), Promise.resolve(ids.length)),
+    handover: () => (calls.push("handover"), Promise.resolve(queue.length ? 7 : null)),
+  };
+  const stripe: BillingStripe = {
+    ...f.stripe,
+    retrieveInvoice: (id) => {
+      cpu += o.cpuPerInvoice;
+      return Promise.resolve({
+        id, status: "open", customer: "cus_1", amount_due: 5000, currency: "usd", number: "N", hosted_invoice_url: "u",
+        due_date: null, finalized_at: 1, metadata: {}, item_ids: ["ii"],
+      });
+    },
+  };
+  const meter = createCpuMeter({ measured: () => (o.measured === false ? null : cpu), startMs: 0, cacheMs: 0 });
+  const budget = createBudget(100_000, { now: () => 0, cpu: { meter, stopAtMs: 1_500 } });
+  return { calls, queue, meter, run: () => runBilling({ db, stripe, log: quiet, budget }, { limit: 10, leaseS: 120 }) };
+}
+
+Deno.test("runBilling: intake first; within the CPU budget, hand back past the line, hand over when stopped", async () => {
+  const done = budgetedBilling({ pending: 12, cpuAtStart: 200, cpuPerInvoice: 10 });
+  const a = await done.run();
+  assert.equal(done.calls[0], "intake");
+  assert.deepEqual([a.claimed, a.settled, a.stopped, a.handover], [12, 12, null, null]);
+  // 1 450 ms at the start, 80 ms an invoice: five started (the fifth crossed the hand-back line), five handed back
+  const late = budgetedBilling({ pending: 10, cpuAtStart: 1_450, cpuPerInvoice: 80 });
+  const b = await late.run();
+  assert.deepEqual([b.claimed, b.handed_back, b.stopped, b.handover], [5, 5, "cpu", 7]);
+  assert.deepEqual(late.queue, ["c6", "c7", "c8", "c9", "c10"], "claimable again at once");
+  // a runtime without CPU figures: the charged estimate stops it
+  const blind = budgetedBilling({ pending: 400, cpuAtStart: 0, cpuPerInvoice: 0, measured: false });
+  blind.meter.charge(250);
+  const c = await blind.run();
+  assert.equal(c.stopped, "cpu");
+  assert.equal(c.claimed, Math.ceil((1_500 - 250) / BILLING_CPU_MS / 10) * 10);
 });
 
 // ---------------------------------------------------------------------------------------------

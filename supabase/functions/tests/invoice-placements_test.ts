@@ -398,7 +398,15 @@ Deno.test("killed mid-call, retried after Stripe forgot the keys: one customer, 
     assert.equal(books.invoices[0].status, "open");
     const [row] = await companyInvoices(sql, b.placementId);
     assert.equal(row.stripe_invoice_id, books.invoices[0].id);
+    assert.equal(row.stripe_invoice_item_id, books.items[0].id);
     assert.ok(row.attempts >= 2);
+    // the stand-in's request log: one successful create per object, each under its stored key
+    const log = await standin("GET", "/_standin/requests?method=POST");
+    const mine = log.data.filter((r: any) => String(r.idempotency_key ?? "").startsWith(row.idempotency_key));
+    const created = (path: string) => mine.filter((r: any) => r.path === path && r.status === 200 && !r.replayed).length;
+    assert.equal(created("/v1/customers"), 1);
+    assert.equal(created("/v1/invoices"), 1);
+    assert.equal(created("/v1/invoiceitems"), 1);
   } finally {
     await sql.end();
   }

@@ -151,6 +151,8 @@ export function stateOf(row: { id: string }, inv: InvoiceInfo, extra: Partial<In
     hosted_invoice_url: inv.hosted_invoice_url,
     due_at: iso(inv.due_date),
     finalized_at: iso(inv.finalized_at),
+    // the fee's item, also when a crash kept the worker from storing it
+    ...(inv.item_ids[0] ? { stripe_invoice_item_id: inv.item_ids[0] } : {}),
     ...extra,
   };
 }

@@ -922,6 +922,7 @@ export const PAYOUT_EVENT_PAYLOADS = {
     retry_base_delay: IntervalSchema,
     retry_max_delay: IntervalSchema,
     claim_lease: IntervalSchema,
+    invoice_days_until_due: z.number().int().nonnegative(),
     reason,
   }),
   // Stripe sync (20261130...)

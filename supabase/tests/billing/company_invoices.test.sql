@@ -5,7 +5,7 @@
 -- to end: supabase/functions/tests/invoice-placements_test.ts.)
 begin;
 \ir ../money/_fixtures.psql
-select plan(39);
+select plan(40);
 
 -- a placement of a company billed through Stripe: fee 100 000, shares 60/40 %, holdback 20 %
 select money_test.remember('pl', money_test.placement(100000, 2000, '{6000,4000}'));
@@ -24,13 +24,15 @@ select throws_ok(format('select private.request_company_invoice(%L)', money_test
 select throws_ok($$update public.company_invoices set status = 'open'$$, '42501', null,
   'direct writes refused (money guard)');
 
--- the worker's lease
+-- the worker's lease (days_until_due from the settings)
+select is((private.configure_payout_settings(p_invoice_days_until_due => 14, p_reason => 'net 14')).invoice_days_until_due, 14,
+  'invoice_days_until_due is a platform setting');
 select is((select count(*)::int from private.claim_company_invoices('00000000-0000-0000-0000-0000000000a1', 10,
              interval '2 minutes', '2000-01-02 00:01Z') c where c ->> 'id' = money_test.id('ci1')::text), 1, 'claimed');
 select is((select c ->> 'billing_email' || ' ' || (c ->> 'days_until_due')
            from private.claim_company_invoices('00000000-0000-0000-0000-0000000000a2', 10, interval '2 minutes',
                                                '2000-01-02 00:03Z') c where c ->> 'id' = money_test.id('ci1')::text),
-  'ap@acme.test 30', 'leased again once the lease expired (the holder is gone), with the billing email and days_until_due');
+  'ap@acme.test 14', 'leased again once the lease expired (the holder is gone), with the billing email and days_until_due');
 select is((select count(*)::int from private.claim_company_invoices('00000000-0000-0000-0000-0000000000a3', 10,
              interval '2 minutes', '2000-01-02 00:04Z') c where c ->> 'id' = money_test.id('ci1')::text), 0,
   'not while leased');

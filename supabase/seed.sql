@@ -15,6 +15,8 @@
 --                         paused: skipped, one payout.connect_required event each (Carol then
 --                         starts Connect onboarding at the end of this file, not finished)
 --   P7 Platform Engineer  invoice paid and collectible, no holdback      (due at the next run)
+--   P8 Frontend Engineer  hired T-1 at Acme, which is billed through Stripe Invoicing: its Stripe
+--                         invoice was created, finalized and sent (open, not paid yet)
 -- People: admin@demo.test is a platform admin; hr@ / manager@acme.demo.test are Acme's
 -- company_admin / hiring_manager.
 -- Business due times (UTC): payouts fall due at 02:00, escrow holds are released at 03:00.
@@ -244,6 +246,65 @@ insert into public.placement_splits (placement_id, recruiter_id, role, share_bps
 select private.transition_placement(:'p7', 'active', null, pg_temp.t(-29));
 select (private.record_placement_invoice(:'p7', 'in_demoPlatformEngineer', null, 'open', pg_temp.t(-28))).id as inv7 \gset
 select private.transition_placement_invoice(:'inv7', 'paid', null, pg_temp.t(-10, '12:00'));
+
+-- ---------------------------------------------------------------------------------------------
+-- P8 Frontend Engineer: billed through Stripe Invoicing. Acme gets a billing email (as the demo
+-- admin); the placement created yesterday gets its draft invoice and its Stripe invoice request
+-- (what the outbox intake does), then the seeder walks it through invoicing as invoice-placements
+-- does (`seed:billing {...}`: customer, draft, the fee as its item, finalize, send) and answers
+-- with what the worker would store, recorded here. The company has not paid yet.
+-- ---------------------------------------------------------------------------------------------
+do $$
+begin
+  perform set_config('request.jwt.claims', '{"sub":"00000000-0000-0000-0000-000000000006","role":"authenticated"}', true);
+  perform private.rpc_set_company_billing_email('10000000-0000-0000-0000-000000000001', 'ap@acme.demo.test');
+  perform set_config('request.jwt.claims', '', true);
+end
+$$;
+select (private.create_placement('10000000-0000-0000-0000-000000000001', 1600000, 'USD', pg_temp.t(-1, '11:00'), 90,
+                                2000, 'Frontend Engineer')).id as p8 \gset
+select set_config('seed.p8', :'p8', false);
+insert into public.placement_splits (placement_id, recruiter_id, role, share_bps) values
+  (:'p8', '20000000-0000-0000-0000-000000000002', 'candidate_recruiter', 5000),
+  (:'p8', '20000000-0000-0000-0000-000000000005', 'company_recruiter', 3000);
+select (private.record_placement_invoice(:'p8', null, null, 'draft', pg_temp.t(-1, '11:00'))).id as inv8 \gset
+select (private.request_company_invoice(:'inv8', 'placement created', pg_temp.t(-1, '11:00'))).id as ci8 \gset
+select jsonb_build_object('at', extract(epoch from pg_temp.t(-1, '11:01'))::bigint, 'invoice', c)::text as billing_request
+  from private.claim_company_invoices('30000000-0000-0000-0000-000000000008', 100, interval '2 minutes', pg_temp.t(-1, '11:01')) c
+ where c ->> 'id' = :'ci8' \gset
+\echo seed:billing :billing_request
+\prompt '' billing_done
+create function pg_temp.record_billing(p_id uuid, p_effects text, p_at timestamptz)
+returns integer language plpgsql as $$
+declare
+  v jsonb;
+  v_n integer := 0;
+begin
+  if coalesce(p_effects, '') !~ '^\s*\[' then
+    raise exception 'seed.sql: the company invoice was not walked through Stripe (got "%"): load the seed with npm start or npm run reset (local/stack/seed.ts)',
+      coalesce(p_effects, '');
+  end if;
+  for v in select * from jsonb_array_elements(p_effects::jsonb) loop
+    if v ? 'customer' then
+      perform private.record_company_customer(p_id, v ->> 'customer', p_at);
+    else
+      perform private.record_company_invoice_state(v -> 'state', p_at);
+    end if;
+    v_n := v_n + 1;
+  end loop;
+  return v_n;
+end
+$$;
+select pg_temp.record_billing(:'ci8', :'billing_done', pg_temp.t(-1, '11:01'));
+do $$
+begin
+  if not exists (select 1 from public.company_invoices c join public.placement_invoices i on i.id = c.invoice_id
+                 where c.status = 'open' and c.sent_at is not null and i.status = 'open'
+                   and i.stripe_invoice_id = c.stripe_invoice_id and c.placement_id = current_setting('seed.p8')::uuid) then
+    raise exception 'seed: P8''s invoice was not sent through Stripe';
+  end if;
+end
+$$;
 
 -- ---------------------------------------------------------------------------------------------
 -- Members of Acme, added by the platform admin

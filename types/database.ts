@@ -45,17 +45,49 @@ isOneToOne: false
                   ]
                 },"companies": {
                   Row: {
-                    "created_at": string,"id": string,"name": string,"stripe_customer_id": string | null,"updated_at": string
+                    "billing_email": string | null,"created_at": string,"id": string,"name": string,"stripe_customer_id": string | null,"updated_at": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"id"?: string,"name": string,"stripe_customer_id"?: string | null,"updated_at"?: string
+                    "billing_email"?: string | null,"created_at"?: string,"id"?: string,"name": string,"stripe_customer_id"?: string | null,"updated_at"?: string
                   }
                   Update: {
-                    "created_at"?: string,"id"?: string,"name"?: string,"stripe_customer_id"?: string | null,"updated_at"?: string
+                    "billing_email"?: string | null,"created_at"?: string,"id"?: string,"name"?: string,"stripe_customer_id"?: string | null,"updated_at"?: string
                   }
                   Relationships: [
                     
+                  ]
+                },"company_invoices": {
+                  Row: {
+                    "amount_due": number,"attempts": number,"claimed_by": string | null,"company_id": string,"created_at": string,"currency": string,"description": string,"due_at": string | null,"failed_at": string | null,"failure_code": string | null,"failure_reason": string | null,"finalized_at": string | null,"hosted_invoice_url": string | null,"id": string,"idempotency_key": string,"invoice_id": string,"issue": number,"last_error": Json | null,"marked_uncollectible_at": string | null,"next_attempt_at": string,"number": string | null,"paid_at": string | null,"placement_id": string,"requested_at": string,"requested_by": string | null,"sent_at": string | null,"status": string,"stripe_customer_id": string | null,"stripe_invoice_id": string | null,"stripe_invoice_item_id": string | null,"updated_at": string,"void_reason": string | null,"void_requested_at": string | null,"voided_at": string | null,"work_due": boolean
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount_due": number,"attempts"?: number,"claimed_by"?: string | null,"company_id": string,"created_at"?: string,"currency": string,"description": string,"due_at"?: string | null,"failed_at"?: string | null,"failure_code"?: string | null,"failure_reason"?: string | null,"finalized_at"?: string | null,"hosted_invoice_url"?: string | null,"id"?: string,"idempotency_key": string,"invoice_id": string,"issue": number,"last_error"?: Json | null,"marked_uncollectible_at"?: string | null,"next_attempt_at": string,"number"?: string | null,"paid_at"?: string | null,"placement_id": string,"requested_at": string,"requested_by"?: string | null,"sent_at"?: string | null,"status": string,"stripe_customer_id"?: string | null,"stripe_invoice_id"?: string | null,"stripe_invoice_item_id"?: string | null,"updated_at"?: string,"void_reason"?: string | null,"void_requested_at"?: string | null,"voided_at"?: string | null,"work_due"?: never
+                  }
+                  Update: {
+                    "amount_due"?: number,"attempts"?: number,"claimed_by"?: string | null,"company_id"?: string,"created_at"?: string,"currency"?: string,"description"?: string,"due_at"?: string | null,"failed_at"?: string | null,"failure_code"?: string | null,"failure_reason"?: string | null,"finalized_at"?: string | null,"hosted_invoice_url"?: string | null,"id"?: string,"idempotency_key"?: string,"invoice_id"?: string,"issue"?: number,"last_error"?: Json | null,"marked_uncollectible_at"?: string | null,"next_attempt_at"?: string,"number"?: string | null,"paid_at"?: string | null,"placement_id"?: string,"requested_at"?: string,"requested_by"?: string | null,"sent_at"?: string | null,"status"?: string,"stripe_customer_id"?: string | null,"stripe_invoice_id"?: string | null,"stripe_invoice_item_id"?: string | null,"updated_at"?: string,"void_reason"?: string | null,"void_requested_at"?: string | null,"voided_at"?: string | null,"work_due"?: never
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "company_invoices_company_id_fkey"
+      columns: ["company_id"]
+isOneToOne: false
+      referencedRelation: "companies"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "company_invoices_invoice_id_fkey"
+      columns: ["invoice_id"]
+isOneToOne: false
+      referencedRelation: "placement_invoices"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "company_invoices_placement_id_fkey"
+      columns: ["placement_id"]
+isOneToOne: false
+      referencedRelation: "placements"
+      referencedColumns: ["id"]
+    }
                   ]
                 },"company_members": {
                   Row: {
@@ -426,7 +458,8 @@ isOneToOne: false
       } },
 "admin_companies":
 { Args: { "p_company_ids"?: (string)[] }; Returns: {
-              "created_at": string,
+              "billing_email": string | null,
+"created_at": string,
 "id": string,
 "name": string,
 "stripe_customer_id": string | null,
@@ -590,7 +623,8 @@ isOneToOne: false
       } },
 "create_company":
 { Args: { "p_name"?: string,"p_stripe_customer_id"?: string }; Returns: {
-              "created_at": string,
+              "billing_email": string | null,
+"created_at": string,
 "id": string,
 "name": string,
 "stripe_customer_id": string | null,
@@ -852,6 +886,50 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reissue_placement_invoice":
+{ Args: { "p_fee_amount"?: number,"p_placement_id"?: string,"p_reason"?: string }; Returns: {
+              "amount_due": number,
+"attempts": number,
+"claimed_by": string | null,
+"company_id": string,
+"created_at": string,
+"currency": string,
+"description": string,
+"due_at": string | null,
+"failed_at": string | null,
+"failure_code": string | null,
+"failure_reason": string | null,
+"finalized_at": string | null,
+"hosted_invoice_url": string | null,
+"id": string,
+"idempotency_key": string,
+"invoice_id": string,
+"issue": number,
+"last_error": Json | null,
+"marked_uncollectible_at": string | null,
+"next_attempt_at": string,
+"number": string | null,
+"paid_at": string | null,
+"placement_id": string,
+"requested_at": string,
+"requested_by": string | null,
+"sent_at": string | null,
+"status": string,
+"stripe_customer_id": string | null,
+"stripe_invoice_id": string | null,
+"stripe_invoice_item_id": string | null,
+"updated_at": string,
+"void_reason": string | null,
+"void_requested_at": string | null,
+"voided_at": string | null,
+"work_due": boolean
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "company_invoices"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
 "release_escrow_hold":
 { Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
@@ -964,6 +1042,21 @@ isOneToOne: false
                           SetofOptions: {
         from: "*"
         to: "platform_admins"
+        isOneToOne: true
+        isSetofReturn: false
+      } },
+"set_company_billing_email":
+{ Args: { "p_billing_email"?: string,"p_company_id"?: string }; Returns: {
+              "billing_email": string | null,
+"created_at": string,
+"id": string,
+"name": string,
+"stripe_customer_id": string | null,
+"updated_at": string
+            }
+                          SetofOptions: {
+        from: "*"
+        to: "companies"
         isOneToOne: true
         isSetofReturn: false
       } },

@@ -59,6 +59,7 @@ export type PayoutEventType = z.infer<typeof S.PayoutEventTypeSchema>;
 export type PayoutReversalStatus = z.infer<typeof S.PayoutReversalStatusSchema>;
 export type RecruiterClawbackStatus = z.infer<typeof S.RecruiterClawbackStatusSchema>;
 export type PayoutAlertKind = z.infer<typeof S.PayoutAlertKindSchema>;
+export type CompanyInvoiceStatus = z.infer<typeof S.CompanyInvoiceStatusSchema>;
 export type ApiErrorCode = z.infer<typeof S.ApiErrorCodeSchema>;
 /** An error as supabase-js returns it (`error`). */
 export type PostgrestErrorBody = z.infer<typeof S.PostgrestErrorSchema>;
@@ -68,6 +69,7 @@ export type CompanyColumn = (typeof S.COMPANY_COLUMNS)[number];
 export type PlacementColumn = (typeof S.PLACEMENT_COLUMNS)[number];
 export type PlacementInvoiceColumn = (typeof S.PLACEMENT_INVOICE_COLUMNS)[number];
 export type PayoutAuditLogColumn = (typeof S.PAYOUT_AUDIT_LOG_COLUMNS)[number];
+export type CompanyInvoiceColumn = (typeof S.COMPANY_INVOICE_COLUMNS)[number];
 
 type JsonObject = { [key: string]: Json | undefined };
 
@@ -104,6 +106,14 @@ export type PayoutSchedule = Narrow<
 >;
 /** A tranche: one transfer attempt of a payout's payable amount. */
 export type PayoutTransfer = Narrow<Row<"payout_transfers">, { status: PayoutTransferStatus }>;
+
+/** A Stripe invoice sent to a company for a placement (full row: reissue_placement_invoice). */
+export type CompanyInvoiceAdmin = Narrow<
+  Row<"company_invoices">,
+  { status: CompanyInvoiceStatus; last_error: JsonObject | null }
+>;
+/** A company invoice as its company admins read it: status, amount due, hosted invoice URL. */
+export type CompanyInvoice = Pick<CompanyInvoiceAdmin, CompanyInvoiceColumn>;
 
 /** A request to claw back a paid tranche (reverse_payout). */
 export type PayoutReversal = Narrow<
@@ -228,6 +238,8 @@ type SchemaChecks = {
   PayoutSchedule: Same<z.output<typeof S.PayoutScheduleSchema>, PayoutSchedule>;
   PayoutTransfer: Same<z.output<typeof S.PayoutTransferSchema>, PayoutTransfer>;
   PayoutReversal: Same<z.output<typeof S.PayoutReversalSchema>, PayoutReversal>;
+  CompanyInvoiceAdmin: Same<z.output<typeof S.CompanyInvoiceAdminSchema>, CompanyInvoiceAdmin>;
+  CompanyInvoice: Same<z.output<typeof S.CompanyInvoiceSchema>, CompanyInvoice>;
   RecruiterClawback: Same<z.output<typeof S.RecruiterClawbackSchema>, RecruiterClawback>;
   ClawbackOffset: Same<z.output<typeof S.ClawbackOffsetSchema>, ClawbackOffset>;
   PayoutAlert: Same<z.output<typeof S.PayoutAlertSchema>, PayoutAlert>;
@@ -248,6 +260,29 @@ type _SchemaChecks = Assert<
 // The hidden columns are exactly the documented ones (docs/access.md); a new column on these
 // tables is not granted to `authenticated` until a migration grants it, so it must be listed.
 type _HiddenCompany = Assert<SameKeys<Omit<CompanyAdmin, CompanyColumn>, { stripe_customer_id: 1 }>>;
+type _HiddenCompanyInvoice = Assert<
+  SameKeys<
+    Omit<CompanyInvoiceAdmin, CompanyInvoiceColumn>,
+    {
+      stripe_customer_id: 1;
+      stripe_invoice_id: 1;
+      stripe_invoice_item_id: 1;
+      idempotency_key: 1;
+      void_requested_at: 1;
+      void_reason: 1;
+      failed_at: 1;
+      failure_code: 1;
+      failure_reason: 1;
+      claimed_by: 1;
+      next_attempt_at: 1;
+      attempts: 1;
+      last_error: 1;
+      requested_by: 1;
+      requested_at: 1;
+      work_due: 1;
+    }
+  >
+>;
 type _HiddenPlacement = Assert<SameKeys<Omit<PlacementAdmin, PlacementColumn>, { platform_amount: 1 }>>;
 type _HiddenInvoice = Assert<
   SameKeys<Omit<PlacementInvoiceAdmin, PlacementInvoiceColumn>, { stripe_invoice_id: 1; stripe_payment_intent_id: 1 }>

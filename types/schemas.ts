@@ -147,7 +147,12 @@ export const PAYOUT_ALERT_KINDS = [
   "payout_flagged_for_reversal",
   "reversal_failed",
   "bank_payout_failed",
+  "company_invoice_voided",
+  "company_invoice_uncollectible",
+  "company_invoice_failed",
 ] as const;
+/** A company invoice's status: its Stripe invoice's (company billing, 20261130090200). */
+export const COMPANY_INVOICE_STATUSES = ["pending", "draft", "open", "paid", "void", "uncollectible"] as const;
 
 export const PlacementStatusSchema = z.enum(PLACEMENT_STATUSES);
 export const PlacementInvoiceStatusSchema = z.enum(PLACEMENT_INVOICE_STATUSES);
@@ -171,6 +176,7 @@ export const AuditChainProblemSchema = z.enum(AUDIT_CHAIN_PROBLEMS);
 export const PayoutReversalStatusSchema = z.enum(PAYOUT_REVERSAL_STATUSES);
 export const RecruiterClawbackStatusSchema = z.enum(RECRUITER_CLAWBACK_STATUSES);
 export const PayoutAlertKindSchema = z.enum(PAYOUT_ALERT_KINDS);
+export const CompanyInvoiceStatusSchema = z.enum(COMPANY_INVOICE_STATUSES);
 
 // ---------------------------------------------------------------------------------------------
 // Errors as PostgREST returns them (supabase-js: `{ data: null, error, status }`)
@@ -200,6 +206,7 @@ export const CompanyAdminSchema = z.object({
   id: UuidSchema,
   name: z.string(),
   stripe_customer_id: z.string().nullable(),
+  billing_email: z.string().nullable(),
   created_at: TimestamptzSchema,
   updated_at: TimestamptzSchema,
 });
@@ -398,6 +405,45 @@ export const PayoutAuditLogAdminSchema = z.object({
   row_hash: ByteaHexSchema,
 });
 
+/** A Stripe invoice sent to a company for a placement invoice (company billing; full row, admins). */
+export const CompanyInvoiceAdminSchema = z.object({
+  id: UuidSchema,
+  invoice_id: UuidSchema,
+  placement_id: UuidSchema,
+  company_id: UuidSchema,
+  issue: z.number().int().positive(),
+  currency: CurrencySchema,
+  amount_due: MoneySchema.positive(),
+  description: z.string(),
+  status: CompanyInvoiceStatusSchema,
+  stripe_customer_id: z.string().nullable(),
+  stripe_invoice_id: z.string().nullable(),
+  stripe_invoice_item_id: z.string().nullable(),
+  number: z.string().nullable(),
+  hosted_invoice_url: z.string().nullable(),
+  due_at: nullableTs,
+  finalized_at: nullableTs,
+  sent_at: nullableTs,
+  paid_at: nullableTs,
+  voided_at: nullableTs,
+  marked_uncollectible_at: nullableTs,
+  idempotency_key: z.string(),
+  void_requested_at: nullableTs,
+  void_reason: z.string().nullable(),
+  failed_at: nullableTs,
+  failure_code: z.string().nullable(),
+  failure_reason: z.string().nullable(),
+  claimed_by: UuidSchema.nullable(),
+  next_attempt_at: TimestamptzSchema,
+  attempts: z.number().int().nonnegative(),
+  last_error: JsonObjectSchema.nullable(),
+  requested_by: UuidSchema.nullable(),
+  requested_at: TimestamptzSchema,
+  work_due: z.boolean(),
+  created_at: TimestamptzSchema,
+  updated_at: TimestamptzSchema,
+});
+
 /** A request to claw a tranche back from the connected account (reverse_payout, 20261130090600). */
 export const PayoutReversalSchema = z.object({
   id: UuidSchema,
@@ -478,7 +524,29 @@ export const PayoutAlertSchema = z.object({
 // Columns granted to `authenticated` where some are not (20261128090100_access_policies). Select
 // these (or use the view payout_audit_trail): `select=*` on these four tables is 42501.
 // ---------------------------------------------------------------------------------------------
-export const COMPANY_COLUMNS = ["id", "name", "created_at", "updated_at"] as const;
+export const COMPANY_COLUMNS = ["id", "name", "billing_email", "created_at", "updated_at"] as const;
+/** What company admins read of their company invoices: status, amount due, where to pay. */
+export const COMPANY_INVOICE_COLUMNS = [
+  "id",
+  "invoice_id",
+  "placement_id",
+  "company_id",
+  "issue",
+  "currency",
+  "amount_due",
+  "description",
+  "status",
+  "number",
+  "hosted_invoice_url",
+  "due_at",
+  "finalized_at",
+  "sent_at",
+  "paid_at",
+  "voided_at",
+  "marked_uncollectible_at",
+  "created_at",
+  "updated_at",
+] as const;
 export const PLACEMENT_COLUMNS = [
   "id",
   "company_id",
@@ -540,12 +608,14 @@ function mask<const T extends readonly string[]>(columns: T): { [K in T[number]]
 }
 
 export const COMPANY_SELECT = selectColumns(COMPANY_COLUMNS);
+export const COMPANY_INVOICE_SELECT = selectColumns(COMPANY_INVOICE_COLUMNS);
 export const PLACEMENT_SELECT = selectColumns(PLACEMENT_COLUMNS);
 export const PLACEMENT_INVOICE_SELECT = selectColumns(PLACEMENT_INVOICE_COLUMNS);
 export const PAYOUT_AUDIT_LOG_SELECT = selectColumns(PAYOUT_AUDIT_LOG_COLUMNS);
 
 /** Rows as a party reads them (the granted columns). */
 export const CompanySchema = CompanyAdminSchema.pick(mask(COMPANY_COLUMNS));
+export const CompanyInvoiceSchema = CompanyInvoiceAdminSchema.pick(mask(COMPANY_INVOICE_COLUMNS));
 export const PlacementSchema = PlacementAdminSchema.pick(mask(PLACEMENT_COLUMNS));
 export const PlacementInvoiceSchema = PlacementInvoiceAdminSchema.pick(mask(PLACEMENT_INVOICE_COLUMNS));
 export const PayoutAuditLogSchema = PayoutAuditLogAdminSchema.pick(mask(PAYOUT_AUDIT_LOG_COLUMNS));
@@ -587,6 +657,16 @@ const holdReleased = z.object({
   currency: CurrencySchema,
   hold_reason: EscrowHoldReasonSchema,
   reason,
+});
+const companyInvoiceStatusChange = z.object({
+  from_status: CompanyInvoiceStatusSchema,
+  to_status: CompanyInvoiceStatusSchema,
+  issue: z.number().int().positive(),
+  stripe_invoice_id: z.string().nullable(),
+  amount_due: MoneySchema,
+  currency: CurrencySchema,
+  superseded: z.boolean(),
+  stripe_event_id: z.string().nullable(),
 });
 const invoiceStatusChange = z.object({
   from_status: PlacementInvoiceStatusSchema,
@@ -658,6 +738,48 @@ export const PAYOUT_EVENT_PAYLOADS = {
   "placement_invoice.paid": invoiceStatusChange,
   "placement_invoice.void": invoiceStatusChange,
   "placement_invoice.uncollectible": invoiceStatusChange,
+  "placement.repriced": z.object({
+    from_fee_amount: MoneySchema,
+    to_fee_amount: MoneySchema,
+    currency: CurrencySchema,
+    reason,
+  }),
+  "payout.repriced": z.object({
+    amount: MoneySchema,
+    held_amount: MoneySchema,
+    currency: CurrencySchema,
+    reason,
+  }),
+  "company_invoice.requested": z.object({
+    to_status: z.literal("pending"),
+    issue: z.number().int().positive(),
+    amount_due: MoneySchema,
+    currency: CurrencySchema,
+    company_id: UuidSchema,
+    idempotency_key: z.string(),
+    reason,
+  }),
+  "company_invoice.draft": companyInvoiceStatusChange,
+  "company_invoice.open": companyInvoiceStatusChange,
+  "company_invoice.paid": companyInvoiceStatusChange,
+  "company_invoice.void": companyInvoiceStatusChange,
+  "company_invoice.uncollectible": companyInvoiceStatusChange,
+  "company_invoice.sent": z.object({
+    stripe_invoice_id: z.string().nullable(),
+    hosted_invoice_url: z.string().nullable(),
+    due_at: nullableTs,
+  }),
+  "company_invoice.failed": z.object({
+    status: CompanyInvoiceStatusSchema,
+    code: z.string(),
+    reason,
+    superseded: z.boolean(),
+  }),
+  "company_invoice.void_requested": z.object({
+    status: CompanyInvoiceStatusSchema,
+    issue: z.number().int().positive(),
+    reason,
+  }),
   "payout.created": z.object({
     to_status: PayoutStatusSchema,
     amount: MoneySchema,
@@ -825,6 +947,7 @@ export const PAYOUT_EVENT_PAYLOADS = {
     retry_base_delay: IntervalSchema,
     retry_max_delay: IntervalSchema,
     claim_lease: IntervalSchema,
+    invoice_days_until_due: z.number().int().nonnegative(),
     reason,
   }),
   // Stripe sync (20261130...)
@@ -1290,6 +1413,18 @@ export const RPC = {
       p_replace_reason: ReasonSchema.optional(),
     }),
     returns: z.array(ConnectOnboardingStartSchema).length(1),
+  },
+  reissue_placement_invoice: {
+    args: z.strictObject({
+      p_placement_id: UuidSchema,
+      p_fee_amount: MoneySchema.positive().optional(),
+      p_reason: ReasonSchema,
+    }),
+    returns: CompanyInvoiceAdminSchema,
+  },
+  set_company_billing_email: {
+    args: z.strictObject({ p_company_id: UuidSchema, p_billing_email: z.email().max(254).optional() }),
+    returns: CompanyAdminSchema,
   },
   // plumbing: public, but no API role may execute them (42501 for everyone, admins included)
   read_payout_events: {

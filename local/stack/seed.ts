@@ -18,6 +18,15 @@
 // `begin … rollback` (`rollback: true`, npm test's "seed.sql loads" check, which also gets the
 // database's view of the paid tranches before the rollback).
 import Stripe from "stripe";
+import { createLogger } from "../../supabase/functions/_shared/platform/log.ts";
+import { createPacer } from "../../supabase/functions/_shared/platform/pacer.ts";
+import {
+  type BillingDb,
+  type ClaimedCompanyInvoice,
+  type InvoiceStateEffect,
+  processCompanyInvoice,
+} from "../../supabase/functions/_shared/stripe_sync/billing.ts";
+import { createBillingStripe } from "../../supabase/functions/_shared/stripe_sync/wiring.ts";
 import { PINNED_API_VERSION } from "../stripe/state.ts";
 import { accountParams, type BeginRow } from "../../supabase/functions/_shared/connect/onboarding.ts";
 import { apiUrl, dbUrl, ROOT, type StackConfig, STRIPE_TEST_KEY } from "./config.ts";
@@ -59,6 +68,8 @@ export interface SeedResult {
   payments: { tranche: string; transfer: string }[];
   /** The connected account made for Carol's onboarding (not finished). */
   onboarding?: { recruiter: string; account: string };
+  /** The placement walked through Stripe Invoicing (its company invoice and Stripe invoice). */
+  billing?: { company_invoice: string; placement: string; stripe_invoice: string; hosted_invoice_url: string | null };
   /** rollback mode: the succeeded tranches before the rollback. */
   tranches?: SeededTranche[];
 }
@@ -133,6 +144,18 @@ export async function loadSeed(
           }
         }
         await stdin.write(new TextEncoder().encode(answer + "\n"));
+      } else if (line.startsWith("seed:billing ")) {
+        let answer = "failed";
+        if (!failure) {
+          try {
+            const r = await billThroughStripe(stripe, opts.stripeUrl, JSON.parse(line.slice("seed:billing ".length)));
+            result.billing = r.billing;
+            answer = JSON.stringify(r.effects);
+          } catch (e) {
+            failure = e;
+          }
+        }
+        await stdin.write(new TextEncoder().encode(answer + "\n"));
       } else if (line.startsWith("seed:tranches ")) {
         result.tranches = JSON.parse(line.slice("seed:tranches ".length));
       } else if (line.trim()) {
@@ -142,11 +165,12 @@ export async function loadSeed(
   }
   const status = await child.status;
   await stdin.close().catch(() => {});
-  if (failure) throw new Error(`seed.sql: paying through Stripe failed: ${failure}`);
+  if (failure) throw new Error(`seed.sql: paying or invoicing through Stripe failed: ${failure}`);
   if (!status.success) {
     throw new Error(`psql -f supabase/seed.sql exited ${status.code}\n${other.join("\n")}\n${await stderr}`);
   }
   if (!opts.rollback && result.onboarding) console.log(await onboardingByHand(c, opts.stripeUrl, result.onboarding.account));
+  if (result.billing && !opts.rollback) console.log(billingByHand(result.billing));
   return result;
 }
 
@@ -180,6 +204,81 @@ async function onboardingByHand(c: StackConfig, stripeUrl: string, account: stri
 }
 
 const CAROL = "00000000-0000-0000-0000-000000000003";
+
+/**
+ * Walks one company invoice through Stripe Invoicing as invoice-placements does (the same
+ * `processCompanyInvoice`, the same Stripe calls and keys), at its moment of the history on the
+ * stand-in's clock. The database side is seed.sql's own session (it may be inside `begin …
+ * rollback`), so what the worker would store is answered as effects for seed.sql to record.
+ */
+async function billThroughStripe(
+  stripe: Stripe,
+  stripeUrl: string,
+  request: { at: number; invoice: ClaimedCompanyInvoice },
+) {
+  type Effect = { customer: string } | { state: InvoiceStateEffect };
+  const effects: Effect[] = [];
+  const row = request.invoice;
+  const db: BillingDb = {
+    intake: () => Promise.resolve(0),
+    claim: () => Promise.resolve([]),
+    recordCustomer: (_id, customer) => (effects.push({ customer }), Promise.resolve()),
+    recordState: (state) => (effects.push({ state }), Promise.resolve({ outcome: "applied", status: state.status })),
+    noteError: (_id, e) => Promise.reject(new Error(`${e.code}: ${e.message}`)),
+    fail: (_id, code, reason) => Promise.reject(new Error(`${code}: ${reason}`)),
+    release: () => Promise.resolve(0),
+    handover: () => Promise.resolve(null),
+  };
+  await control(stripeUrl, "POST", "/_standin/clock", { set: request.at });
+  try {
+    if (row.company_customer_id) {
+      // the company's Stripe customer, as the database names it
+      await control(stripeUrl, "POST", "/_standin/customers", {
+        id: row.company_customer_id,
+        name: row.company_name,
+        email: row.billing_email,
+        metadata: { company_id: row.company_id },
+      });
+    }
+    const outcome = await processCompanyInvoice(row, {
+      db,
+      stripe: createBillingStripe(stripe, createPacer({ ratePerSec: 100 }), 1),
+      log: createLogger({}, { sink: () => {} }),
+    });
+    if (outcome !== "sent") throw new Error(`company invoice ${row.id}: ${outcome}`);
+  } finally {
+    const { offset_seconds } = await control(stripeUrl, "GET", "/_standin/clock");
+    if (offset_seconds) await control(stripeUrl, "POST", "/_standin/clock", { advance_seconds: -offset_seconds });
+  }
+  const last = [...effects].reverse().find((e): e is { state: InvoiceStateEffect } => "state" in e)!.state;
+  return {
+    effects,
+    billing: {
+      company_invoice: row.id,
+      placement: row.placement_id,
+      stripe_invoice: last.stripe_invoice_id!,
+      hosted_invoice_url: last.hosted_invoice_url ?? null,
+    },
+  };
+}
+
+/** How to walk a placement through invoicing by hand, on the local stack. */
+function billingByHand(b: NonNullable<SeedResult["billing"]>): string {
+  return [
+    "",
+    `Billing the company (demo P8 Frontend Engineer, Acme): Stripe invoice ${b.stripe_invoice} sent (open), hosted at`,
+    `  ${b.hosted_invoice_url}`,
+    "By hand:",
+    "  1. as admin@demo.test: set_company_billing_email(Acme, …), then create_placement(…): the billing doorbell",
+    "     (every minute) invoices it; or ring it now: curl -X POST -H 'x-job-secret: <PAYOUT_JOB_SECRET>'",
+    "     http://127.0.0.1:54321/functions/v1/invoice-placements",
+    `  2. the company pays: curl -X POST -u ${STRIPE_TEST_KEY}: http://127.0.0.1:54328/v1/invoices/${b.stripe_invoice}/pay`,
+    "     → invoice.paid → the placement invoice is paid, its payouts fall due after the settlement buffer",
+    "  3. hr@acme.demo.test (company admin) reads GET /rest/v1/company_invoices: status, amount_due, hosted_invoice_url",
+    "  4. fee changed before payment: reissue_placement_invoice(placement, new fee, reason) as admin: the open invoice",
+    "     is voided at Stripe, the payouts repriced, a new invoice sent",
+  ].join("\n");
+}
 
 function stripeClient(stripeUrl: string): Stripe {
   const u = new URL(stripeUrl);

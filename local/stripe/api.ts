@@ -3,8 +3,9 @@
  * `prepare` validates (errors here are NOT stored under the idempotency key, like Stripe's
  * parameter validation) and returns `execute`, whose result or ApiError IS stored.
  */
+import { billingRoutes } from "./billing.ts";
 import { connectRoutes } from "./connect.ts";
-import { errors } from "./errors.ts";
+import { ApiError, errors } from "./errors.ts";
 import type { FormObject } from "./form.ts";
 import type { CapabilityStatus, Ledger, TransferRec } from "./ledger.ts";
 import { type ListObject, paginate, PAGINATION_PARAMS } from "./list.ts";
@@ -280,6 +281,7 @@ export const routes: Route[] = [
     const result = paginate(items, params, "/v1/events", (id) => byId.get(id), "event", ({ seq: _s, ...e }) => e);
     return () => ({ body: result });
   }),
+  ...billingRoutes,
 ];
 
 function matchType(pattern: string, type: string): boolean {

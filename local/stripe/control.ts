@@ -4,6 +4,7 @@ import type { FaultSpec } from "./faults.ts";
 import { FAULT_KINDS, FaultSpecError } from "./faults.ts";
 import type { RawRequest, RawResponse } from "./http_raw.ts";
 import type { AccountInput, InvoiceSeed } from "./ledger.ts";
+import { renderCustomer } from "./billing_render.ts";
 import type { StandInState } from "./state.ts";
 import { PINNED_API_VERSION } from "./state.ts";
 import type { SecretKind, SendMode } from "./webhooks.ts";
@@ -98,6 +99,17 @@ async function route(state: StandInState, req: RawRequest, body: Body): Promise<
       else L.setPlatformAvailable(cur, intOr(amt, cur));
     }
     return { platform_available: L.snapshot().platform_available };
+  }
+  if (m === "POST" && p === "/_standin/customers") {
+    // a customer with a given id (a company whose Stripe customer the database already names)
+    const id = typeof body.id === "string" && /^cus_[A-Za-z0-9]+$/.test(body.id) ? body.id : bad("give id: cus_…");
+    const existing = L.customers.get(id);
+    const c = existing ?? { ...L.newRec("cus"), id, email: null, name: null, description: null, invoice_prefix: id.slice(4, 12).toUpperCase(), next_invoice_sequence: 1, metadata: {} };
+    if (typeof body.email === "string") c.email = body.email;
+    if (typeof body.name === "string") c.name = body.name;
+    if (body.metadata && typeof body.metadata === "object") c.metadata = { ...c.metadata, ...(body.metadata as Record<string, string>) };
+    L.customers.set(id, c);
+    return { customer: renderCustomer(c) };
   }
   if (m === "POST" && p === "/_standin/invoices") {
     const r = L.seedInvoice(body as InvoiceSeed);

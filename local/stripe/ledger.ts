@@ -7,6 +7,7 @@
 import { errors } from "./errors.ts";
 import { sublist } from "./list.ts";
 import type { Metadata } from "./params.ts";
+import { renderBillingInvoice, renderCustomer, renderInvoiceItem } from "./billing_render.ts";
 import { newId } from "./util.ts";
 
 export type CapabilityStatus = "active" | "inactive" | "pending";
@@ -114,6 +115,43 @@ export interface InvoiceRec extends Rec {
   status: string;
   metadata: Metadata;
   paymentIds: string[];
+  /** Stripe Invoicing (billing.ts): absent on seeded invoices. */
+  billing?: InvoiceBilling;
+}
+
+/** What an invoice created through POST /v1/invoices carries besides the seeded fields. */
+export interface InvoiceBilling {
+  auto_advance: boolean;
+  collection_method: "charge_automatically" | "send_invoice";
+  days_until_due: number | null;
+  due_date: number | null;
+  description: string | null;
+  number: string | null;
+  itemIds: string[];
+  finalized_at: number | null;
+  paid_at: number | null;
+  voided_at: number | null;
+  marked_uncollectible_at: number | null;
+  sent_at: number | null;
+  paid_out_of_band: boolean;
+}
+
+export interface CustomerRec extends Rec {
+  email: string | null;
+  name: string | null;
+  description: string | null;
+  invoice_prefix: string;
+  next_invoice_sequence: number;
+  metadata: Metadata;
+}
+
+export interface InvoiceItemRec extends Rec {
+  customer: string;
+  invoice: string | null;
+  amount: number;
+  currency: string;
+  description: string | null;
+  metadata: Metadata;
 }
 
 export interface InvoicePaymentRec extends Rec {
@@ -183,6 +221,9 @@ export interface LedgerState {
   invoices: InvoiceRec[];
   invoicePayments: InvoicePaymentRec[];
   movements: Movement[];
+  /** Stripe Invoicing (absent in state files written before it). */
+  customers?: CustomerRec[];
+  invoiceItems?: InvoiceItemRec[];
 }
 
 export const DEFAULT_PLATFORM_AVAILABLE = 100_000_000_000; // $1bn in cents per currency unless set
@@ -205,6 +246,8 @@ export class Ledger {
   readonly paymentIntents = new Map<string, PaymentIntentRec>();
   readonly invoices = new Map<string, InvoiceRec>();
   readonly invoicePayments = new Map<string, InvoicePaymentRec>();
+  readonly customers = new Map<string, CustomerRec>();
+  readonly invoiceItems = new Map<string, InvoiceItemRec>();
   readonly movements: Movement[] = [];
   private seq = 0;
 
@@ -212,6 +255,16 @@ export class Ledger {
 
   private rec(prefix: string, id?: string): Rec {
     return { id: id ?? newId(prefix), created: this.now(), seq: ++this.seq };
+  }
+
+  /** A new ordered record (id, created, seq) for the routes of other modules (billing.ts). */
+  newRec(prefix: string): Rec {
+    return this.rec(prefix);
+  }
+
+  /** The clock of the books (unix seconds). */
+  nowS(): number {
+    return this.now();
   }
 
   // ---- balances -----------------------------------------------------------
@@ -687,6 +740,7 @@ export class Ledger {
   }
 
   renderInvoice(i: InvoiceRec) {
+    if (i.billing) return renderBillingInvoice(this, i);
     return {
       id: i.id,
       object: "invoice" as const,
@@ -708,7 +762,7 @@ export class Ledger {
   /** Any ordered record by id (pagination cursors). */
   find(id: string): Rec | undefined {
     return this.transfers.get(id) ?? this.reversals.get(id) ?? this.invoicePayments.get(id) ?? this.accounts.get(id) ??
-      this.charges.get(id);
+      this.charges.get(id) ?? this.customers.get(id) ?? this.invoices.get(id) ?? this.invoiceItems.get(id);
   }
 
   /** Everything in the books as plain JSON, for the stand-in's state file (`persist.ts`). */
@@ -726,6 +780,8 @@ export class Ledger {
       invoices: [...this.invoices.values()],
       invoicePayments: [...this.invoicePayments.values()],
       movements: this.movements,
+      customers: [...this.customers.values()],
+      invoiceItems: [...this.invoiceItems.values()],
     };
   }
 
@@ -748,6 +804,8 @@ export class Ledger {
     fill(this.paymentIntents, s.paymentIntents);
     fill(this.invoices, s.invoices);
     fill(this.invoicePayments, s.invoicePayments);
+    fill(this.customers, s.customers ?? []);
+    fill(this.invoiceItems, s.invoiceItems ?? []);
     this.movements.splice(0, this.movements.length, ...s.movements);
   }
 
@@ -764,6 +822,10 @@ export class Ledger {
       transfers: [...this.transfers.values()].map((t) => this.renderTransfer(t)),
       reversals: [...this.reversals.values()].map((r) => this.renderReversal(r)),
       movements: this.movements.map((m) => ({ ...m })),
+      // Stripe Invoicing (billing.ts)
+      customers: [...this.customers.values()].map(renderCustomer),
+      invoices: [...this.invoices.values()].map((i) => this.renderInvoice(i)),
+      invoice_items: [...this.invoiceItems.values()].map(renderInvoiceItem),
     };
   }
 }

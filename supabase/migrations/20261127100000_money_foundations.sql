@@ -44,6 +44,9 @@ create table private.payout_settings (
   retry_max_delay interval not null default interval '1 day' check (retry_max_delay > interval '0'),
   -- default lease of a claimed schedule
   claim_lease interval not null default interval '15 minutes' check (claim_lease > interval '0'),
+  -- Stripe Invoicing of placement fees (company billing, 20261202110000): days the company has
+  -- to pay an invoice sent to it (invoices.create days_until_due)
+  invoice_days_until_due integer not null default 30 check (invoice_days_until_due between 0 and 365),
   -- a payout-run invocation whose heartbeat is older than this is gone (killed, or ended by the
   -- platform): its claims are free at once, whatever their lease. Running invocations beat every
   -- few seconds from a timer, independently of how long a Stripe call takes.
@@ -102,6 +105,7 @@ insert into private.state_transitions (entity, from_status, to_status, note) val
   ('placement_invoice', 'open', 'void', 'voided'),
   ('placement_invoice', 'open', 'uncollectible', 'marked uncollectible'),
   ('placement_invoice', 'uncollectible', 'paid', 'paid late'),
+  ('placement_invoice', 'uncollectible', 'open', 'reissued: the new Stripe invoice was finalized'),
   ('placement_invoice', 'uncollectible', 'void', 'voided'),
 
   ('payout', null, 'pending', 'created from a split when the invoice is recorded'),

@@ -35,6 +35,10 @@ create table public.companies (
   id uuid primary key default pg_catalog.gen_random_uuid(),
   name text not null check (pg_catalog.length(name) between 1 and 200),
   stripe_customer_id text unique check (stripe_customer_id ~ '^cus_[A-Za-z0-9]+$'),
+  -- where Stripe sends the company's placement invoices; null = the company is billed by hand
+  -- (record_placement_invoice), not through Stripe Invoicing (company billing, 20261202110000)
+  billing_email text check (billing_email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'
+                            and pg_catalog.length(billing_email) <= 254),
   created_at timestamptz not null default pg_catalog.now(),
   updated_at timestamptz not null default pg_catalog.now()
 );

@@ -50,7 +50,7 @@ set local statement_timeout = '60s';
 -- ---------------------------------------------------------------------------------------------
 grant select on table public.platform_admins to authenticated;
 grant select on table public.company_members to authenticated;
-grant select (id, name, created_at, updated_at) on table public.companies to authenticated;
+grant select (id, name, billing_email, created_at, updated_at) on table public.companies to authenticated;
 grant select on table public.recruiters to authenticated;
 grant select (id, company_id, title, fee_amount, currency, holdback_bps, hired_at, guarantee_days,
               guarantee_expires_at, status, activated_at, completed_at, failed_at, failure_reason,

@@ -315,6 +315,9 @@ begin
   if p_function = 'reverse-payouts' then
     -- rings only when a request is pending or its lease expired (handed back ones: now)
     return private.reversal_doorbell(p_now);
+  elsif p_function = 'invoice-placements' then
+    -- rings only when a company invoice has work due (company billing, 20261202110000)
+    return private.billing_doorbell(p_now);
   elsif p_function = 'reconcile-payouts' then
     if p_run_id is null or not exists (select 1 from private.stripe_reconciliation_runs r
                                        where r.id = p_run_id and r.status = 'running') then
@@ -327,7 +330,7 @@ begin
 end
 $$;
 comment on function private.ring_stripe_sync_handover(text, uuid, timestamptz) is
-  'A Stripe sync job stopped for the isolate''s CPU with work left: rings its function now (pg_net; URL and job secret from Vault). reverse-payouts: through private.reversal_doorbell (only when a reversal is due); reconcile-payouts: with {"run_id"} while that run is unfinished. Returns the pg_net request id, or null when nothing is due. PT400 unknown function.';
+  'A Stripe sync job stopped for the isolate''s CPU with work left: rings its function now (pg_net; URL and job secret from Vault). reverse-payouts: through private.reversal_doorbell (only when a reversal is due); invoice-placements: through private.billing_doorbell (only when a company invoice has work due); reconcile-payouts: with {"run_id"} while that run is unfinished. Returns the pg_net request id, or null when nothing is due. PT400 unknown function.';
 
 revoke execute on function private.ring_stripe_sync_handover(text, uuid, timestamptz)
 from public, anon, authenticated, service_role;

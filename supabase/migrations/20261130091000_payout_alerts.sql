@@ -15,6 +15,10 @@
 --   payout_flagged_for_reversal  paid money of a failed placement or a lost dispute not reversed yet
 --   reversal_failed              a reversal Stripe refused (not a low balance)
 --   bank_payout_failed           a recruiter's connected account failed to pay out to their bank (7 days)
+--   company_invoice_voided       the company's live Stripe invoice of an unpaid placement invoice was voided
+--                                at Stripe (not by a reissue): reissue it or fail the placement
+--   company_invoice_uncollectible  ... marked uncollectible at Stripe: reissue, fail, or wait for a late payment
+--   company_invoice_failed       Stripe refused a step of invoicing the company (billing worker): reissue or fail
 -- A security_invoker view over a security definer function that returns nothing unless the caller
 -- is a platform admin (the function reads private tables the caller cannot).
 --
@@ -136,6 +140,24 @@ as $$
                                          'failure_code', b.failure_code, 'failure_message', b.failure_message)
     from private.connected_account_payout_failures b
     where b.recorded_at > p_now - interval '7 days'
+    union all
+    -- company billing: the live (or last, when voided) Stripe invoice of an unpaid placement
+    -- invoice of a placement that has not failed
+    select case when c.failed_at is not null then 'company_invoice_failed'
+                when c.status = 'void' then 'company_invoice_voided'
+                else 'company_invoice_uncollectible' end,
+           'company_invoice', c.id::text, c.placement_id, null, null, c.amount_due, c.currency::text,
+           coalesce(c.failed_at, c.voided_at, c.marked_uncollectible_at, c.updated_at),
+           pg_catalog.jsonb_build_object('company_id', c.company_id, 'issue', c.issue, 'status', c.status,
+             'stripe_invoice_id', c.stripe_invoice_id, 'failure_code', c.failure_code,
+             'failure_reason', c.failure_reason)
+    from public.company_invoices c
+    join public.placements pl on pl.id = c.placement_id
+    join public.placement_invoices i on i.id = c.invoice_id
+    where c.void_requested_at is null and pl.status <> 'failed' and i.status not in ('paid', 'void')
+      and (c.failed_at is not null or c.status = 'uncollectible'
+           or (c.status = 'void' and not exists (select 1 from public.company_invoices n
+                                                 where n.invoice_id = c.invoice_id and n.issue > c.issue)))
   ) a
   -- platform admins through the API; the owner's own SQL sessions (no role switched: SQL editor,
   -- psql); nobody else (PostgREST always switches to anon/authenticated/service_role)
@@ -152,7 +174,7 @@ select a.kind, a.subject_type, a.subject_id, a.placement_id, a.payout_id, a.recr
        a.detected_at, a.details
 from private.payout_alert_rows() a;
 comment on view public.payout_alerts is
-  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed). Healthy = empty. Other users read no row.';
+  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed). Healthy = empty. Other users read no row.';
 
 revoke execute on function private.payout_alert_rows(timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.payout_alert_rows(timestamptz) to authenticated;
@@ -185,7 +207,8 @@ comment on function private.reversal_doorbell(timestamptz) is
 create function private.setup_stripe_sync_cron(
   p_enabled boolean default true,
   p_reconcile_schedule text default '30 4 * * *',
-  p_reversal_doorbell_schedule text default '* * * * *')
+  p_reversal_doorbell_schedule text default '* * * * *',
+  p_billing_doorbell_schedule text default '* * * * *')
 returns table (jobname text, schedule text, command text, active boolean)
 language plpgsql
 volatile
@@ -199,18 +222,20 @@ begin
       $cmd$select private.ring_stripe_sync_function('reconcile-payouts', '{"trigger": "cron"}')$cmd$);
     perform cron.schedule('stripe-sync-reversal-doorbell', p_reversal_doorbell_schedule,
       'select private.reversal_doorbell()');
+    perform cron.schedule('stripe-sync-billing-doorbell', p_billing_doorbell_schedule,
+      'select private.billing_doorbell()');
   end if;
   return query
   select j.jobname::text, j.schedule::text, j.command::text, j.active
   from cron.job j where j.jobname like 'stripe-sync-%' order by j.jobname;
 end
 $$;
-comment on function private.setup_stripe_sync_cron(boolean, text, text) is
-  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
+comment on function private.setup_stripe_sync_cron(boolean, text, text, text) is
+  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due) and stripe-sync-billing-doorbell (every minute: outbox intake of new placements, rings invoice-placements when a company invoice has work due). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
 
 revoke execute on function
   private.reversal_doorbell(timestamptz),
-  private.setup_stripe_sync_cron(boolean, text, text)
+  private.setup_stripe_sync_cron(boolean, text, text, text)
 from public, anon, authenticated, service_role;
 
 create function private.setup_cron(p_enabled boolean default true)

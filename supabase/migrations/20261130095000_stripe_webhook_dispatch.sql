@@ -28,6 +28,8 @@
 --   payment_disputed        private.stripe_record_payment_dispute(effect, now) (charge.refunded,
 --                           charge.dispute.created)
 --   dispute_closed          private.stripe_close_payment_dispute(effect, now) (charge.dispute.closed)
+--   company_invoice         private.record_company_invoice_state(effect, now) (invoice.finalized,
+--                           .sent, .voided, .marked_uncollectible: company billing, 20261202110000)
 -- An unknown kind: PT400.
 
 -- Fail fast rather than queue behind (and in front of) live traffic; the CLI runs each
@@ -74,6 +76,7 @@ begin
     when 'transfer_reversals' then v_result := private.record_transfer_reversals(v_effect ->> 'stripe_transfer_id', v_effect -> 'reversals', p_now);
     when 'payment_disputed' then v_result := private.stripe_record_payment_dispute(v_effect, p_now);
     when 'dispute_closed' then v_result := private.stripe_close_payment_dispute(v_effect, p_now);
+    when 'company_invoice' then v_result := private.record_company_invoice_state(v_effect, p_now);
     else raise exception 'unknown Stripe webhook effect %', v_kind using errcode = 'PT400';
   end case;
 

@@ -5,6 +5,10 @@
 begin;
 \ir _fixtures.psql
 
+-- company billing: P1's invoice billed through Stripe Invoicing (company X has a billing email)
+update public.companies set billing_email = 'ap@fixture.test' where id = access_test.id('X');
+select private.request_company_invoice(access_test.id('invP1'));
+
 create temp table cells (actor text, description text, sql text, expected text);
 insert into cells values
   -- company members: their company's rows, without Stripe ids
@@ -16,6 +20,12 @@ insert into cells values
   ('cadm', 'placement platform_amount', 'select platform_amount from public.placements', 'ERROR 42501'),
   ('cadm', 'invoice amount and status', 'select amount_due || '' '' || status from public.placement_invoices', '100000 paid'),
   ('cadm', 'invoice stripe_invoice_id', 'select stripe_invoice_id from public.placement_invoices', 'ERROR 42501'),
+  ('cadm', 'company invoice amount and status', 'select amount_due || '' '' || status from public.company_invoices', '100000 pending'),
+  ('cadm', 'company invoice idempotency key', 'select idempotency_key from public.company_invoices', 'ERROR 42501'),
+  ('cadm', 'company invoice Stripe id', 'select stripe_invoice_id from public.company_invoices', 'ERROR 42501'),
+  ('cadm', 'company billing email', 'select billing_email from public.companies', 'ap@fixture.test'),
+  ('hm', 'company invoices (company admins only)', 'select count(*) from public.company_invoices', '0'),
+  ('ra', 'company invoices (no company billing data)', 'select count(*) from public.company_invoices', '0'),
   ('hm', 'invoice stripe_payment_intent_id', 'select stripe_payment_intent_id from public.placement_invoices', 'ERROR 42501'),
   ('cadm', 'select * from placement_invoices', 'select count(*) from (select * from public.placement_invoices) s', 'ERROR 42501'),
   ('cadm', 'hold amounts (escrow_holds rows)', 'select count(*) from public.escrow_holds', '0'),

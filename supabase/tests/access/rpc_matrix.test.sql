@@ -26,6 +26,10 @@ select access_test.remember('schC', (private.create_payout_schedule(access_test.
 select access_test.live_placement('L1');
 select access_test.remember('u_admin2', tests.create_user('access-admin2@test.invalid'));
 insert into public.platform_admins (user_id) values (access_test.id('u_admin2'));
+-- a placement billed through Stripe Invoicing (company X has a billing email), its invoice a draft
+select access_test.live_placement('L2');
+update public.companies set billing_email = 'ap@x.test' where id = access_test.id('X');
+select private.record_placement_invoice(access_test.id('L2'), null, null, 'draft', now());
 
 create temp table calls (rpc text, good text, bad text, bad_error text);
 insert into calls values
@@ -94,7 +98,11 @@ insert into calls values
   ('admin_connect_status', format('select count(*) from public.admin_connect_status(%L)', access_test.id('rA')),
    format('select count(*) from public.admin_connect_status(%L)', gen_random_uuid()), 'PT404'),
   ('begin_connect_onboarding', format('select count(*) from public.begin_connect_onboarding(%L)', access_test.id('rA')),
-   format('select count(*) from public.begin_connect_onboarding(%L, ''USA'')', access_test.id('rA')), 'PT400');
+   format('select count(*) from public.begin_connect_onboarding(%L, ''USA'')', access_test.id('rA')), 'PT400'),
+  ('reissue_placement_invoice', format('select (public.reissue_placement_invoice(%L, 210000, ''fee changed'')).id', access_test.id('L2')),
+   format('select (public.reissue_placement_invoice(%L, 0, ''fee changed'')).id', access_test.id('L2')), 'PT400'),
+  ('set_company_billing_email', format('select (public.set_company_billing_email(%L, ''billing@x.test'')).id', access_test.id('X')),
+   format('select (public.set_company_billing_email(%L, ''not an email'')).id', access_test.id('X')), 'PT400');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();

@@ -54,7 +54,10 @@ insert into missing values
   ('select count(*) from public.placement_escrow_total()', 'p_placement_id'),
   ('select count(*) from public.reverse_payout()', 'p_payout_id'),
   (format('select count(*) from public.reverse_payout(%L)', access_test.id('payA')), 'p_reason'),
-  ('select count(*) from public.payout_audit_anchor()', 'p_day');
+  ('select count(*) from public.payout_audit_anchor()', 'p_day'),
+  ('select public.reissue_placement_invoice()', 'p_placement_id'),
+  (format('select public.reissue_placement_invoice(%L)', access_test.id('P1')), 'p_reason'),
+  ('select public.set_company_billing_email()', 'p_company_id');
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;

@@ -7,6 +7,11 @@
 begin;
 \ir _fixtures.psql
 
+-- company billing: each invoice's Stripe invoice (company X and Y bill through Stripe Invoicing)
+update public.companies set billing_email = 'ap@fixture.test' where id in (access_test.id('X'), access_test.id('Y'));
+select access_test.remember('ciP1', (private.request_company_invoice(access_test.id('invP1'))).id);
+select access_test.remember('ciP2', (private.request_company_invoice(access_test.id('invP2'))).id);
+
 create temp table relations (relation text primary key, label text not null);
 insert into relations values
   ('public.companies', 'access_test.label(t.id)'),
@@ -23,7 +28,8 @@ insert into relations values
   ('public.payout_audit_log', 'coalesce(access_test.label(t.payout_id), ''pl:'' || access_test.label(t.placement_id))'),
   ('public.payout_events', 'coalesce(access_test.label(t.payout_id), ''pl:'' || access_test.label(t.placement_id))'),
   ('public.payout_audit_trail', 'coalesce(access_test.label(t.payout_id), ''pl:'' || access_test.label(t.placement_id))'),
-  ('public.placement_escrow_holds', 'access_test.label(t.id)');
+  ('public.placement_escrow_holds', 'access_test.label(t.id)'),
+  ('public.company_invoices', 'access_test.label(t.id)');
 
 -- expected[relation] per actor; E = 'ERROR 42501'
 create temp table expected (relation text, actor text, labels text, primary key (relation, actor));
@@ -47,6 +53,8 @@ cross join lateral (select case
       'admin', 'P1,P2', 'ra', 'P1', 'rb', 'P1', 'rc', 'P2', 'cadm', 'P1', 'hm', 'P1', 'other', 'P2')
     when 'public.placement_invoices' then jsonb_build_object(
       'admin', 'invP1,invP2', 'cadm', 'invP1', 'hm', 'invP1', 'other', 'invP2')
+    -- company admins only: not hiring managers, not recruiters
+    when 'public.company_invoices' then jsonb_build_object('admin', 'ciP1,ciP2', 'cadm', 'ciP1', 'other', 'ciP2')
     when 'public.placement_splits' then jsonb_build_object(
       'admin', 'splitA,splitB,splitC', 'ra', 'splitA', 'rb', 'splitB', 'rc', 'splitC')
     when 'public.payouts' then jsonb_build_object('admin', 'payA,payB,payC', 'ra', 'payA', 'rb', 'payB', 'rc', 'payC')

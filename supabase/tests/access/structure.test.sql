@@ -5,7 +5,7 @@
 -- policy filters on, and the exact set of functions each API role may execute.
 begin;
 set search_path = public, extensions;
-select plan(51);
+select plan(53);
 
 -- ---------------------------------------------------------------------------------------------
 -- RLS and policies
@@ -28,6 +28,7 @@ select policies_are('public', 'payout_schedules', array['payout_schedules_select
 select policies_are('public', 'payout_transfers', array['payout_transfers_select']);
 select policies_are('public', 'payout_audit_log', array['payout_audit_log_select']);
 select policies_are('public', 'payout_events', array['payout_events_select']);
+select policies_are('public', 'company_invoices', array['company_invoices_select']);
 select is(
   (select array_agg(distinct tablename::text) from pg_policies where schemaname = 'private'),
   null, 'no policy in private: its tables are read by security definer functions only');
@@ -62,6 +63,11 @@ select is((select hidden from granted_columns where rel = 'placements'), array['
   'placements: everything but platform_amount (it would reveal co-recruiters'' amounts)');
 select is((select hidden from granted_columns where rel = 'placement_invoices'),
   array['stripe_invoice_id', 'stripe_payment_intent_id'], 'placement_invoices: everything but the Stripe ids');
+select is((select hidden from granted_columns where rel = 'company_invoices'),
+  array['attempts', 'claimed_by', 'failed_at', 'failure_code', 'failure_reason', 'idempotency_key', 'last_error',
+        'next_attempt_at', 'requested_at', 'requested_by', 'stripe_customer_id', 'stripe_invoice_id',
+        'stripe_invoice_item_id', 'void_reason', 'void_requested_at', 'work_due'],
+  'company_invoices: status, amounts, dates and the hosted URL; no Stripe ids, keys or worker columns');
 select is((select hidden from granted_columns where rel = 'payout_audit_log'),
   array['new_values', 'old_values', 'prev_hash', 'row_hash', 'txid'],
   'payout_audit_log: everything but the old/new values, the hashes and txid');
@@ -135,7 +141,7 @@ select is(
      ('placement_invoices', 'placement_id'), ('placement_splits', 'recruiter_id'), ('payouts', 'recruiter_id'),
      ('payouts', 'id'), ('escrow_holds', 'payout_id'), ('escrow_holds', 'placement_id'),
      ('payout_schedules', 'payout_id'), ('payout_transfers', 'payout_id'), ('payout_audit_log', 'payout_id'),
-     ('payout_events', 'payout_id')) x(rel, col)
+     ('payout_events', 'payout_id'), ('company_invoices', 'company_id')) x(rel, col)
    where not exists (
      select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
      where i.indrelid = ('public.' || x.rel)::regclass and a.attname = x.col)),
@@ -163,16 +169,17 @@ insert into rpcs values
   ('placement_escrow_total'), ('payout_run_preview'),
   ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
   ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor'),
-  ('my_connect_status'), ('admin_connect_status'), ('begin_connect_onboarding');
+  ('my_connect_status'), ('admin_connect_status'), ('begin_connect_onboarding'),
+  ('reissue_placement_invoice'), ('set_company_billing_email');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 36 RPCs in public');
+  'authenticated executes exactly the 38 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  36, 'one overload per RPC');
+  38, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -191,7 +198,7 @@ select is(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'private'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
-  array(select x from unnest(array['is_platform_admin', 'my_company_ids', 'my_payout_ids', 'my_recruiter_id',
+  array(select x from unnest(array['is_platform_admin', 'my_company_ids', 'my_billing_company_ids', 'my_payout_ids', 'my_recruiter_id',
                                    'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries',
                                    'visible_recruiter_id_min', 'visible_recruiter_id_max', 'payout_alert_rows',
                                    'require_platform_admin']
@@ -217,8 +224,8 @@ select is(
 select is(
   (select array_agg(p.proname::text) from pg_proc p
     where p.pronamespace = 'private'::regnamespace
-      and p.proname in ('is_platform_admin', 'my_company_ids', 'my_payout_ids', 'my_recruiter_id', 'member_placement_ids',
-                        'visible_placement_ids', 'visible_escrow_hold_summaries')
+      and p.proname in ('is_platform_admin', 'my_company_ids', 'my_billing_company_ids', 'my_payout_ids', 'my_recruiter_id',
+                        'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries')
       and not (p.prosecdef and p.provolatile = 's')),
   null, 'the policy helpers are security definer and stable');
 
@@ -227,11 +234,11 @@ create temp table access_functions as
 select p.oid, p.oid::regprocedure::text as sig from pg_proc p
 where (p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs))
    or (p.pronamespace = 'private'::regnamespace and (p.proname ~ '^rpc_' or p.proname in (
-        'is_platform_admin', 'my_company_ids', 'my_payout_ids', 'my_recruiter_id', 'member_placement_ids',
-        'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
+        'is_platform_admin', 'my_company_ids', 'my_billing_company_ids', 'my_payout_ids', 'my_recruiter_id',
+        'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
         'require_platform_admin', 'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits',
         'write_placement_splits', 'payout_controls_json')));
-select is((select count(*)::int from access_functions), 36 + 36 + 7 + 8, 'the access layer has its 87 functions');
+select is((select count(*)::int from access_functions), 38 + 38 + 8 + 8, 'the access layer has its 92 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -26,6 +26,7 @@ import { adminSql, createUser, stackEnv, userJwt } from "../../../local/tests/su
 import type { Database } from "../../../types/database.ts";
 import type {
   CompanyAdmin,
+  CompanyInvoice,
   EscrowHold,
   Payout,
   PayoutSchedule,
@@ -35,7 +36,14 @@ import type {
   PlacementSplit,
   Recruiter,
 } from "../../../types/domain.ts";
-import { type Assert, RPC, type RpcName, type RpcResult, type SameKeys } from "../../../types/schemas.ts";
+import {
+  type Assert,
+  COMPANY_INVOICE_SELECT,
+  RPC,
+  type RpcName,
+  type RpcResult,
+  type SameKeys,
+} from "../../../types/schemas.ts";
 
 export type Client = SupabaseClient<Database>;
 export const url = stackEnv("SUPABASE_URL");
@@ -83,6 +91,8 @@ export interface World {
   P2: PlacementAdmin;
   invoiceP1: PlacementInvoiceAdmin;
   invoiceP2: PlacementInvoiceAdmin;
+  /** P1's Stripe invoice to company X (company billing; X has a billing email) */
+  companyInvoiceP1: CompanyInvoice;
   split: { A: PlacementSplit; B: PlacementSplit; C: PlacementSplit };
   payout: { A: Payout; B: Payout; C: Payout };
   hold: { A: EscrowHold; B: EscrowHold; C: EscrowHold };
@@ -206,6 +216,12 @@ export async function buildWorld(role: string): Promise<World> {
     await rpcOk(A, "record_placement_invoice", { p_placement_id: P2.id, p_stripe_invoice_id: `in_${stripeTag}P2` });
     assert.equal(invP1.status, "open");
     assert.equal(invP1.amount_due, 100000);
+    // company X is billed through Stripe Invoicing: P1's invoice has its company invoice
+    const billedX = await rpcOk(A, "set_company_billing_email", {
+      p_company_id: companyX.id,
+      p_billing_email: `ap-${tag}@api-test.invalid`,
+    });
+    await sql`select 1 from private.request_company_invoice(${invP1.id})`;
 
     // What Stripe and the payout run do, in one transaction (see the header)
     await sql.begin(async (tx) => {
@@ -259,6 +275,10 @@ export async function buildWorld(role: string): Promise<World> {
       (rows) => [rows.find((i) => i.placement_id === P1.id)!, rows.find((i) => i.placement_id === P2.id)!],
     );
     const recruiters = ok(await A.from("recruiters").select("*").in("id", [recA.id, recB.id, recC.id])) as Recruiter[];
+    // admins too read the granted columns through the API (the worker's columns are not granted)
+    const [companyInvoiceP1] = ok(
+      await A.from("company_invoices").select(COMPANY_INVOICE_SELECT).eq("placement_id", P1.id),
+    ) as CompanyInvoice[];
     const rec = (id: string) => recruiters.find((r) => r.id === id)!;
 
     const world: World = {
@@ -272,13 +292,14 @@ export async function buildWorld(role: string): Promise<World> {
       cadm,
       hm,
       fake,
-      companyX,
+      companyX: billedX,
       companyY,
       recruiter: { A: rec(recA.id), B: rec(recB.id), C: rec(recC.id) },
       P1: (await rpcOk(A, "admin_placements", { p_placement_ids: [P1.id] }))[0],
       P2: (await rpcOk(A, "admin_placements", { p_placement_ids: [P2.id] }))[0],
       invoiceP1,
       invoiceP2,
+      companyInvoiceP1,
       split: split as World["split"],
       payout,
       hold: {
@@ -354,6 +375,7 @@ export const RELATIONS = [
   "recruiter_clawbacks",
   "clawback_offsets",
   "payout_alerts",
+  "company_invoices",
 ] as const satisfies readonly (keyof Database["public"]["Tables"] | keyof Database["public"]["Views"])[];
 // ... all of them (a new table or view must be added here, and so to every role's matrix)
 type _AllRelations = Assert<
@@ -384,6 +406,8 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     process_due_escrow_releases: {},
     fail_placement: { p_placement_id: w.P1.id, p_reason: "test" },
     reverse_payout: { p_payout_id: w.payout.A.id, p_reason: "test" },
+    reissue_placement_invoice: { p_placement_id: w.P1.id, p_fee_amount: 120000, p_reason: "test" },
+    set_company_billing_email: { p_company_id: w.companyY.id, p_billing_email: "ap@not-allowed.invalid" },
     create_company: { p_name: "Not allowed" },
     create_recruiter: { p_user_id: w.fake.id, p_display_name: "Not allowed" },
     create_placement: {

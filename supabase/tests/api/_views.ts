@@ -5,7 +5,9 @@ import { z } from "zod";
 import type { EscrowHold, PayoutEvent } from "../../../types/domain.ts";
 import { listMyPayouts, outstanding, placementsOf } from "../../../types/example.ts";
 import {
+  COMPANY_INVOICE_SELECT,
   COMPANY_SELECT,
+  CompanyInvoiceSchema,
   CompanyMemberSchema,
   CompanySchema,
   EscrowHoldSchema,
@@ -59,6 +61,8 @@ export async function assertNoRows(db: Client, relations: readonly (typeof RELAT
       ? PLACEMENT_INVOICE_SELECT
       : rel === "payout_audit_log"
       ? PAYOUT_AUDIT_LOG_SELECT
+      : rel === "company_invoices"
+      ? COMPANY_INVOICE_SELECT
       : "*";
     const res = await untyped(db).from(rel).select(columns);
     assert.equal(res.error, null, `${rel}: ${JSON.stringify(res.error)}`);
@@ -83,6 +87,9 @@ export async function assertHiddenColumnsRefused(db: Client) {
     ["payout_audit_log", "row_hash"],
     ["payout_audit_log", "txid"],
     ["payout_audit_log", "*"],
+    ["company_invoices", "stripe_invoice_id"],
+    ["company_invoices", "idempotency_key"],
+    ["company_invoices", "*"],
   ];
   for (const [rel, col] of hidden) {
     assertRefused(await untyped(db).from(rel).select(col), "42501", 403, `${rel}.${col}`);
@@ -216,12 +223,14 @@ export async function assertRecruiterView(w: World, who: Who) {
   assert.equal(created.payload.amount, payout.amount);
   assert.equal(created.payload.split_id, w.split[who].id);
 
-  // nothing of companies, members, admins, invoices; no reversal or clawback in this fixture
+  // nothing of companies, members, admins, invoices (company billing included); no reversal or
+  // clawback in this fixture
   await assertNoRows(db, [
     "companies",
     "company_members",
     "platform_admins",
     "placement_invoices",
+    "company_invoices",
     "payout_reversals",
     "recruiter_clawbacks",
     "clawback_offsets",
@@ -287,6 +296,17 @@ export async function assertMemberView(w: World, me: Actor) {
   );
   assert.deepEqual(invoices, [pick(w.invoiceP1, PlacementInvoiceSchema)]);
   assert.equal(invoices[0].status, "paid");
+
+  // the company's Stripe invoices: its company admins only (status, amount due, hosted URL)
+  const billing = ok(await db.from("company_invoices").select(COMPANY_INVOICE_SELECT));
+  if (me === w.cadm) {
+    assert.deepEqual(parseRows(CompanyInvoiceSchema, billing), [pick(w.companyInvoiceP1, CompanyInvoiceSchema)]);
+    assert.equal(billing[0].amount_due, 100000);
+    const key = await db.from("company_invoices").select("idempotency_key");
+    assert.equal(key.error?.code, "42501", "keys and Stripe ids are not granted");
+  } else {
+    assert.deepEqual(billing, [], "a hiring manager sees no company billing");
+  }
 
   // hold summaries of the company's placements: reason, status, dates; no amount, no payout id
   const summaries = parseRows(

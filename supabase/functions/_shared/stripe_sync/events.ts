@@ -16,6 +16,7 @@
  * | `charge.refunded`                            | `payment_disputed` (refund) | `stripe_record_payment_dispute`     |
  * | `charge.dispute.created`                     | `payment_disputed` (dispute) | `stripe_record_payment_dispute`    |
  * | `charge.dispute.closed`                      | `dispute_closed`          | `stripe_close_payment_dispute`        |
+ * | `invoice.finalized`, `.sent`, `.voided`, `.marked_uncollectible` | `company_invoice` | `record_company_invoice_state` |
  * | anything else                                | `ignore`                  | marked ignored                        |
  */
 import { idOf } from "../platform/stripe.ts";
@@ -81,6 +82,19 @@ export type WebhookEffect =
     currency: string | null;
     reason: string | null;
     occurred_at: string;
+  }
+  | {
+    kind: "company_invoice";
+    stripe_invoice_id: string;
+    company_invoice_id: string | null;
+    status: string | null;
+    number: string | null;
+    hosted_invoice_url: string | null;
+    due_at: string | null;
+    finalized_at: string | null;
+    voided_at: string | null;
+    marked_uncollectible_at: string | null;
+    sent: boolean;
   }
   | {
     kind: "dispute_closed";
@@ -258,6 +272,31 @@ export async function effectOf(event: StripeEventLike, reader: StripeReader): Pr
         outcome: status === "lost" ? "lost" : "won",
         stripe_status: status,
         closed_at: iso(event.created),
+      };
+    }
+    case "invoice.finalized":
+    case "invoice.sent":
+    case "invoice.voided":
+    case "invoice.marked_uncollectible": {
+      // The company's Stripe invoice (company billing). The status only moves forward in SQL, so a
+      // late or repeated event changes nothing; a Stripe invoice nobody requested is ignored there.
+      const id = str(o.id);
+      if (!id?.startsWith("in_")) return { kind: "ignore", reason: "not_an_invoice" };
+      const ours = metadataOf(o).company_invoice_id;
+      const t = (o.status_transitions ?? {}) as Record<string, unknown>;
+      const at = (v: unknown) => (int(v) !== null ? iso(int(v) as number) : null);
+      return {
+        kind: "company_invoice",
+        stripe_invoice_id: id,
+        company_invoice_id: ours && UUID_RE.test(ours) ? ours : null,
+        status: str(o.status),
+        number: str(o.number),
+        hosted_invoice_url: str(o.hosted_invoice_url),
+        due_at: at(o.due_date),
+        finalized_at: at(t.finalized_at),
+        voided_at: at(t.voided_at),
+        marked_uncollectible_at: at(t.marked_uncollectible_at),
+        sent: event.type === "invoice.sent",
       };
     }
     default:

@@ -1,15 +1,26 @@
 /**
- * Wiring of the Stripe sync functions (`stripe-webhook`, `reverse-payouts`, `reconcile-payouts`)
+ * Wiring of the Stripe sync functions (`stripe-webhook`, `reverse-payouts`, `reconcile-payouts`,
+ * `invoice-placements`)
  * over the function builder (`../platform/function.ts`): the clients built from the configuration
  * (database as `stripe_sync`, Stripe client and pacer), and the workers' database and Stripe calls
- * (actor `job`). The decisions live in webhook.ts, reversals.ts and reconciliation.ts.
+ * (actor `job`). The decisions live in webhook.ts, reversals.ts, reconciliation.ts and billing.ts.
  */
 import type Stripe from "stripe";
 import { createDb } from "../platform/db.ts";
 import type { DbEnv, StripeEnv, WebhookEnv } from "../platform/env.ts";
 import type { Logger } from "../platform/log.ts";
 import { createPacer, type Pacer } from "../platform/pacer.ts";
-import { APP_INFO, callStripe, createStripe, transferInfo } from "../platform/stripe.ts";
+import {
+  APP_INFO,
+  callStripe,
+  createStripe,
+  idOf,
+  listAll,
+  type StripeCallResult,
+  stringMetadata,
+  transferInfo,
+} from "../platform/stripe.ts";
+import type { BillingDb, BillingStripe, ClaimedCompanyInvoice, InvoiceInfo } from "./billing.ts";
 import { createWebhookInbox, inStripeSyncTransaction, type StripeSyncDb } from "./db.ts";
 import { createStripeReader, reversalInfo, transferReversals } from "./reader.ts";
 import type { ReconcileDb, ReconcileRun, ReconcileStripe } from "./reconciliation.ts";
@@ -174,5 +185,135 @@ export function createReconcileStripe(stripe: Stripe, pacer: Pacer, maxAttempts:
       if (r.kind === "definitive_failure" && (r.code === "resource_missing" || r.status === 404)) return null;
       throw new Error(`transfers.retrieve ${id}: ${r.kind}`);
     },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// invoice-placements
+// ---------------------------------------------------------------------------------------------
+
+/** The billing worker's database calls over Postgres. */
+export function createBillingDb(db: StripeSyncDb, worker: string): BillingDb {
+  const tx = <T>(fn: Parameters<typeof inStripeSyncTransaction<T>>[2]) => inStripeSyncTransaction(db, "job", fn);
+  return {
+    intake: async () => (await tx((t) => t<{ n: number }[]>`select private.company_billing_intake() as n`))[0].n,
+    claim: async (limit, leaseS) =>
+      (await tx((t) =>
+        t<{ r: ClaimedCompanyInvoice }[]>`select r from private.claim_company_invoices(${worker}, ${limit},
+          make_interval(secs => ${leaseS})) r`
+      )).map((x) => x.r),
+    recordCustomer: async (id, customerId) => {
+      await tx((t) => t`select 1 from private.record_company_customer(${id}, ${customerId})`);
+    },
+    recordState: async (effect) =>
+      (await tx((t) =>
+        t<{ r: { outcome: string; status?: string } }[]>`select private.record_company_invoice_state(
+          ${JSON.stringify(effect)}::text::jsonb) as r`
+      ))[0].r,
+    noteError: async (id, error, retryInS) => {
+      await tx((t) =>
+        t`select 1 from private.note_company_invoice_error(${id}, ${JSON.stringify(error)}::text::jsonb,
+          make_interval(secs => ${retryInS}))`
+      );
+    },
+    fail: async (id, code, reason) => {
+      await tx((t) => t`select 1 from private.fail_company_invoice(${id}, ${code}, ${reason})`);
+    },
+    release: async (ids) =>
+      (await tx((t) => t<{ n: number }[]>`select private.release_company_invoices(${worker}, ${ids}::uuid[]) as n`))[0].n,
+    handover: () => tx((t) => t`select private.ring_stripe_sync_handover('invoice-placements') as id`).then(ringId),
+  };
+}
+
+/** What the billing worker keeps of a Stripe invoice. */
+export function invoiceInfo(inv: Stripe.Invoice): InvoiceInfo {
+  const lines = (inv.lines?.data ?? []) as unknown as { parent?: { invoice_item_details?: { invoice_item?: string } } }[];
+  return {
+    id: inv.id as string,
+    status: inv.status ?? "draft",
+    customer: idOf(inv.customer),
+    amount_due: inv.amount_due,
+    currency: inv.currency,
+    number: inv.number ?? null,
+    hosted_invoice_url: inv.hosted_invoice_url ?? null,
+    due_date: inv.due_date ?? null,
+    finalized_at: inv.status_transitions?.finalized_at ?? null,
+    metadata: stringMetadata(inv.metadata),
+    item_ids: lines.map((l) => l.parent?.invoice_item_details?.invoice_item).filter((x): x is string => !!x),
+  };
+}
+
+/** The billing worker's Stripe calls over the SDK (paced; same-key retries inside a call). */
+export function createBillingStripe(stripe: Stripe, pacer: Pacer, maxAttempts: number): BillingStripe {
+  const asInfo = (r: StripeCallResult<Stripe.Invoice>): StripeCallResult<InvoiceInfo> =>
+    r.kind === "ok" ? { ...r, value: invoiceInfo(r.value) } : r;
+  const must = <T>(what: string, r: StripeCallResult<T>): T => {
+    if (r.kind !== "ok") throw new Error(`${what}: ${r.kind}${r.kind === "definitive_failure" ? ` ${r.code}` : ""}`);
+    return r.value;
+  };
+  return {
+    async findCustomer(companyId) {
+      const r = await callStripe(
+        pacer,
+        () => stripe.customers.search({ query: `metadata['company_id']:'${companyId}'`, limit: 10 }),
+        { maxAttempts },
+      );
+      const found = must("customers.search", r).data;
+      // the oldest: the one a crash before storing it left behind
+      return found.sort((a, b) => a.created - b.created)[0]?.id ?? null;
+    },
+    createCustomer: (p, idempotencyKey) =>
+      callStripe(pacer, () => stripe.customers.create({ name: p.name, email: p.email ?? undefined, metadata: p.metadata }, {
+        idempotencyKey,
+      }), { maxAttempts }),
+    async retrieveInvoice(id) {
+      const r = await callStripe(pacer, () => stripe.invoices.retrieve(id), { maxAttempts });
+      if (r.kind === "definitive_failure" && (r.code === "resource_missing" || r.status === 404)) return null;
+      return invoiceInfo(must("invoices.retrieve", r));
+    },
+    async findInvoice(customerId, companyInvoiceId) {
+      const r = await listAll<Stripe.Invoice>(
+        "invoices.list",
+        (after) =>
+          callStripe(pacer, () => stripe.invoices.list({ customer: customerId, limit: 100, starting_after: after }), {
+            maxAttempts,
+          }),
+      );
+      const mine = must("invoices.list", r).filter((i) => i.metadata?.company_invoice_id === companyInvoiceId);
+      return mine.length ? invoiceInfo(mine.sort((a, b) => a.created - b.created)[0]) : null;
+    },
+    createInvoice: async (p, idempotencyKey) =>
+      asInfo(
+        await callStripe(pacer, () =>
+          stripe.invoices.create({
+            customer: p.customer,
+            currency: p.currency,
+            auto_advance: false,
+            collection_method: "send_invoice",
+            days_until_due: p.days_until_due,
+            description: p.description,
+            metadata: p.metadata,
+          }, { idempotencyKey }), { maxAttempts }),
+      ),
+    createInvoiceItem: (p, idempotencyKey) =>
+      callStripe(pacer, () =>
+        stripe.invoiceItems.create({
+          customer: p.customer,
+          invoice: p.invoice,
+          amount: p.amount,
+          currency: p.currency,
+          description: p.description,
+          metadata: p.metadata,
+        }, { idempotencyKey }), { maxAttempts }),
+    finalize: async (id, idempotencyKey) =>
+      asInfo(
+        await callStripe(pacer, () => stripe.invoices.finalizeInvoice(id, { auto_advance: false }, { idempotencyKey }), {
+          maxAttempts,
+        }),
+      ),
+    send: async (id, idempotencyKey) =>
+      asInfo(await callStripe(pacer, () => stripe.invoices.sendInvoice(id, {}, { idempotencyKey }), { maxAttempts })),
+    voidInvoice: async (id, idempotencyKey) =>
+      asInfo(await callStripe(pacer, () => stripe.invoices.voidInvoice(id, {}, { idempotencyKey }), { maxAttempts })),
   };
 }

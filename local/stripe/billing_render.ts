@@ -1,0 +1,192 @@
+/**
+ * Stripe Invoicing objects as Stripe renders them (customer, invoice, invoiceitem, line_item):
+ * every key of Stripe's example objects (stripe/openapi fixtures3.json), with the values this
+ * stand-in knows and Stripe's defaults for the features it does not model (tax, discounts,
+ * shipping, subscriptions: empty or null). Checked by local/tests/stripe_billing_shapes_test.ts.
+ */
+import type { CustomerRec, InvoiceItemRec, InvoiceRec, Ledger } from "./ledger.ts";
+
+export function renderCustomer(c: CustomerRec) {
+  return {
+    id: c.id,
+    object: "customer" as const,
+    address: null,
+    balance: 0,
+    created: c.created,
+    currency: null,
+    default_source: null,
+    delinquent: false,
+    description: c.description,
+    discount: null,
+    email: c.email,
+    invoice_prefix: c.invoice_prefix,
+    invoice_settings: {
+      custom_fields: null,
+      default_payment_method: null,
+      footer: null,
+      rendering_options: null,
+    },
+    livemode: false,
+    metadata: { ...c.metadata },
+    name: c.name,
+    next_invoice_sequence: c.next_invoice_sequence,
+    phone: null,
+    preferred_locales: [] as string[],
+    shipping: null,
+    tax_exempt: "none",
+    test_clock: null,
+  };
+}
+
+export function renderInvoiceItem(i: InvoiceItemRec) {
+  return {
+    id: i.id,
+    object: "invoiceitem" as const,
+    amount: i.amount,
+    currency: i.currency,
+    customer: i.customer,
+    customer_account: null,
+    date: i.created,
+    description: i.description,
+    discountable: true,
+    discounts: [] as string[],
+    invoice: i.invoice,
+    livemode: false,
+    metadata: { ...i.metadata },
+    net_amount: i.amount,
+    parent: null,
+    period: { end: i.created, start: i.created },
+    pricing: { type: "price_details", unit_amount_decimal: String(i.amount) },
+    proration: false,
+    quantity: 1,
+    quantity_decimal: "1",
+    tax_rates: [] as unknown[],
+    test_clock: null,
+  };
+}
+
+export function renderLineItem(i: InvoiceItemRec, invoiceId: string) {
+  return {
+    id: `il_${i.id.slice(3)}`,
+    object: "line_item" as const,
+    amount: i.amount,
+    currency: i.currency,
+    description: i.description,
+    discount_amounts: [] as unknown[],
+    discountable: true,
+    discounts: [] as string[],
+    invoice: invoiceId,
+    livemode: false,
+    metadata: { ...i.metadata },
+    parent: {
+      invoice_item_details: { invoice_item: i.id, proration: false, proration_details: { credited_items: null }, subscription: null },
+      subscription_item_details: null,
+      type: "invoice_item_details",
+    },
+    period: { end: i.created, start: i.created },
+    pretax_credit_amounts: [] as unknown[],
+    pricing: { type: "price_details", unit_amount_decimal: String(i.amount) },
+    quantity: 1,
+    quantity_decimal: "1",
+    subscription: null,
+    subtotal: i.amount,
+    taxes: [] as unknown[],
+  };
+}
+
+/** An invoice created through POST /v1/invoices (`inv.billing` set). */
+export function renderBillingInvoice(ledger: Ledger, inv: InvoiceRec) {
+  const b = inv.billing!;
+  const customer = inv.customer ? ledger.customers.get(inv.customer) : undefined;
+  const items = b.itemIds.map((id) => ledger.invoiceItems.get(id)).filter((i): i is InvoiceItemRec => !!i);
+  const total = items.reduce((n, i) => n + i.amount, 0);
+  const open = inv.status !== "draft";
+  const hosted = open ? `https://invoice.stripe.com/i/acct_standin/test_${inv.id}` : null;
+  return {
+    id: inv.id,
+    object: "invoice" as const,
+    account_country: "US",
+    account_name: "Stand-in platform",
+    account_tax_ids: null,
+    amount_due: inv.amount_due,
+    amount_overpaid: 0,
+    amount_paid: inv.amount_paid,
+    amount_remaining: inv.status === "void" || inv.status === "paid" ? 0 : Math.max(0, inv.amount_due - inv.amount_paid),
+    amount_shipping: 0,
+    application: null,
+    attempt_count: 0,
+    attempted: false,
+    auto_advance: b.auto_advance,
+    automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
+    automatically_finalizes_at: null,
+    billing_reason: "manual",
+    collection_method: b.collection_method,
+    created: inv.created,
+    currency: inv.currency,
+    custom_fields: null,
+    customer: inv.customer,
+    customer_account: null,
+    customer_address: null,
+    customer_email: customer?.email ?? null,
+    customer_name: customer?.name ?? null,
+    customer_phone: null,
+    customer_shipping: null,
+    customer_tax_exempt: "none",
+    customer_tax_ids: [] as unknown[],
+    default_payment_method: null,
+    default_source: null,
+    default_tax_rates: [] as unknown[],
+    description: b.description,
+    discounts: [] as string[],
+    due_date: b.due_date,
+    effective_at: b.finalized_at,
+    ending_balance: open ? 0 : null,
+    footer: null,
+    from_invoice: null,
+    hosted_invoice_url: hosted,
+    invoice_pdf: hosted ? `${hosted}/pdf` : null,
+    issuer: { type: "self" },
+    last_finalization_error: null,
+    latest_revision: null,
+    lines: {
+      object: "list" as const,
+      data: items.map((i) => renderLineItem(i, inv.id)),
+      has_more: false,
+      url: `/v1/invoices/${inv.id}/lines`,
+    },
+    livemode: false,
+    metadata: { ...inv.metadata },
+    next_payment_attempt: null,
+    number: b.number,
+    on_behalf_of: null,
+    parent: null,
+    payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
+    period_end: inv.created,
+    period_start: inv.created,
+    post_payment_credit_notes_amount: 0,
+    pre_payment_credit_notes_amount: 0,
+    receipt_number: null,
+    rendering: { amount_tax_display: null, pdf: { page_size: "auto" }, template: null, template_version: null },
+    shipping_cost: null,
+    shipping_details: null,
+    starting_balance: 0,
+    statement_descriptor: null,
+    status: inv.status,
+    subscription: null,
+    status_transitions: {
+      finalized_at: b.finalized_at,
+      marked_uncollectible_at: b.marked_uncollectible_at,
+      paid_at: b.paid_at,
+      voided_at: b.voided_at,
+    },
+    subtotal: total,
+    subtotal_excluding_tax: total,
+    test_clock: null,
+    total,
+    total_discount_amounts: [] as unknown[],
+    total_excluding_tax: total,
+    total_pretax_credit_amounts: [] as unknown[],
+    total_taxes: [] as unknown[],
+    webhooks_delivered_at: inv.created,
+  };
+}

@@ -15,6 +15,8 @@
 --   payout_flagged_for_reversal  paid money of a failed placement or a lost dispute not reversed yet
 --   reversal_failed              a reversal Stripe refused (not a low balance)
 --   bank_payout_failed           a recruiter's connected account failed to pay out to their bank (7 days)
+--   stripe_events_gap            the events catch-up resumed past Stripe's 30-day event retention: events
+--                                created in the gap may never have reached the inbox (30 days)
 -- A security_invoker view over a security definer function that returns nothing unless the caller
 -- is a platform admin (the function reads private tables the caller cannot).
 --
@@ -136,6 +138,12 @@ as $$
                                          'failure_code', b.failure_code, 'failure_message', b.failure_message)
     from private.connected_account_payout_failures b
     where b.recorded_at > p_now - interval '7 days'
+    union all
+    -- the events catch-up started past Stripe's 30-day retention: events of the gap may be lost
+    select 'stripe_events_gap', 'stripe_event_catch_up', c.id::text, null, null, null, null, null, c.gap_detected_at,
+           pg_catalog.jsonb_build_object('gap_from', c.gap_from, 'gap_until', c.gap_until, 'cursor_at', c.cursor_at)
+    from private.stripe_event_catch_up c
+    where c.gap_detected_at > p_now - interval '30 days'
   ) a
   -- platform admins through the API; the owner's own SQL sessions (no role switched: SQL editor,
   -- psql); nobody else (PostgREST always switches to anon/authenticated/service_role)
@@ -152,7 +160,7 @@ select a.kind, a.subject_type, a.subject_id, a.placement_id, a.payout_id, a.recr
        a.detected_at, a.details
 from private.payout_alert_rows() a;
 comment on view public.payout_alerts is
-  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed). Healthy = empty. Other users read no row.';
+  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, stripe_events_gap). Healthy = empty. Other users read no row.';
 
 revoke execute on function private.payout_alert_rows(timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.payout_alert_rows(timestamptz) to authenticated;
@@ -199,6 +207,9 @@ begin
       $cmd$select private.ring_stripe_sync_function('reconcile-payouts', '{"trigger": "cron"}')$cmd$);
     perform cron.schedule('stripe-sync-reversal-doorbell', p_reversal_doorbell_schedule,
       'select private.reversal_doorbell()');
+    -- the events catch-up: recovers events no webhook delivered (20261202090000)
+    perform cron.schedule('stripe-sync-events-catch-up', '*/10 * * * *',
+      $cmd$select private.ring_stripe_sync_function('stripe-events-catch-up', '{"trigger": "cron"}')$cmd$);
   end if;
   return query
   select j.jobname::text, j.schedule::text, j.command::text, j.active
@@ -206,7 +217,7 @@ begin
 end
 $$;
 comment on function private.setup_stripe_sync_cron(boolean, text, text) is
-  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
+  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts), stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due) and stripe-sync-events-catch-up (every 10 minutes: stripe-events-catch-up). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
 
 revoke execute on function
   private.reversal_doorbell(timestamptz),

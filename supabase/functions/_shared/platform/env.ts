@@ -543,6 +543,6 @@ export type EscrowRunEnv = ReturnType<typeof escrowRunEnv.parse>;
 export const webhookEnv = envGroups({ db: stripeSyncDbEnv, secrets: webhookSecretsEnv, stripe: stripeEnv });
 export type WebhookEnv = ReturnType<typeof webhookEnv.parse>;
 
-/** `reverse-payouts`, `reconcile-payouts`. */
+/** `reverse-payouts`, `reconcile-payouts`, `stripe-events-catch-up`. */
 export const stripeSyncJobEnv = envGroups({ db: stripeSyncDbEnv, budget: budgetEnv, stripe: stripeEnv });
 export type StripeSyncJobEnv = ReturnType<typeof stripeSyncJobEnv.parse>;

@@ -136,6 +136,7 @@ export const PAYOUT_ALERT_KINDS = [
   "payout_flagged_for_reversal",
   "reversal_failed",
   "bank_payout_failed",
+  "stripe_events_gap",
 ] as const;
 
 export const PlacementStatusSchema = z.enum(PLACEMENT_STATUSES);

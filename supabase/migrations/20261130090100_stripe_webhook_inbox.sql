@@ -125,9 +125,13 @@ declare
 begin
   if p_event is null or pg_catalog.jsonb_typeof(p_event) <> 'object'
      or coalesce(p_event ->> 'id', '') !~ '^evt_[A-Za-z0-9_]+$'
-     or coalesce(p_event ->> 'type', '') = ''
-     or pg_catalog.jsonb_typeof(p_event -> 'created') is distinct from 'number' then
-    raise exception 'not a Stripe event (id evt_..., type, created)' using errcode = 'PT400';
+     or pg_catalog.jsonb_typeof(p_event -> 'type') is distinct from 'string'
+     or pg_catalog.length(p_event ->> 'type') not between 1 and 100
+     or pg_catalog.jsonb_typeof(p_event -> 'created') is distinct from 'number'
+     or coalesce(pg_catalog.jsonb_typeof(p_event -> 'account'), 'null') not in ('null', 'string')
+     or coalesce(p_event ->> 'account', 'acct_0') !~ '^acct_[A-Za-z0-9]+$' then
+    raise exception 'not a Stripe event (id evt_..., type: a string of 1..100, created: a number, account: acct_... or absent)'
+      using errcode = 'PT400';
   end if;
   if p_endpoint is null or p_endpoint not in ('platform', 'connect') then
     raise exception 'p_endpoint must be platform or connect (got %)', p_endpoint using errcode = 'PT400';

@@ -5,7 +5,8 @@
  *    (`webhooks.constructEventAsync`, SubtleCrypto HMAC, 300 s tolerance), with the platform
  *    endpoint's secret and then the Connect endpoint's secret (connected-account events are sent
  *    by their own endpoint; tried first when the body names an account). Missing, bad or stale
- *    signature → 400 and nothing is written.
+ *    signature → 400 and nothing is written; so is a signed body that is no Stripe event (no evt_ id,
+ *    type, created, data.object: 400 `not_a_stripe_event`).
  * 2. Store: `receive` (one row per event id). A replay of a processed or ignored event → 200, no-op.
  * 3. Decide: `effectOf` (events.ts; reads the object again from Stripe where order matters).
  * 4. Apply: `process` (one transaction; the event is marked processed with its effect).
@@ -108,6 +109,22 @@ export async function verifyStripeSignature(
     }
   }
   return { failure: stale ? "timestamp_outside_tolerance" : "signature_mismatch" };
+}
+
+/**
+ * The fields every Stripe event has, as the inbox stores them (receive_stripe_webhook_event checks
+ * the same): `id` evt_…, `type` a string, `created` unix seconds, `data.object` an object, `account`
+ * absent or acct_….
+ */
+export function isStripeEvent(e: unknown): e is StripeEventLike {
+  if (!e || typeof e !== "object" || Array.isArray(e)) return false;
+  const o = e as Record<string, unknown>;
+  const data = o.data as Record<string, unknown> | null | undefined;
+  return typeof o.id === "string" && /^evt_[A-Za-z0-9_]+$/.test(o.id) &&
+    typeof o.type === "string" && o.type.length >= 1 && o.type.length <= 100 &&
+    typeof o.created === "number" && Number.isSafeInteger(o.created) &&
+    !!data && typeof data === "object" && !!data.object && typeof data.object === "object" &&
+    (o.account === undefined || o.account === null || (typeof o.account === "string" && /^acct_[A-Za-z0-9]+$/.test(o.account)));
 }
 
 /** Everything the handler needs. */
@@ -226,6 +243,11 @@ export function createWebhookHandler(deps: WebhookDeps): (req: Request) => Promi
       throw new HttpError(400, verified.failure);
     }
     const { event, endpoint } = verified;
+    if (!isStripeEvent(event)) {
+      // signed with our secret but not an event (a bug or a test at Stripe's end): nothing stored
+      deps.log.warn("stripe webhook refused", { reason: "not_a_stripe_event" });
+      throw new HttpError(400, "not_a_stripe_event");
+    }
     const r = await storeAndProcessEvent(event, endpoint, deps);
     if (r.kind === "duplicate") {
       deps.log.info("stripe event replayed: no-op", { event_id: event.id, type: event.type, status: r.status });

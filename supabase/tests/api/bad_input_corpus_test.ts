@@ -129,7 +129,8 @@ const HUGE = "x".repeat(200_000);
 const INJECTION = ["'; drop table public.payouts; --", "1' or '1'='1", "$$; select pg_sleep(10); $$", "\\x00\u0000nul"];
 const BAD: Record<string, unknown[]> = {
   uuid: ["not-a-uuid", "", 42, true, { id: 1 }, ["00000000-0000-4000-8000-000000000000"],
-    "00000000-0000-4000-8000-00000000000g", `${crypto.randomUUID()}x`, HUGE, ...INJECTION],
+    "00000000-0000-4000-8000-00000000000g", `${crypto.randomUUID()}x`, HUGE, ...INJECTION,
+  ],
   "uuid[]": ["not-an-array", ["not-a-uuid"], [42], "{", { a: 1 }],
   "timestamp with time zone": ["infinity", "-infinity", "NaN", "not a time", "2026-02-30T00:00:00Z",
     "2026-13-01", 1e20, true, "", HUGE, INJECTION[0]],
@@ -163,17 +164,22 @@ interface Param {
   type: string;
 }
 
-/** The functions of the exposed schema (PostgREST's RPCs), with their parameters (pg_catalog). */
-async function signatures(sql: Sql): Promise<Map<string, Param[]>> {
-  const rows = await sql<{ name: string; args: string[] | null; types: string[] }[]>`
-    select p.proname as name, p.proargnames as args,
+/** The functions of the exposed schema (PostgREST's RPCs), with their parameters, and which only read (pg_catalog). */
+async function signatures(sql: Sql): Promise<{ sigs: Map<string, Param[]>; reads: Set<string> }> {
+  const rows = await sql<{ name: string; args: string[] | null; types: string[]; stable: boolean }[]>`
+    select p.proname as name, p.proargnames as args, p.provolatile <> 'v' as stable,
            array(select format_type(t, null) from unnest(p.proargtypes) t) as types
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname = 'public' and p.prokind = 'f' and p.prorettype <> 'trigger'::regtype`;
-  return new Map(rows.map((r) => [r.name, r.types.map((type, i) => ({ name: r.args?.[i] ?? `$${i}`, type }))]));
+  return {
+    sigs: new Map(rows.map((r) => [r.name, r.types.map((type, i) => ({ name: r.args?.[i] ?? `$${i}`, type }))])),
+    reads: new Set(rows.filter((r) => r.stable).map((r) => r.name)),
+  };
 }
 
-function rpcCases(w: World, sigs: Map<string, Param[]>): Case[] {
+const UNKNOWN_ID = "ffffffff-ffff-4fff-bfff-ffffffffffff";
+
+function rpcCases(w: World, sigs: Map<string, Param[]>, reads: Set<string>): Case[] {
   const valid: Record<string, Record<string, unknown>> = {
     ...adminRpcCalls(w) as Record<string, Record<string, unknown>>,
     placement_escrow_total: { p_placement_id: w.P1.id },
@@ -187,7 +193,9 @@ function rpcCases(w: World, sigs: Map<string, Param[]>): Case[] {
       // an optional argument may be null or blank: those are no bad input for it
       const optional = shape[p.name]?.safeParse(undefined).success ?? true;
       const range = (BAD_RANGE[p.name] ?? []).filter((v) => !optional || !(v === null || (typeof v === "string" && v.trim() === "")));
-      const values = [...(BAD[p.type] ?? []), ...range];
+      // a well-formed id that names nothing: refused by what changes something (a read filter reads nothing)
+      const unknown = p.type === "uuid" && !reads.has(name) ? [UNKNOWN_ID] : [];
+      const values = [...(BAD[p.type] ?? []), ...range, ...unknown];
       for (const v of values) {
         const args = { ...valid[name], [p.name]: v };
         const label = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : JSON.stringify(v)?.slice(0, 40);
@@ -410,11 +418,11 @@ Deno.test({
   async fn(t) {
     const w = await buildWorld("corpus");
     try {
-      const sigs = await signatures(w.sql);
+      const { sigs, reads } = await signatures(w.sql);
       // the RPCs of types/schemas.ts are exactly the functions the database exposes
       assert.deepEqual([...sigs.keys()].sort(), Object.keys(RPC).sort(), "RPC (types/schemas.ts) = the exposed functions");
 
-      const cases = [...rpcCases(w, sigs), ...roleCases(w), ...tableCases(w), ...functionCases(), ...webhookCases()];
+      const cases = [...rpcCases(w, sigs, reads), ...roleCases(w), ...tableCases(w), ...functionCases(), ...webhookCases()];
       const rpcCount = cases.filter((c) => c.group.startsWith("rpc ")).length;
       assert.ok(cases.length >= 300, `at least 300 cases (${cases.length})`);
       assert.ok(rpcCount >= 200, `RPC cases generated from the signatures (${rpcCount})`);

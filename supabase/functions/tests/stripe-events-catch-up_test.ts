@@ -88,9 +88,9 @@ function fakes(opts: {
   };
   const stripe: CatchUpStripe = {
     listEvents: (source, q) => {
-      calls.push(`list ${source} ${q.sinceS}..${q.untilS} after=${q.startingAfter ?? "-"}`);
+      calls.push(`list ${source} ${q.sinceS}..${q.untilS ?? "now"} after=${q.startingAfter ?? "-"}`);
       // newest first, 2 per page, starting after the cursor
-      const all = opts.events[source].filter((e) => e.created >= q.sinceS && e.created <= q.untilS)
+      const all = opts.events[source].filter((e) => e.created >= q.sinceS && e.created <= (q.untilS ?? Infinity))
         .sort((a, b) => b.created - a.created);
       const from = q.startingAfter ? all.findIndex((e) => e.id === q.startingAfter) + 1 : 0;
       return Promise.resolve({
@@ -122,11 +122,11 @@ Deno.test("catch-up (unit): every source paged newest first, only what the inbox
   const out = await catchUpEvents(f.deps, { runId: "run-1", overlapS: 600 });
   assert.equal(out.status, "finished");
   assert.deepEqual(f.calls, [
-    "list platform 1000000..2000000 after=-",
+    "list platform 1000000..now after=-",
     "process evt_a platform",
-    "list platform 1000000..2000000 after=evt_b",
+    "list platform 1000000..now after=evt_b",
     "process evt_c platform",
-    "list acct_1 1000000..2000000 after=-",
+    "list acct_1 1000000..now after=-",
     "process evt_d connect",
     'finish {"listed":4,"recovered":3,"duplicates":0,"failed":0,"sources":2}',
   ]);
@@ -142,7 +142,7 @@ Deno.test("catch-up (unit): a CPU stop mid-page records the second above the nex
   assert.equal(out.status, "stopped");
   assert.equal(out.stopped, "cpu");
   assert.deepEqual(f.calls, [
-    "list platform 1000000..2000000 after=-",
+    "list platform 1000000..now after=-",
     "process evt_a platform",
     // evt_b is next: everything created after its second is done
     "progress platform 1500003",
@@ -291,7 +291,7 @@ Deno.test("catch-up: lost invoice.paid, account.updated and dispute events are r
   }
 });
 
-Deno.test("catch-up: the overlap re-lists events created just before the cursor; events below it are not listed", opts, async () => {
+Deno.test("catch-up: the overlap re-lists events created just before the cursor; events below it are not listed; a clock ahead is no gap", opts, async () => {
   const sql = adminSql();
   try {
     await catchUp(sql);
@@ -310,11 +310,14 @@ Deno.test("catch-up: the overlap re-lists events created just before the cursor;
     };
     const near = await make(120);
     const far = await make(7200);
+    // and one stamped by a Stripe clock an hour ahead of ours
+    const ahead = await make(-3600);
     assert.ok(near.created * 1000 < c.getTime() && far.created * 1000 < c.getTime(), "both before the cursor");
 
     await catchUp(sql, { overlap_seconds: 600 });
     assert.equal((await inboxRow(sql, near.id))?.status, "ignored", "within the overlap: recovered (and ignored: not ours)");
     assert.equal(await inboxRow(sql, far.id), undefined, "below cursor - overlap: not listed");
+    assert.equal((await inboxRow(sql, ahead.id))?.status, "ignored", "created ahead of our clock: not skipped");
   } finally {
     await sql.end();
   }

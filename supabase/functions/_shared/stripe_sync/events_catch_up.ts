@@ -6,7 +6,8 @@
  *    with the sources still to list: the platform's events, then each connected account's (Connect
  *    events are listed per account, `Stripe-Account`).
  * 2. Per source, page through `GET /v1/events` (`types[]` = the types the webhook handles,
- *    `created[gte]` = window start, `created[lte]` = window end), newest first as Stripe lists.
+ *    `created[gte]` = window start, no upper bound: whatever Stripe has up to its present, so an
+ *    event stamped by a Stripe clock ahead of ours is not skipped), newest first as Stripe lists.
  * 3. Per page, the events the inbox lacks (`notInInbox`) are stored and processed exactly as a
  *    webhook delivery would be (`process` = webhook.ts `storeAndProcessEvent`: the same inbox, the
  *    same effects; dedupe by event id; out-of-order safe as the effects are). Events already in the
@@ -51,11 +52,11 @@ export interface CatchUpDb {
   handover(runId: string): Promise<number | null>;
 }
 
-/** One page of events of a source: `created` in [sinceS, untilS] (unix s), of `types`, newest first. */
+/** One page of events of a source: `created` in [sinceS, untilS] (unix s; no untilS: up to now), of `types`, newest first. */
 export interface CatchUpStripe {
   listEvents(
     source: string,
-    q: { sinceS: number; untilS: number; types: readonly string[]; startingAfter?: string },
+    q: { sinceS: number; untilS?: number; types: readonly string[]; startingAfter?: string },
   ): Promise<StripeCallResult<ListPage<StripeEventLike>>>;
 }
 
@@ -119,7 +120,6 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
   };
   const stopReason = () => budget.stopReason(deps.stopMarginMs ?? 5_000);
   const sinceS = Math.floor(run.since.getTime() / 1000);
-  const endS = Math.floor(run.window_end.getTime() / 1000);
   let moved = false;
 
   /** Records the position, hands over when this invocation moved it; returns the summary. */
@@ -145,8 +145,8 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
     let doneFromS = i === 0 && run.covered_from ? Math.floor(run.covered_from.getTime() / 1000) : null;
     const endpoint = source === "platform" ? "platform" : "connect";
     let after: string | undefined;
-    const untilS = doneFromS === null ? endS : doneFromS - 1;
-    while (untilS >= sinceS) {
+    const untilS = doneFromS === null ? undefined : doneFromS - 1;
+    while (untilS === undefined || untilS >= sinceS) {
       const why = stopReason();
       if (why) return await stop(why, source, doneFromS);
       const page = await stripe.listEvents(source, { sinceS, untilS, types: typesOf(source), startingAfter: after });

@@ -223,7 +223,7 @@ export function createCatchUpStripe(stripe: Stripe, pacer: Pacer, maxAttempts: n
         () =>
           stripe.events.list(
             {
-              created: { gte: q.sinceS, lte: q.untilS },
+              created: q.untilS === undefined ? { gte: q.sinceS } : { gte: q.sinceS, lte: q.untilS },
               types: [...q.types],
               limit: 100,
               starting_after: q.startingAfter,

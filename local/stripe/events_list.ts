@@ -1,14 +1,15 @@
 /**
  * `GET /v1/events` and `GET /v1/events/:id` as Stripe answers them:
  * - scope: without `Stripe-Account`, the platform's own events (no `account`); with it, that
- *   connected account's events only (Connect events are listed per account);
+ *   connected account's events only (Connect events are listed per account; an account the
+ *   platform has no access to: 403 `account_invalid`);
  * - retention: only events created in the last 30 days (stand-in clock) are listed or retrieved;
  * - filters: `type` (one name, or a `prefix.*` wildcard) or `types[]` (up to 20 exact names; not
  *   both), `created` (integer or `gt/gte/lt/lte`), `delivery_success` (true: every webhook
  *   delivery of the event succeeded; false: one failed or none was made);
  * - pagination: newest first, `limit` 1–100 (10), `starting_after` / `ending_before`, `has_more`.
  */
-import { errors } from "./errors.ts";
+import { ApiError, errors } from "./errors.ts";
 import type { FormObject } from "./form.ts";
 import { paginate, PAGINATION_PARAMS } from "./list.ts";
 import { inRange, optRange, optString, rejectUnknown } from "./params.ts";
@@ -21,12 +22,22 @@ export interface EventsCtx {
   events(): StripeEvent[];
   deliveries?(): Delivery[];
   stripeAccount: string | null;
+  ledger: { accounts: { has(id: string): boolean } };
   /** Stand-in clock (unix s). */
   now(): number;
 }
 
 /** The events this caller may see now: its scope, within the retention window (in emission order). */
 function visible(ctx: EventsCtx): StripeEvent[] {
+  if (ctx.stripeAccount !== null && !ctx.ledger.accounts.has(ctx.stripeAccount)) {
+    // as Stripe answers for an account the platform cannot (or no longer can) act for
+    throw new ApiError(403, {
+      type: "invalid_request_error",
+      code: "account_invalid",
+      message:
+        `The provided key does not have access to account '${ctx.stripeAccount}' (or that account does not exist). Application access may have been revoked.`,
+    });
+  }
   const oldest = ctx.now() - EVENT_RETENTION_S;
   return ctx.events().filter((e) => e.created >= oldest && (e.account ?? null) === ctx.stripeAccount);
 }

@@ -49,6 +49,7 @@ const make = (s: StandIn, events: Array<{ type: string; account?: string }>) =>
 Deno.test("events list: platform scope vs Stripe-Account scope, types[] and type filters", async () => {
   await withStandIn(async (s, stripe) => {
     const [p1, p2, p3] = await make(s, [{ type: "invoice.paid" }, { type: "charge.refunded" }, { type: "transfer.created" }]);
+    await ctl(s, "POST", "/_standin/accounts", { id: "acct_One" });
     const [a1] = await make(s, [{ type: "account.updated", account: "acct_One" }]);
     await make(s, [{ type: "account.updated", account: "acct_Two" }]);
 
@@ -73,6 +74,11 @@ Deno.test("events list: platform scope vs Stripe-Account scope, types[] and type
     );
     await assert.rejects(stripe.events.retrieve(a1.id), /No such event/, "a connected account's event is not the platform's");
     assert.equal((await stripe.events.retrieve(a1.id, {}, { stripeAccount: "acct_One" })).id, a1.id);
+    await assert.rejects(
+      stripe.events.list({}, { stripeAccount: "acct_Two" }),
+      (e: Error & { code?: string; statusCode?: number }) => e.code === "account_invalid" && e.statusCode === 403,
+      "an account the platform has no access to: 403 account_invalid",
+    );
   });
 });
 

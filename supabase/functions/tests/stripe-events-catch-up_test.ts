@@ -165,6 +165,34 @@ Deno.test("catch-up (unit): a CPU stop mid-page records the second above the nex
   ]);
 });
 
+Deno.test("catch-up (unit): a connected account Stripe no longer lets us read is skipped, the others are listed", async () => {
+  const f = fakes({
+    events: { platform: [], acct_gone: [], acct_2: [evt("evt_e", 1_500_001, "acct_2")] },
+  });
+  const listEvents = f.deps.stripe.listEvents;
+  const out = await catchUpEvents({
+    ...f.deps,
+    stripe: {
+      listEvents: (source, q) =>
+        source === "acct_gone"
+          ? Promise.resolve({
+            kind: "definitive_failure",
+            code: "account_invalid",
+            message: "no access",
+            stopRun: false,
+            mayHaveExecuted: false,
+            attempts: 1,
+            error: new Error("account_invalid"),
+          })
+          : listEvents(source, q),
+    },
+  }, { runId: "run-1", overlapS: 600 });
+  assert.equal(out.status, "finished");
+  assert.deepEqual(out.sources_skipped, ["acct_gone"]);
+  assert.ok(f.calls.includes("process evt_e connect"));
+  assert.ok(f.calls.at(-1)?.includes('"sources_skipped":["acct_gone"]'));
+});
+
 Deno.test("catch-up (unit): stopped before doing anything: position kept, no hand-over (no busy loop)", async () => {
   const f = fakes({ events: { platform: [evt("evt_a", 1_500_003)] } });
   f.deps.budget.cpu.charge(5_000);

@@ -14,6 +14,10 @@
  *    inbox are left alone (failed ones are retried by reconcile-payouts).
  * 4. `finish`: the cursor moves to the window's end (never backwards).
  *
+ * A connected account whose events Stripe refuses to list (no longer connected: `account_invalid`)
+ * is skipped with a warning (and named in the run's result); any other failure ends the invocation
+ * with the run unfinished, continued by the next one.
+ *
  * Within the isolate's budget (platform/budget.ts): the budget is checked before each page and each
  * event. On a stop, the position is recorded (`progress`: sources before this one done; of this one,
  * the events created at or after `covered_from`, whole seconds: Stripe lists newest first, so once a
@@ -90,6 +94,8 @@ export interface CatchUpSummary {
   duplicates: number;
   failed: number;
   sources_done: number;
+  /** Connected accounts whose events Stripe refused to list (e.g. disconnected: account_invalid). */
+  sources_skipped: string[];
   stopped?: StopReason;
   covered?: { source: string; covered_from: string | null };
   handover?: number | null;
@@ -117,6 +123,7 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
     duplicates: 0,
     failed: 0,
     sources_done: 0,
+    sources_skipped: [],
   };
   const stopReason = () => budget.stopReason(deps.stopMarginMs ?? 5_000);
   const sinceS = Math.floor(run.since.getTime() / 1000);
@@ -151,6 +158,16 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
       if (why) return await stop(why, source, doneFromS);
       const page = await stripe.listEvents(source, { sinceS, untilS, types: typesOf(source), startingAfter: after });
       budget.cpu.charge(CATCH_UP_CPU_MS.page);
+      if (page.kind === "definitive_failure" && source !== "platform" && !page.stopRun) {
+        // an account we may no longer read (disconnected: account_invalid): its events are not
+        // ours to list any more; the other sources must not wait for it
+        log.warn("stripe events catch-up: a connected account's events cannot be listed, skipped", {
+          account: source,
+          code: page.code,
+        });
+        out.sources_skipped.push(source);
+        break;
+      }
       if (page.kind !== "ok") throw new Error(`events.list (${source}): ${page.kind}`);
       const events = page.value.data;
       out.listed += events.length;
@@ -182,6 +199,7 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
     duplicates: out.duplicates,
     failed: out.failed,
     sources: out.sources_done,
+    ...(out.sources_skipped.length ? { sources_skipped: out.sources_skipped } : {}),
   });
   out.cursor_at = finished.cursor_at;
   if (run.gap_from && run.gap_until) out.gap = { from: run.gap_from.toISOString(), until: run.gap_until.toISOString() };

@@ -195,7 +195,9 @@ function rpcCases(w: World, sigs: Map<string, Param[]>, reads: Set<string>): Cas
       const range = (BAD_RANGE[p.name] ?? []).filter((v) => !optional || !(v === null || (typeof v === "string" && v.trim() === "")));
       // a well-formed id that names nothing: refused by what changes something (a read filter reads nothing)
       const unknown = p.type === "uuid" && !reads.has(name) ? [UNKNOWN_ID] : [];
-      const values = [...(BAD[p.type] ?? []), ...range, ...unknown];
+      // null for a required argument (one the valid call gives and the schema requires)
+      const nulls = !optional && p.name in (valid[name] ?? {}) && !range.includes(null) ? [null] : [];
+      const values = [...(BAD[p.type] ?? []), ...range, ...unknown, ...nulls];
       for (const v of values) {
         const args = { ...valid[name], [p.name]: v };
         const label = typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : JSON.stringify(v)?.slice(0, 40);

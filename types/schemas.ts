@@ -150,6 +150,7 @@ export const PAYOUT_ALERT_KINDS = [
   "company_invoice_voided",
   "company_invoice_uncollectible",
   "company_invoice_failed",
+  "stripe_events_gap",
 ] as const;
 /** A company invoice's status: its Stripe invoice's (company billing, 20261130090200). */
 export const COMPANY_INVOICE_STATUSES = ["pending", "draft", "open", "paid", "void", "uncollectible"] as const;

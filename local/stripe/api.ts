@@ -8,6 +8,7 @@ import { connectRoutes } from "./connect.ts";
 import { ApiError, errors } from "./errors.ts";
 import type { FormObject } from "./form.ts";
 import type { CapabilityStatus, Ledger, TransferRec } from "./ledger.ts";
+import { listEvents, retrieveEvent } from "./events_list.ts";
 import { type ListObject, paginate, PAGINATION_PARAMS } from "./list.ts";
 import {
   cleanMetadata,
@@ -22,6 +23,7 @@ import {
   reqInteger,
   reqString,
 } from "./params.ts";
+import type { Delivery, StripeEvent } from "./webhooks.ts";
 
 export interface ApiCtx {
   ledger: Ledger;
@@ -31,8 +33,10 @@ export interface ApiCtx {
   requestedCapabilityStatus: CapabilityStatus;
   /** Record an event caused by this request (and deliver it if webhooks are configured). */
   emit(type: string, object: unknown, opts?: { account?: string; previous_attributes?: unknown }): void;
-  /** The events store, for GET /v1/events. */
-  events(): { id: string; created: number; type: string }[];
+  /** The events store and the stand-in clock (unix s), for GET /v1/events (events_list.ts). */
+  events(): StripeEvent[];
+  deliveries?(): Delivery[];
+  now(): number;
 }
 
 export interface ApiResult {
@@ -264,29 +268,17 @@ export const routes: Route[] = [
     return () => ({ body: ctx.ledger.renderPaymentIntent(p) });
   }),
 
+  // events: scope, 30-day retention, type/types/created filters (events_list.ts)
   route("GET", "/v1/events/{id}", (params, [id], ctx) => {
-    rejectUnknown(params, ["expand"]);
-    const ev = ctx.events().find((e) => e.id === id);
-    if (!ev) throw errors.noSuchResource("event", id);
+    const ev = retrieveEvent(params, id, ctx);
     return () => ({ body: ev });
   }),
-
   route("GET", "/v1/events", (params, _ids, ctx) => {
-    rejectUnknown(params, ["type", "types", "created", "delivery_success", ...PAGINATION_PARAMS]);
-    const type = optString(params, "type");
-    const created = optRange(params, "created");
-    const all = ctx.events().map((e, seq) => ({ ...e, seq }));
-    const items = all.filter((e) => (type === undefined || matchType(type, e.type)) && inRange(e.created, created));
-    const byId = new Map(all.map((e) => [e.id, e]));
-    const result = paginate(items, params, "/v1/events", (id) => byId.get(id), "event", ({ seq: _s, ...e }) => e);
+    const result = listEvents(params, ctx);
     return () => ({ body: result });
   }),
   ...billingRoutes,
 ];
-
-function matchType(pattern: string, type: string): boolean {
-  return pattern.endsWith(".*") ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
-}
 
 export type RouteMatch = { route: Route; ids: string[] };
 

@@ -209,10 +209,12 @@ async function sendWebhooks(state: StandInState, body: Body) {
       previous_attributes: data.previous_attributes,
     });
   });
-  const mode = (body.mode ?? "normal") as SendMode;
-  if (!["normal", "duplicate", "reverse_order", "delay_ms"].includes(mode)) {
-    bad("mode: normal|duplicate|reverse_order|delay_ms");
+  const mode = (body.mode ?? "normal") as SendMode | "lost";
+  if (!["normal", "duplicate", "reverse_order", "delay_ms", "lost"].includes(mode)) {
+    bad("mode: normal|duplicate|reverse_order|delay_ms|lost");
   }
+  // lost: the events exist at Stripe (GET /v1/events lists them) but no delivery ever arrives
+  if (mode === "lost") return { events, deliveries: [] };
   const secret = body.secret as SecretKind | undefined;
   if (secret !== undefined && secret !== "platform" && secret !== "connect") bad("secret: platform|connect");
   if (!state.webhooks.url) bad("no webhook url configured (POST /_standin/webhooks/config {url})");

@@ -274,6 +274,8 @@ async function handleApi(state: StandInState, req: RawRequest): Promise<RawRespo
       state.webhooks.emitAuto(ev, o.account ? "connect" : "platform");
     },
     events: () => state.webhooks.events,
+    deliveries: () => state.webhooks.deliveries,
+    now: state.now,
   };
   let execute: Execute;
   try {

@@ -68,6 +68,48 @@ create index stripe_webhook_events_received_at_idx on private.stripe_webhook_eve
 alter table private.stripe_webhook_events enable row level security;
 revoke all on table private.stripe_webhook_events from public, anon, authenticated, service_role;
 
+-- How far the inbox is known complete: the cursor of the events catch-up (stripe-events-catch-up,
+-- 20261202090000), which lists Stripe's events since it and processes what no webhook delivered.
+-- One row, audited (entity stripe_event_catch_up): the cursor, the run under way and how far it
+-- got, and the last retention gap (events older than Stripe's 30 days that may never have arrived:
+-- public.payout_alerts kind stripe_events_gap). Here, with the inbox, because the alerts
+-- (20261130091000) read it.
+create table private.stripe_event_catch_up (
+  id uuid primary key default pg_catalog.gen_random_uuid(),
+  singleton boolean not null default true unique check (singleton),
+  -- every event created before cursor_at is in the inbox (the next run re-lists an overlap below it);
+  -- null: never run. Only moves forward.
+  cursor_at timestamptz check (pg_catalog.isfinite(cursor_at)),
+  -- the run under way (null: none); any invocation continues it
+  run_id uuid,
+  run_started_at timestamptz,
+  window_start timestamptz,
+  window_end timestamptz,
+  -- sources ('platform', then connected accounts by id) before `source` are done; of `source`,
+  -- the events created at or after covered_from (null: none yet)
+  source text check (source = 'platform' or source ~ '^acct_[A-Za-z0-9]+$'),
+  covered_from timestamptz,
+  -- the last retention gap: events created in [gap_from, gap_until) were past Stripe's 30 days
+  gap_from timestamptz,
+  gap_until timestamptz,
+  gap_detected_at timestamptz,
+  last_finished_at timestamptz,
+  last_result jsonb check (last_result is null or pg_catalog.jsonb_typeof(last_result) = 'object'),
+  updated_at timestamptz not null default pg_catalog.now(),
+  check ((run_id is null) = (window_start is null) and (run_id is null) = (window_end is null)
+         and (run_id is null) = (run_started_at is null)),
+  check (window_end >= window_start),
+  check (run_id is not null or (source is null and covered_from is null)),
+  check ((gap_from is null) = (gap_until is null) and (gap_from is null) = (gap_detected_at is null)),
+  check (gap_until > gap_from)
+);
+comment on table private.stripe_event_catch_up is
+  'The events catch-up''s state (one row, audited): cursor_at (every Stripe event created before it is in the webhook inbox; only moves forward), the run under way (window, source, covered_from) and the last retention gap (public.payout_alerts stripe_events_gap). Written by the functions of 20261202090000.';
+alter table private.stripe_event_catch_up enable row level security;
+revoke all on table private.stripe_event_catch_up from public, anon, authenticated, service_role;
+insert into private.stripe_event_catch_up (updated_at) values ('-infinity');
+select private.enable_audit('private.stripe_event_catch_up'::regclass, 'stripe_event_catch_up');
+
 create function private.receive_stripe_webhook_event(
   p_event jsonb, p_endpoint text, p_now timestamptz default pg_catalog.now())
 returns table (event_id text, status text, attempts integer, deliveries integer, duplicate boolean)
@@ -83,9 +125,13 @@ declare
 begin
   if p_event is null or pg_catalog.jsonb_typeof(p_event) <> 'object'
      or coalesce(p_event ->> 'id', '') !~ '^evt_[A-Za-z0-9_]+$'
-     or coalesce(p_event ->> 'type', '') = ''
-     or pg_catalog.jsonb_typeof(p_event -> 'created') is distinct from 'number' then
-    raise exception 'not a Stripe event (id evt_..., type, created)' using errcode = 'PT400';
+     or pg_catalog.jsonb_typeof(p_event -> 'type') is distinct from 'string'
+     or pg_catalog.length(p_event ->> 'type') not between 1 and 100
+     or pg_catalog.jsonb_typeof(p_event -> 'created') is distinct from 'number'
+     or coalesce(pg_catalog.jsonb_typeof(p_event -> 'account'), 'null') not in ('null', 'string')
+     or coalesce(p_event ->> 'account', 'acct_0') !~ '^acct_[A-Za-z0-9]+$' then
+    raise exception 'not a Stripe event (id evt_..., type: a string of 1..100, created: a number, account: acct_... or absent)'
+      using errcode = 'PT400';
   end if;
   if p_endpoint is null or p_endpoint not in ('platform', 'connect') then
     raise exception 'p_endpoint must be platform or connect (got %)', p_endpoint using errcode = 'PT400';

@@ -46,7 +46,7 @@ declare
   v_url text;
   v_secret text;
 begin
-  if p_function is null or p_function not in ('reverse-payouts', 'reconcile-payouts', 'invoice-placements') then
+  if p_function is null or p_function not in ('reverse-payouts', 'reconcile-payouts', 'invoice-placements', 'stripe-events-catch-up') then
     raise exception 'unknown Stripe sync function %', p_function using errcode = 'PT400';
   end if;
   select s.decrypted_secret into v_url from vault.decrypted_secrets s where s.name = 'payout_functions_url';
@@ -63,7 +63,7 @@ begin
 end
 $$;
 comment on function private.ring_stripe_sync_function(text, jsonb, timestamptz) is
-  'Queues net.http_post to <payout_functions_url>/functions/v1/<reverse-payouts|reconcile-payouts|invoice-placements> with header x-job-secret = payout_job_secret (both from Vault; PT503 when missing) and body p_body + {rung_at}. Sent by pg_net after commit.';
+  'Queues net.http_post to <payout_functions_url>/functions/v1/<reverse-payouts|reconcile-payouts|invoice-placements|stripe-events-catch-up> with header x-job-secret = payout_job_secret (both from Vault; PT503 when missing) and body p_body + {rung_at}. Sent by pg_net after commit.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Requests

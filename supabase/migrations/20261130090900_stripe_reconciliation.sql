@@ -325,12 +325,19 @@ begin
     end if;
     return private.ring_stripe_sync_function('reconcile-payouts',
       pg_catalog.jsonb_build_object('trigger', 'handover', 'run_id', p_run_id), p_now);
+  elsif p_function = 'stripe-events-catch-up' then
+    -- while that run is the catch-up's unfinished one (20261202090000)
+    if p_run_id is null or not exists (select 1 from private.stripe_event_catch_up c where c.run_id = p_run_id) then
+      return null;
+    end if;
+    return private.ring_stripe_sync_function('stripe-events-catch-up',
+      pg_catalog.jsonb_build_object('trigger', 'handover', 'run_id', p_run_id), p_now);
   end if;
   raise exception 'unknown Stripe sync job %', p_function using errcode = 'PT400';
 end
 $$;
 comment on function private.ring_stripe_sync_handover(text, uuid, timestamptz) is
-  'A Stripe sync job stopped for the isolate''s CPU with work left: rings its function now (pg_net; URL and job secret from Vault). reverse-payouts: through private.reversal_doorbell (only when a reversal is due); invoice-placements: through private.billing_doorbell (only when a company invoice has work due); reconcile-payouts: with {"run_id"} while that run is unfinished. Returns the pg_net request id, or null when nothing is due. PT400 unknown function.';
+  'A Stripe sync job stopped for the isolate''s CPU with work left: rings its function now (pg_net; URL and job secret from Vault). reverse-payouts: through private.reversal_doorbell (only when a reversal is due); invoice-placements: through private.billing_doorbell (only when a company invoice has work due); reconcile-payouts and stripe-events-catch-up: with {"run_id"} while that run is unfinished. Returns the pg_net request id, or null when nothing is due. PT400 unknown function.';
 
 revoke execute on function private.ring_stripe_sync_handover(text, uuid, timestamptz)
 from public, anon, authenticated, service_role;

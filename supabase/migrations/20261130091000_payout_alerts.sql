@@ -19,6 +19,8 @@
 --                                at Stripe (not by a reissue): reissue it or fail the placement
 --   company_invoice_uncollectible  ... marked uncollectible at Stripe: reissue, fail, or wait for a late payment
 --   company_invoice_failed       Stripe refused a step of invoicing the company (billing worker): reissue or fail
+--   stripe_events_gap            the events catch-up resumed past Stripe's 30-day event retention: events
+--                                created in the gap may never have reached the inbox (30 days)
 -- A security_invoker view over a security definer function that returns nothing unless the caller
 -- is a platform admin (the function reads private tables the caller cannot).
 --
@@ -158,6 +160,12 @@ as $$
       and (c.failed_at is not null or c.status = 'uncollectible'
            or (c.status = 'void' and not exists (select 1 from public.company_invoices n
                                                  where n.invoice_id = c.invoice_id and n.issue > c.issue)))
+    union all
+    -- the events catch-up started past Stripe's 30-day retention: events of the gap may be lost
+    select 'stripe_events_gap', 'stripe_event_catch_up', c.id::text, null, null, null, null, null, c.gap_detected_at,
+           pg_catalog.jsonb_build_object('gap_from', c.gap_from, 'gap_until', c.gap_until, 'cursor_at', c.cursor_at)
+    from private.stripe_event_catch_up c
+    where c.gap_detected_at > p_now - interval '30 days'
   ) a
   -- platform admins through the API; the owner's own SQL sessions (no role switched: SQL editor,
   -- psql); nobody else (PostgREST always switches to anon/authenticated/service_role)
@@ -174,7 +182,7 @@ select a.kind, a.subject_type, a.subject_id, a.placement_id, a.payout_id, a.recr
        a.detected_at, a.details
 from private.payout_alert_rows() a;
 comment on view public.payout_alerts is
-  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed). Healthy = empty. Other users read no row.';
+  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed, stripe_events_gap). Healthy = empty. Other users read no row.';
 
 revoke execute on function private.payout_alert_rows(timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.payout_alert_rows(timestamptz) to authenticated;
@@ -224,6 +232,9 @@ begin
       'select private.reversal_doorbell()');
     perform cron.schedule('stripe-sync-billing-doorbell', p_billing_doorbell_schedule,
       'select private.billing_doorbell()');
+    -- the events catch-up: recovers events no webhook delivered (20261202090000)
+    perform cron.schedule('stripe-sync-events-catch-up', '*/10 * * * *',
+      $cmd$select private.ring_stripe_sync_function('stripe-events-catch-up', '{"trigger": "cron"}')$cmd$);
   end if;
   return query
   select j.jobname::text, j.schedule::text, j.command::text, j.active
@@ -231,7 +242,7 @@ begin
 end
 $$;
 comment on function private.setup_stripe_sync_cron(boolean, text, text, text) is
-  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due) and stripe-sync-billing-doorbell (every minute: outbox intake of new placements, rings invoice-placements when a company invoice has work due). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
+  'The cron setup of the Stripe sync (idempotent; part of private.setup_cron, which deploys run as postgres after db push): unschedules every stripe-sync-* job, then (p_enabled) schedules stripe-sync-reconcile (daily, 04:30 UTC: reconcile-payouts) and stripe-sync-reversal-doorbell (every minute, rings reverse-payouts when a reversal is due) stripe-sync-billing-doorbell (every minute: outbox intake of new placements, rings invoice-placements when a company invoice has work due) and stripe-sync-events-catch-up (every 10 minutes: stripe-events-catch-up). Plain function calls: URL and job secret come from Vault at run time. setup_stripe_sync_cron(false) removes them.';
 
 revoke execute on function
   private.reversal_doorbell(timestamptz),

@@ -115,8 +115,8 @@ select is((select details ->> 'type' from private.payout_alert_rows('2000-01-14'
 -- cron
 select cron.schedule('payouts-test-keep', '* * * * *', 'select 1');
 select is((select array_agg(jobname order by jobname) from private.setup_stripe_sync_cron(true)),
-  array['stripe-sync-billing-doorbell', 'stripe-sync-reconcile', 'stripe-sync-reversal-doorbell'],
-  'setup_stripe_sync_cron: three jobs');
+  array['stripe-sync-billing-doorbell', 'stripe-sync-events-catch-up', 'stripe-sync-reconcile', 'stripe-sync-reversal-doorbell'],
+  'setup_stripe_sync_cron: four jobs');
 select is((select count(*)::int from private.setup_stripe_sync_cron(false)), 0, '... removed with false');
 select ok(exists (select 1 from cron.job where jobname = 'payouts-test-keep'), 'other jobs untouched');
 

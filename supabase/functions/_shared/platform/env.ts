@@ -590,6 +590,6 @@ export const connectSettingsEnv: EnvGroup<ConnectSettings> = group(
 export const connectOnboardingEnv = envGroups({ db: stripeSyncDbEnv, stripe: stripeEnv, connect: connectSettingsEnv });
 export type ConnectOnboardingEnv = ReturnType<typeof connectOnboardingEnv.parse>;
 
-/** `reverse-payouts`, `reconcile-payouts`. */
+/** `reverse-payouts`, `reconcile-payouts`, `stripe-events-catch-up`. */
 export const stripeSyncJobEnv = envGroups({ db: stripeSyncDbEnv, budget: budgetEnv, stripe: stripeEnv });
 export type StripeSyncJobEnv = ReturnType<typeof stripeSyncJobEnv.parse>;

@@ -21,6 +21,23 @@
  */
 import { idOf } from "../platform/stripe.ts";
 
+/**
+ * The event types `effectOf` acts on, by where Stripe lists them (the events catch-up lists these):
+ * the platform's own events, and a connected account's (Connect events, listed per account).
+ */
+export const HANDLED_EVENT_TYPES = {
+  platform: [
+    "invoice.paid",
+    "invoice.payment_succeeded",
+    "transfer.reversed",
+    "transfer.updated",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+  ],
+  connect: ["account.updated", "payout.failed"],
+} as const;
+
 /** A Stripe event as delivered (only the fields used here). */
 export interface StripeEventLike {
   id: string;

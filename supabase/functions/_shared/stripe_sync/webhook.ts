@@ -5,7 +5,8 @@
  *    (`webhooks.constructEventAsync`, SubtleCrypto HMAC, 300 s tolerance), with the platform
  *    endpoint's secret and then the Connect endpoint's secret (connected-account events are sent
  *    by their own endpoint; tried first when the body names an account). Missing, bad or stale
- *    signature → 400 and nothing is written.
+ *    signature → 400 and nothing is written; so is a signed body that is no Stripe event (no evt_ id,
+ *    type, created, data.object: 400 `not_a_stripe_event`).
  * 2. Store: `receive` (one row per event id). A replay of a processed or ignored event → 200, no-op.
  * 3. Decide: `effectOf` (events.ts; reads the object again from Stripe where order matters).
  * 4. Apply: `process` (one transaction; the event is marked processed with its effect).
@@ -110,6 +111,22 @@ export async function verifyStripeSignature(
   return { failure: stale ? "timestamp_outside_tolerance" : "signature_mismatch" };
 }
 
+/**
+ * The fields every Stripe event has, as the inbox stores them (receive_stripe_webhook_event checks
+ * the same): `id` evt_…, `type` a string, `created` unix seconds, `data.object` an object, `account`
+ * absent or acct_….
+ */
+export function isStripeEvent(e: unknown): e is StripeEventLike {
+  if (!e || typeof e !== "object" || Array.isArray(e)) return false;
+  const o = e as Record<string, unknown>;
+  const data = o.data as Record<string, unknown> | null | undefined;
+  return typeof o.id === "string" && /^evt_[A-Za-z0-9_]+$/.test(o.id) &&
+    typeof o.type === "string" && o.type.length >= 1 && o.type.length <= 100 &&
+    typeof o.created === "number" && Number.isSafeInteger(o.created) &&
+    !!data && typeof data === "object" && !!data.object && typeof data.object === "object" &&
+    (o.account === undefined || o.account === null || (typeof o.account === "string" && /^acct_[A-Za-z0-9]+$/.test(o.account)));
+}
+
 /** Everything the handler needs. */
 export interface WebhookDeps {
   secrets: WebhookSecrets;
@@ -169,6 +186,50 @@ async function readBody(req: Request): Promise<Uint8Array> {
   return buf;
 }
 
+/** What storing and processing one verified event came to. */
+export type DeliveryOutcome =
+  | { kind: "duplicate"; status: string }
+  | { kind: "applied"; effect: WebhookEffect["kind"]; outcome: unknown }
+  | { kind: "failed" };
+
+/**
+ * Stores and processes one verified event, as a webhook delivery does (and the events catch-up,
+ * events_catch_up.ts, for an event no delivery brought): decided from the event alone → stored and
+ * applied in one transaction; else (or if that failed) stored first, then decided and applied, a
+ * failure recorded on the event (kept for Stripe's redelivery and reconcile-payouts' retry).
+ */
+export async function storeAndProcessEvent(
+  event: StripeEventLike,
+  endpoint: "platform" | "connect",
+  deps: Pick<WebhookDeps, "inbox" | "reader" | "log">,
+): Promise<DeliveryOutcome> {
+  // Decided from the event alone (most events): stored and applied in one transaction. If that
+  // fails, nothing was stored and the path below stores the event and records the failure.
+  const effect = await effectWithoutReads(event);
+  if (effect) {
+    try {
+      const r = await deps.inbox.receiveAndProcess(event, endpoint, effect);
+      if (r.duplicate) return { kind: "duplicate", status: r.status };
+      deps.log.info("stripe event processed", {
+        event_id: event.id,
+        type: event.type,
+        effect: effect.kind,
+        outcome: r.result?.outcome,
+      });
+      return { kind: "applied", effect: effect.kind, outcome: r.result?.outcome };
+    } catch (e) {
+      const error = errorInfo(e);
+      deps.log.warn("stripe event: store and apply failed, storing it first", { event_id: event.id, ...error });
+    }
+  }
+
+  const stored = await deps.inbox.receive(event, endpoint);
+  if (stored.duplicate) return { kind: "duplicate", status: stored.status };
+  const outcome = await processStoredEvent(event, deps);
+  if (!outcome.ok) return { kind: "failed" };
+  return { kind: "applied", effect: outcome.effect, outcome: outcome.result.outcome };
+}
+
 /** The request handler (served by the function builder, platform/function.ts). */
 export function createWebhookHandler(deps: WebhookDeps): (req: Request) => Promise<Response> {
   return async (req) => {
@@ -182,41 +243,21 @@ export function createWebhookHandler(deps: WebhookDeps): (req: Request) => Promi
       throw new HttpError(400, verified.failure);
     }
     const { event, endpoint } = verified;
-    const replayed = (status: string) => {
-      deps.log.info("stripe event replayed: no-op", { event_id: event.id, type: event.type, status });
-      return json(200, { received: true, event_id: event.id, duplicate: true, status });
-    };
-    const applied = (effect: WebhookEffect["kind"], outcome: unknown) =>
-      json(200, { received: true, event_id: event.id, endpoint, effect, outcome: outcome ?? null });
-
-    // Decided from the event alone (most events): stored and applied in one transaction. If that
-    // fails, nothing was stored and the path below stores the event and records the failure.
-    const effect = await effectWithoutReads(event);
-    if (effect) {
-      try {
-        const r = await deps.inbox.receiveAndProcess(event, endpoint, effect);
-        if (r.duplicate) return replayed(r.status);
-        deps.log.info("stripe event processed", {
-          event_id: event.id,
-          type: event.type,
-          effect: effect.kind,
-          outcome: r.result?.outcome,
-        });
-        return applied(effect.kind, r.result?.outcome);
-      } catch (e) {
-        const error = errorInfo(e);
-        deps.log.warn("stripe event: store and apply failed, storing it first", { event_id: event.id, ...error });
-      }
+    if (!isStripeEvent(event)) {
+      // signed with our secret but not an event (a bug or a test at Stripe's end): nothing stored
+      deps.log.warn("stripe webhook refused", { reason: "not_a_stripe_event" });
+      throw new HttpError(400, "not_a_stripe_event");
     }
-
-    const stored = await deps.inbox.receive(event, endpoint);
-    if (stored.duplicate) return replayed(stored.status);
-    const outcome = await processStoredEvent(event, deps);
-    if (!outcome.ok) {
+    const r = await storeAndProcessEvent(event, endpoint, deps);
+    if (r.kind === "duplicate") {
+      deps.log.info("stripe event replayed: no-op", { event_id: event.id, type: event.type, status: r.status });
+      return json(200, { received: true, event_id: event.id, duplicate: true, status: r.status });
+    }
+    if (r.kind === "failed") {
       // Kept (status failed) for Stripe's redelivery and reconcile-payouts' retry.
       return json(500, { error: "internal_error", reason: "processing_failed", event_id: event.id });
     }
-    return applied(outcome.effect, outcome.result.outcome);
+    return json(200, { received: true, event_id: event.id, endpoint, effect: r.effect, outcome: r.outcome ?? null });
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Wiring of the Stripe sync functions (`stripe-webhook`, `reverse-payouts`, `reconcile-payouts`,
- * `invoice-placements`)
+ * `invoice-placements`, `stripe-events-catch-up`)
  * over the function builder (`../platform/function.ts`): the clients built from the configuration
  * (database as `stripe_sync`, Stripe client and pacer), and the workers' database and Stripe calls
  * (actor `job`). The decisions live in webhook.ts, reversals.ts, reconciliation.ts and billing.ts.
@@ -23,6 +23,8 @@ import {
 import type { BillingDb, BillingStripe, ClaimedCompanyInvoice, InvoiceInfo } from "./billing.ts";
 import { createWebhookInbox, inStripeSyncTransaction, type StripeSyncDb } from "./db.ts";
 import { createStripeReader, reversalInfo, transferReversals } from "./reader.ts";
+import type { CatchUpDb, CatchUpRun, CatchUpStripe } from "./events_catch_up.ts";
+import type { StripeEventLike } from "./events.ts";
 import type { ReconcileDb, ReconcileRun, ReconcileStripe } from "./reconciliation.ts";
 import type { ClaimedReversal, ReversalDb, ReversalStripe } from "./reversals.ts";
 import { createWebhookHandler } from "./webhook.ts";
@@ -315,5 +317,60 @@ export function createBillingStripe(stripe: Stripe, pacer: Pacer, maxAttempts: n
       asInfo(await callStripe(pacer, () => stripe.invoices.sendInvoice(id, {}, { idempotencyKey }), { maxAttempts })),
     voidInvoice: async (id, idempotencyKey) =>
       asInfo(await callStripe(pacer, () => stripe.invoices.voidInvoice(id, {}, { idempotencyKey }), { maxAttempts })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// stripe-events-catch-up
+// ---------------------------------------------------------------------------------------------
+
+/** The events catch-up's database calls over Postgres. */
+export function createCatchUpDb(db: StripeSyncDb): CatchUpDb {
+  const tx = <T>(fn: Parameters<typeof inStripeSyncTransaction<T>>[2]) => inStripeSyncTransaction(db, "job", fn);
+  return {
+    begin: async (runId, overlapS) => {
+      const [r] = await tx((t) =>
+        t<CatchUpRun[]>`select * from private.begin_stripe_events_catch_up(${runId}, make_interval(secs => ${overlapS}))`
+      );
+      return r;
+    },
+    notInInbox: async (ids) =>
+      new Set(
+        (await tx((t) => t<{ id: string }[]>`select id from private.stripe_events_not_in_inbox(${ids}::text[]) as id`))
+          .map((r) => r.id),
+      ),
+    progress: async (runId, source, coveredFrom) =>
+      (await tx((t) =>
+        t<{ moved: boolean }[]>`select private.record_stripe_events_catch_up_progress(${runId}, ${source},
+          ${coveredFrom}::timestamptz) as moved`
+      ))[0].moved,
+    finish: async (runId, result) =>
+      (await tx((t) =>
+        t<{ r: Record<string, unknown> }[]>`select private.finish_stripe_events_catch_up(${runId},
+          ${JSON.stringify(result)}::text::jsonb) as r`
+      ))[0].r,
+    handover: (runId) =>
+      tx((t) => t`select private.ring_stripe_sync_handover('stripe-events-catch-up', ${runId}) as id`).then(ringId),
+  };
+}
+
+/** The catch-up's event listing over the SDK (paced; `Stripe-Account` for a connected account's events). */
+export function createCatchUpStripe(stripe: Stripe, pacer: Pacer, maxAttempts: number): CatchUpStripe {
+  return {
+    listEvents: (source, q) =>
+      callStripe(
+        pacer,
+        () =>
+          stripe.events.list(
+            {
+              created: q.untilS === undefined ? { gte: q.sinceS } : { gte: q.sinceS, lte: q.untilS },
+              types: [...q.types],
+              limit: 100,
+              starting_after: q.startingAfter,
+            },
+            source === "platform" ? undefined : { stripeAccount: source },
+          ) as unknown as Promise<{ data: StripeEventLike[]; has_more: boolean }>,
+        { maxAttempts },
+      ),
   };
 }

@@ -400,7 +400,7 @@ const entry: BenchEntry = {
       const [probe] = await admin<{ id: string }[]>`select id from public.payouts order by id limit 1`;
       const oneProblemsMs = await medianMs(
         21,
-        () => admin`select count(*) from private.payout_problems(${probe.id}::uuid)`,
+        () => admin`select count(*) from private.payout_problems(array[${probe.id}::uuid])`,
       );
 
       // ---- profile (unmeasured) ----

@@ -47,6 +47,7 @@ const entry: BenchEntry = {
     try {
       const s0 = performance.now();
       const n = await createEscrowFixture(admin, intEnv("BENCH_ESCROW_N", 100_000));
+      await admin`vacuum analyze`;
       const [{ problems }] = await admin<{ problems: number }[]>`
         select count(*)::int as problems from private.payout_problems(array(
           select po.id from public.payouts po join bench_escrow.placements p on p.id = po.placement_id))`;

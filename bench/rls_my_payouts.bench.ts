@@ -188,8 +188,8 @@ async function verify(sql: postgres.Sql): Promise<string[]> {
     problems.push(`payouts per recruiter ${perRecruiter.lo}..${perRecruiter.hi}, expected ${PAYOUTS / RECRUITERS}`);
   }
   const sample = await sql<{ payout_id: string; problem: string }[]>`
-    select x.* from (select id from public.payouts tablesample system (0.1) limit 200) p,
-                    lateral private.payout_problems(p.id) x`;
+    select x.* from private.payout_problems(array(
+      select id from public.payouts tablesample system (0.1) limit 200)) x`;
   for (const s of sample) problems.push(`payout ${s.payout_id}: ${s.problem}`);
   return problems;
 }

@@ -364,6 +364,78 @@ $$;
 comment on function private.guard_money_write() is
   'Guard trigger of money tables: refuses protected writes outside transition functions (42501, nobody exempted) and any status change that private.state_transitions does not allow (PT409).';
 
+-- The same guard for the tables the payout run writes in bulk (placements, invoices, payouts,
+-- holds, schedules, tranches), paid once per statement instead of once per row:
+--   guard_money_statement   BEFORE INSERT/UPDATE/DELETE FOR EACH STATEMENT: no delete ever, no
+--                           insert/update outside a transition (one token check per statement;
+--                           also a statement that matches no row is refused)
+--   check_status_edges      AFTER INSERT / AFTER UPDATE FOR EACH STATEMENT with the statement's
+--                           rows: every created status and every status change is an allowed
+--                           edge, checked in one query against private.state_transitions
+--   touch_updated_at        BEFORE UPDATE FOR EACH ROW: updated_at (no token, no jsonb)
+-- A row-level guard computed the token (sha256) and two jsonb copies of the row for every row.
+create function private.guard_money_statement()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if tg_op = 'DELETE' then
+    raise exception 'rows of %.% are never deleted', tg_table_schema, tg_table_name
+      using errcode = '42501', hint = 'Use a transition to a terminal status instead.';
+  end if;
+  if not private.in_transition() then
+    raise exception 'direct % on %.% refused: money rows change only through private transition functions',
+      pg_catalog.lower(tg_op), tg_table_schema, tg_table_name
+      using errcode = '42501';
+  end if;
+  return null;
+end
+$$;
+comment on function private.guard_money_statement() is
+  'Statement guard (BEFORE INSERT/UPDATE/DELETE FOR EACH STATEMENT) of the bulk money tables: refuses any delete and any insert/update outside a transition function (42501, nobody exempted), once per statement.';
+
+-- tg_argv[0]: the entity name in private.state_transitions. The rows are compared by id (which
+-- the audit makes immutable); both tables carry id and status.
+create function private.check_status_edges()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_entity constant text := tg_argv[0];
+  v_bad record;
+begin
+  if tg_op = 'INSERT' then
+    select n.id, n.status into v_bad
+    from new_rows n
+    where not exists (select 1 from private.state_transitions t
+                      where t.entity = v_entity and t.from_status is null and t.to_status = n.status)
+    limit 1;
+    if found then
+      raise exception 'a % cannot be created in status "%"', v_entity, v_bad.status using errcode = 'PT409';
+    end if;
+  else
+    select n.id, o.status as from_status, n.status as to_status into v_bad
+    from old_rows o
+    join new_rows n on n.id = o.id
+    where n.status is distinct from o.status
+      and not exists (select 1 from private.state_transitions t
+                      where t.entity = v_entity and t.from_status = o.status and t.to_status = n.status)
+    order by n.id
+    limit 1;
+    if found then
+      perform private.assert_transition(v_entity, v_bad.id, v_bad.from_status, v_bad.to_status);
+    end if;
+  end if;
+  return null;
+end
+$$;
+comment on function private.check_status_edges() is
+  'Statement trigger (AFTER INSERT/UPDATE with the statement''s rows) of the bulk money tables: every created status and every status change must be an edge of private.state_transitions (PT409, as private.assert_transition words it), one query per statement.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Pure helpers
 -- ---------------------------------------------------------------------------------------------
@@ -515,6 +587,8 @@ revoke execute on function
   private.enter_transition(text, text),
   private.leave_transition(jsonb),
   private.guard_money_write(),
+  private.guard_money_statement(),
+  private.check_status_edges(),
   private.largest_remainder(bigint, bigint[]),
   private.supported_currencies(),
   private.currency_minor_unit_exponent(text),

@@ -232,7 +232,8 @@ comment on table public.escrow_holds is
   'Money of one payout held back (guarantee period, dispute...). Released -> payable; cancelled -> forfeited to the platform.';
 create index escrow_holds_payout_id_placement_id_currency_idx on public.escrow_holds (payout_id, placement_id, currency);
 create index escrow_holds_placement_id_idx on public.escrow_holds (placement_id);
-create index escrow_holds_due_idx on public.escrow_holds (release_scheduled_date) where status = 'active';
+-- the escrow run's batches: due holds in (release date, id) order, read as a range
+create index escrow_holds_due_idx on public.escrow_holds (release_scheduled_date, id) where status = 'active';
 create index escrow_holds_recruiter_id_idx on public.escrow_holds (recruiter_id);
 
 -- ---------------------------------------------------------------------------------------------
@@ -378,18 +379,7 @@ create trigger money_guard before insert or update or delete on public.recruiter
   for each row execute function private.guard_money_write(
     '', 'columns', 'stripe_connect_account_id', 'stripe_transfers_capability',
     'stripe_capability_updated_at', 'paused_at', 'paused_reason');
-create trigger money_guard before insert or update or delete on public.placements
-  for each row execute function private.guard_money_write('placement', 'all');
-create trigger money_guard before insert or update or delete on public.placement_invoices
-  for each row execute function private.guard_money_write('placement_invoice', 'all');
-create trigger money_guard before insert or update or delete on public.payouts
-  for each row execute function private.guard_money_write('payout', 'all');
-create trigger money_guard before insert or update or delete on public.escrow_holds
-  for each row execute function private.guard_money_write('escrow_hold', 'all');
-create trigger money_guard before insert or update or delete on public.payout_schedules
-  for each row execute function private.guard_money_write('payout_schedule', 'all');
-create trigger money_guard before insert or update or delete on public.payout_transfers
-  for each row execute function private.guard_money_write('payout_transfer', 'all');
+-- (the tables with a status: statement guards, after private.touch_updated_at below)
 
 -- ---------------------------------------------------------------------------------------------
 -- recruiter_id of the payout children and the logs: copied from the payout by trigger
@@ -459,6 +449,34 @@ create trigger touch_updated_at before update on public.companies
   for each row execute function private.touch_updated_at();
 create trigger touch_updated_at before update on public.placement_splits
   for each row execute function private.touch_updated_at();
+
+-- The tables with a status, which the payout run and the escrow run write in bulk: the guard
+-- per statement (private.guard_money_statement, private.check_status_edges, 20261127100000), and
+-- updated_at per row.
+do $$
+declare
+  v record;
+begin
+  for v in select * from (values ('public.placements', 'placement'), ('public.placement_invoices', 'placement_invoice'),
+                                  ('public.payouts', 'payout'), ('public.escrow_holds', 'escrow_hold'),
+                                  ('public.payout_schedules', 'payout_schedule'),
+                                  ('public.payout_transfers', 'payout_transfer')) x(tbl, entity)
+  loop
+    execute pg_catalog.format(
+      'create trigger money_guard before insert or update or delete on %s '
+      'for each statement execute function private.guard_money_statement()', v.tbl);
+    execute pg_catalog.format(
+      'create trigger money_status_insert after insert on %s referencing new table as new_rows '
+      'for each statement execute function private.check_status_edges(%L)', v.tbl, v.entity);
+    execute pg_catalog.format(
+      'create trigger money_status_update after update on %s referencing old table as old_rows new table as new_rows '
+      'for each statement execute function private.check_status_edges(%L)', v.tbl, v.entity);
+    execute pg_catalog.format(
+      'create trigger touch_updated_at before update on %s '
+      'for each row execute function private.touch_updated_at()', v.tbl);
+  end loop;
+end
+$$;
 
 -- Splits: free to edit (by whoever may write the table) until the placement's invoice is
 -- recorded; from then on nobody changes them, not even a transition function.
@@ -544,14 +562,14 @@ $$;
 comment on function private.derive_payout_status(bigint, bigint, bigint, bigint, bigint, bigint, boolean) is
   'The status a payout must have given its buckets and whether its placement failed.';
 
--- plpgsql with two fixed statements, not one sql statement filtered by "p_payout_id is null or
--- po.id = p_payout_id": a sql function with `set search_path` is never inlined, PG 15 plans its
--- body on every call, and with the id as a parameter that OR filter can only be a scan of all
--- payouts and placements. The deferred payout_consistent trigger calls this for one payout
--- several times per tranche, so that scan grew with the table (ms per call at a few thousand
--- payouts). Now one payout is read by primary key (plan cached per session) and all payouts
--- by one scan. The two statements differ only in their WHERE: keep them in step.
-create function private.payout_problems(p_payout_id uuid default null)
+-- plpgsql with two fixed statements, not one sql statement filtered by "p_payout_ids is null or
+-- po.id = any (p_payout_ids)": a sql function with `set search_path` is never inlined, PG 15
+-- plans its body on every call, and with the ids as a parameter that OR filter can only be a
+-- scan of all payouts and placements. The deferred consistency check calls this once per
+-- transaction for the payouts it touched, so that scan would grow with the table. Now the listed
+-- payouts are read by primary key (plan cached per session) and all payouts by one scan. The two
+-- statements differ only in their WHERE: keep them in step.
+create function private.payout_problems(p_payout_ids uuid[] default null)
 returns table (payout_id uuid, problem text)
 language plpgsql
 stable
@@ -560,7 +578,7 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 begin
-  if p_payout_id is not null then
+  if p_payout_ids is not null then
     return query
     with p as (
       select po.*, pl.status = 'failed' as placement_failed,
@@ -574,7 +592,7 @@ begin
           where h.payout_id = po.id and h.status = 'cancelled') as cancelled_hold_sum
       from public.payouts po
       join public.placements pl on pl.id = po.placement_id
-      where po.id = p_payout_id
+      where po.id = any (p_payout_ids)
     )
     select p.id, x.problem
     from p
@@ -634,8 +652,52 @@ begin
   end if;
 end
 $$;
-comment on function private.payout_problems(uuid) is
-  'Every inconsistency between a payout''s buckets/status and its tranches and holds (all payouts when p_payout_id is null). Empty = consistent.';
+comment on function private.payout_problems(uuid[]) is
+  'Every inconsistency between a payout''s buckets/status and its tranches and holds, for the listed payouts (all payouts when p_payout_ids is null). Empty = consistent.';
+
+-- The consistency check runs once per transaction, set-based, not once per changed row:
+--   1. every INSERT/UPDATE statement on payouts, payout_transfers or escrow_holds (statement
+--      triggers with the statement's new rows) adds the payout ids it touched to the
+--      transaction's row of private.payout_consistency_queue (one row per transaction: inserted
+--      by the first such statement, appended to by the next ones);
+--   2. the insert of that row queues ONE deferred constraint trigger event: at commit it takes the
+--      row out of the queue and runs payout_problems over all its payouts in one statement.
+-- Nothing a caller can set skips it: the queue has no grants, and the row can only be removed
+-- by the check itself. With SET CONSTRAINTS IMMEDIATE the event fires at the end of the statement
+-- that inserted the row; the check removes the row, so the next statement inserts a new one and
+-- is checked in turn. A rolled-back subtransaction takes its queue writes with it, together with
+-- the money writes they were about.
+create unlogged table private.payout_consistency_queue (
+  txid xid8 primary key default pg_catalog.pg_current_xact_id(),
+  payout_ids uuid[] not null
+);
+comment on table private.payout_consistency_queue is
+  'Payouts touched by the current transaction, waiting for the deferred consistency check (one row per transaction, removed by the check at commit). Unlogged: a row never outlives its transaction.';
+alter table private.payout_consistency_queue enable row level security;
+revoke all on table private.payout_consistency_queue from public, anon, authenticated, service_role;
+
+-- tg_argv[0]: the column holding the payout id (payouts: id; tranches and holds: payout_id)
+create function private.queue_payout_consistency_check()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_ids uuid[];
+begin
+  select pg_catalog.array_agg(distinct (pg_catalog.to_jsonb(n) ->> tg_argv[0])::uuid) into v_ids from new_rows n;
+  if v_ids is null then
+    return null;
+  end if;
+  insert into private.payout_consistency_queue as q (txid, payout_ids)
+  values (pg_catalog.pg_current_xact_id(), v_ids)
+  on conflict (txid) do update set payout_ids = q.payout_ids || excluded.payout_ids;
+  return null;
+end
+$$;
+comment on function private.queue_payout_consistency_check() is
+  'Statement trigger (AFTER INSERT/UPDATE with the new rows) of payouts, payout_transfers and escrow_holds: adds the payouts the statement touched to the transaction''s row of private.payout_consistency_queue, whose insert queues the one deferred consistency check.';
 
 create function private.check_payout_consistency()
 returns trigger
@@ -644,27 +706,47 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_problem text;
-  v_payout_id uuid := (pg_catalog.to_jsonb(new) ->> case when tg_table_name = 'payouts' then 'id' else 'payout_id' end)::uuid;
+  v_ids uuid[];
+  v_bad record;
 begin
-  select string_agg(x.problem, '; ') into v_problem from private.payout_problems(v_payout_id) x;
-  if v_problem is not null then
-    raise exception 'payout % is inconsistent: %', v_payout_id, v_problem using errcode = 'PT422';
+  delete from private.payout_consistency_queue q where q.txid = new.txid returning q.payout_ids into v_ids;
+  if v_ids is null then
+    return null;
+  end if;
+  select x.payout_id, string_agg(x.problem, '; ') as problems into v_bad
+  from private.payout_problems(array(select distinct u from pg_catalog.unnest(v_ids) u)) x
+  group by x.payout_id
+  order by x.payout_id
+  limit 1;
+  if found then
+    raise exception 'payout % is inconsistent: %', v_bad.payout_id, v_bad.problems using errcode = 'PT422';
   end if;
   return null;
 end
 $$;
 comment on function private.check_payout_consistency() is
-  'Deferred constraint trigger: a payout''s buckets equal the sums of its tranches and holds and its status is the derived one (PT422).';
-create constraint trigger payout_consistent after insert or update on public.payouts
+  'Deferred constraint trigger of private.payout_consistency_queue: once per transaction (at commit), every payout the transaction touched has buckets equal to the sums of its tranches and holds and the derived status (PT422 naming the first inconsistent payout).';
+create constraint trigger payout_consistent after insert on private.payout_consistency_queue
   deferrable initially deferred
   for each row execute function private.check_payout_consistency();
-create constraint trigger payout_consistent after insert or update on public.payout_transfers
-  deferrable initially deferred
-  for each row execute function private.check_payout_consistency();
-create constraint trigger payout_consistent after insert or update on public.escrow_holds
-  deferrable initially deferred
-  for each row execute function private.check_payout_consistency();
+create trigger payout_consistency_insert after insert on public.payouts
+  referencing new table as new_rows for each statement
+  execute function private.queue_payout_consistency_check('id');
+create trigger payout_consistency_update after update on public.payouts
+  referencing new table as new_rows for each statement
+  execute function private.queue_payout_consistency_check('id');
+create trigger payout_consistency_insert after insert on public.payout_transfers
+  referencing new table as new_rows for each statement
+  execute function private.queue_payout_consistency_check('payout_id');
+create trigger payout_consistency_update after update on public.payout_transfers
+  referencing new table as new_rows for each statement
+  execute function private.queue_payout_consistency_check('payout_id');
+create trigger payout_consistency_insert after insert on public.escrow_holds
+  referencing new table as new_rows for each statement
+  execute function private.queue_payout_consistency_check('payout_id');
+create trigger payout_consistency_update after update on public.escrow_holds
+  referencing new table as new_rows for each statement
+  execute function private.queue_payout_consistency_check('payout_id');
 
 create function private.check_placement_allocation()
 returns trigger
@@ -724,7 +806,8 @@ revoke execute on function
   private.guard_split_write(),
   private.check_split_shares(),
   private.derive_payout_status(bigint, bigint, bigint, bigint, bigint, bigint, boolean),
-  private.payout_problems(uuid),
+  private.payout_problems(uuid[]),
+  private.queue_payout_consistency_check(),
   private.check_payout_consistency(),
   private.check_placement_allocation()
 from public, anon, authenticated, service_role;

@@ -32,6 +32,8 @@ set search_path = ''
 as $$
 declare
   v_ids uuid[];
+  v_actor_id uuid := private.actor_id();
+  v_actor_role text := private.actor_role();
 begin
   with ins as (
     insert into public.payout_schedules (
@@ -54,9 +56,13 @@ begin
   )
   select pg_catalog.array_agg(ins.id) into v_ids from ins;
 
-  perform private.emit_event('payout_schedule.created', 'payout_schedule', s.id, s.placement_id, s.payout_id,
-    pg_catalog.jsonb_build_object('to_status', s.status, 'trigger_event', s.trigger_event,
-      'scheduled_date', s.scheduled_date, 'next_attempt_at', s.next_attempt_at))
+  -- one set-based insert: what private.emit_event writes per schedule
+  insert into public.payout_events (
+    event_type, entity_type, entity_id, placement_id, payout_id, payload, actor_id, actor_role)
+  select 'payout_schedule.created', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+         pg_catalog.jsonb_build_object('to_status', s.status, 'trigger_event', s.trigger_event,
+           'scheduled_date', s.scheduled_date, 'next_attempt_at', s.next_attempt_at),
+         v_actor_id, v_actor_role
   from public.payout_schedules s where s.id = any (v_ids) order by s.id;
 
   return query select s.* from public.payout_schedules s where s.id = any (v_ids) order by s.id;
@@ -161,6 +167,8 @@ as $$
 declare
   v_ids uuid[];
   v_payout_ids uuid[];
+  v_actor_id uuid := private.actor_id();
+  v_actor_role text := private.actor_role();
 begin
   perform 1 from public.payouts po
   where po.id in (select h.payout_id from public.escrow_holds h where h.id = any (p_hold_ids))
@@ -169,7 +177,7 @@ begin
 
   with rel as (
     update public.escrow_holds h
-       set status = 'released', released_at = p_now, released_by = private.actor_id()
+       set status = 'released', released_at = p_now, released_by = v_actor_id
      where h.id = any (p_hold_ids) and h.status = 'active'
     returning h.id, h.payout_id, h.hold_amount
   ), agg as (
@@ -185,9 +193,13 @@ begin
   select (select pg_catalog.array_agg(rel.id) from rel), (select pg_catalog.array_agg(upd.id) from upd)
     into v_ids, v_payout_ids;
 
-  perform private.emit_event(p_event_type, 'escrow_hold', h.id, h.placement_id, h.payout_id,
-    pg_catalog.jsonb_build_object('from_status', 'active', 'to_status', h.status, 'hold_amount', h.hold_amount,
-      'currency', h.currency, 'hold_reason', h.hold_reason, 'reason', p_reason))
+  -- one set-based insert: what private.emit_event writes per hold
+  insert into public.payout_events (
+    event_type, entity_type, entity_id, placement_id, payout_id, payload, actor_id, actor_role)
+  select p_event_type, 'escrow_hold', h.id, h.placement_id, h.payout_id,
+         pg_catalog.jsonb_build_object('from_status', 'active', 'to_status', h.status, 'hold_amount', h.hold_amount,
+           'currency', h.currency, 'hold_reason', h.hold_reason, 'reason', p_reason),
+         v_actor_id, v_actor_role
   from public.escrow_holds h where h.id = any (v_ids) order by h.id;
 
   perform private.ensure_payout_schedules(v_payout_ids, 'escrow_hold.released',

@@ -17,7 +17,7 @@
 --   complete_payout_transfer(transfer, stripe transfer id, now)  one of them
 --   fail_payout_transfer(transfer, reason, now)                  tranche failed -> backoff
 --   mark_payout_transfer_unknown(transfer, reason, now)          outcome unknown
---   release_due_escrow_holds(now)                                due holds released
+--   release_due_escrow_holds(now, limit)                         due holds released (in batches)
 --
 -- Double payment is impossible at the database level: a payout's paid + in_flight never
 -- exceed its amount (bucket CHECK), at most one tranche per payout is in flight (unique
@@ -52,6 +52,9 @@ declare
   v_stale_before timestamptz := p_now - v_settings.invocation_stale_after;
   v_prev jsonb;
   v_ids uuid[];
+  v_any_processing boolean;
+  v_actor_id uuid := private.actor_id();
+  v_actor_role text := private.actor_role();
   v_payout_ids uuid[];
   v_reclaimed uuid[];
   v_claimed uuid[];
@@ -72,9 +75,9 @@ begin
   v_prev := private.enter_transition('payout_schedule.claim', null);
 
   -- 1. Due schedules, oldest first; rows another run holds are skipped, not waited for.
-  select pg_catalog.array_agg(d.id) into v_ids
+  select pg_catalog.array_agg(d.id), pg_catalog.bool_or(d.status = 'processing') into v_ids, v_any_processing
   from (
-    select s.id
+    select s.id, s.status
     from public.payout_schedules s
     where (s.status = 'pending' and s.next_attempt_at <= p_now)
        or (s.status = 'failed' and s.retry_count < s.max_attempts and s.next_attempt_at <= p_now)
@@ -108,6 +111,8 @@ begin
 
   -- 3. Expired leases: the same pending tranche goes to this run, unless a gate closed
   --    meanwhile (kill switch, recruiter paused or account lost): then it waits, untouched.
+  --    (Only when the batch has such a schedule: eligibility is not computed twice for nothing.)
+  if v_any_processing then
   with el as (
     select e.payout_id, e.reason from private.payout_eligibility(p_now, v_payout_ids) e
   ), r as (
@@ -126,6 +131,7 @@ begin
     returning t.id
   )
   select pg_catalog.array_agg(r.id) into v_reclaimed from r;
+  end if;
 
   -- 4. Pending/failed schedules: one snapshot of eligibility decides, in one statement,
   --    which get a pending tranche (payable -> in flight) and which are skipped or cancelled.
@@ -202,28 +208,41 @@ begin
          (select pg_catalog.array_agg(notify.id) from notify)
     into v_claimed, v_skipped, v_cancelled, v_notify;
 
-  -- 5. Outbox.
-  perform private.emit_event('payout_schedule.processing', 'payout_schedule', s.id, s.placement_id, s.payout_id,
-    pg_catalog.jsonb_build_object('to_status', s.status, 'claimed_by_run', s.claimed_by_run,
-      'lease_expires_at', s.lease_expires_at, 'attempt_number', s.retry_count + 1))
-  from public.payout_schedules s where s.id = any (v_claimed) order by s.id;
-  perform private.emit_event('payout_transfer.created', 'payout_transfer', t.id, t.placement_id, t.payout_id,
-    pg_catalog.jsonb_build_object('to_status', t.status, 'amount', t.amount, 'currency', t.currency,
-      'destination_account_id', t.destination_account_id, 'idempotency_key', t.idempotency_key,
-      'attempt_number', t.attempt_number, 'schedule_id', t.schedule_id))
-  from public.payout_transfers t where t.schedule_id = any (v_claimed) and t.status = 'pending' order by t.id;
-  perform private.emit_event('payout_schedule.reclaimed', 'payout_schedule', s.id, s.placement_id, s.payout_id,
-    pg_catalog.jsonb_build_object('claimed_by_run', s.claimed_by_run, 'lease_expires_at', s.lease_expires_at))
-  from public.payout_schedules s where s.id = any (v_reclaimed) order by s.id;
-  perform private.emit_event('payout_schedule.cancelled', 'payout_schedule', s.id, s.placement_id, s.payout_id,
-    pg_catalog.jsonb_build_object('to_status', s.status, 'reason', s.cancel_reason))
-  from public.payout_schedules s where s.id = any (v_cancelled) order by s.id;
-  perform private.emit_event('payout.connect_required', 'payout', po.id, po.placement_id, po.id,
-    pg_catalog.jsonb_build_object('recruiter_id', po.recruiter_id, 'reason', s.skip_reason,
-      'payable_amount', po.payable_amount, 'currency', po.currency))
-  from public.payouts po
-  join public.payout_schedules s on s.payout_id = po.id and s.id = any (v_ids)
-  where po.id = any (v_notify) order by po.id;
+  -- 5. Outbox: one set-based insert for the whole batch (what private.emit_event writes, in the
+  --    order the events were emitted one by one before: by kind, then entity id).
+  insert into public.payout_events (
+    event_type, entity_type, entity_id, placement_id, payout_id, payload, actor_id, actor_role)
+  select ev.event_type, ev.entity_type, ev.entity_id, ev.placement_id, ev.payout_id, ev.payload,
+         v_actor_id, v_actor_role
+  from (
+    select 1 as k, 'payout_schedule.processing' as event_type, 'payout_schedule' as entity_type, s.id as entity_id,
+           s.placement_id, s.payout_id,
+           pg_catalog.jsonb_build_object('to_status', s.status, 'claimed_by_run', s.claimed_by_run,
+             'lease_expires_at', s.lease_expires_at, 'attempt_number', s.retry_count + 1) as payload
+    from public.payout_schedules s where s.id = any (v_claimed)
+    union all
+    select 2, 'payout_transfer.created', 'payout_transfer', t.id, t.placement_id, t.payout_id,
+           pg_catalog.jsonb_build_object('to_status', t.status, 'amount', t.amount, 'currency', t.currency,
+             'destination_account_id', t.destination_account_id, 'idempotency_key', t.idempotency_key,
+             'attempt_number', t.attempt_number, 'schedule_id', t.schedule_id)
+    from public.payout_transfers t where t.schedule_id = any (v_claimed) and t.status = 'pending'
+    union all
+    select 3, 'payout_schedule.reclaimed', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+           pg_catalog.jsonb_build_object('claimed_by_run', s.claimed_by_run, 'lease_expires_at', s.lease_expires_at)
+    from public.payout_schedules s where s.id = any (v_reclaimed)
+    union all
+    select 4, 'payout_schedule.cancelled', 'payout_schedule', s.id, s.placement_id, s.payout_id,
+           pg_catalog.jsonb_build_object('to_status', s.status, 'reason', s.cancel_reason)
+    from public.payout_schedules s where s.id = any (v_cancelled)
+    union all
+    select 5, 'payout.connect_required', 'payout', po.id, po.placement_id, po.id,
+           pg_catalog.jsonb_build_object('recruiter_id', po.recruiter_id, 'reason', s.skip_reason,
+             'payable_amount', po.payable_amount, 'currency', po.currency)
+    from public.payouts po
+    join public.payout_schedules s on s.payout_id = po.id and s.id = any (v_ids)
+    where po.id = any (v_notify)
+  ) ev
+  order by ev.k, ev.entity_id;
 
   perform private.leave_transition(v_prev);
 
@@ -590,7 +609,14 @@ $$;
 comment on function private.mark_payout_transfer_unknown(uuid, text, timestamptz) is
   'Payout run, outcome unknown (timeout, 5xx): tranche pending -> unknown. The money stays in flight and the schedule processing until complete_/fail_payout_transfer reconciles it; an unknown tranche is never re-handed by a claim. Same status = no-op; PT404/PT400/PT409.';
 
-create function private.release_due_escrow_holds(p_now timestamptz default pg_catalog.now())
+-- Escrow release at scale: p_limit due holds per call (null = all of them), oldest release date
+-- first (escrow_holds_due_idx: an index range scan that stops after p_limit rows, not a sort of
+-- every due hold). The escrow run (run_escrow_releases, 20261129090200) calls it in batches,
+-- each its own short transaction, so 100 000 due holds never become one transaction that holds
+-- the locks of 100 000 payouts while the payout run waits for them (docs/payout-runs.md,
+-- "Escrow releases in batches").
+create function private.release_due_escrow_holds(
+  p_now timestamptz default pg_catalog.now(), p_limit integer default null)
 returns setof public.escrow_holds
 language plpgsql
 volatile
@@ -604,6 +630,9 @@ declare
   v_ids uuid[];
   v_prev jsonb;
 begin
+  if p_limit is not null and p_limit not between 1 and 100000 then
+    raise exception 'p_limit must be between 1 and 100000, or null for all (got %)', p_limit using errcode = 'PT400';
+  end if;
   v_prev := private.enter_transition('escrow_hold.auto_release', null);
   select pg_catalog.array_agg(d.id order by d.id) into v_ids
   from (
@@ -613,7 +642,8 @@ begin
     where h.status = 'active'
       and h.release_scheduled_date <= v_last_due_date
       and pl.status <> 'failed'
-    order by h.id
+    order by h.release_scheduled_date, h.id
+    limit p_limit
     for update of h skip locked
   ) d;
 
@@ -624,8 +654,8 @@ begin
   perform private.leave_transition(v_prev);
 end
 $$;
-comment on function private.release_due_escrow_holds(timestamptz) is
-  'Scheduled job: releases, set-based, every active hold whose release_scheduled_date at the escrow release time (UTC) is <= p_now (held -> payable, escrow_hold.auto_released) and gives each affected payout a schedule (trigger escrow_hold.released). Locked holds are left to the next run.';
+comment on function private.release_due_escrow_holds(timestamptz, integer) is
+  'Scheduled job: releases, set-based, the active holds whose release_scheduled_date at the escrow release time (UTC) is <= p_now (held -> payable, escrow_hold.auto_released) and gives each affected payout a schedule (trigger escrow_hold.released). At most p_limit holds per call, oldest release date first (null: all; the escrow run calls it in batches); locked holds are left to the next call. PT400 for a limit outside 1..100000.';
 
 revoke execute on function
   private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid),
@@ -634,7 +664,7 @@ revoke execute on function
   private.complete_payout_transfer(uuid, text, timestamptz),
   private.fail_payout_transfer(uuid, text, timestamptz),
   private.mark_payout_transfer_unknown(uuid, text, timestamptz),
-  private.release_due_escrow_holds(timestamptz)
+  private.release_due_escrow_holds(timestamptz, integer)
 from public, anon, authenticated, service_role;
 
 grant execute on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid) to payout_jobs;
@@ -642,4 +672,4 @@ grant execute on function private.complete_payout_transfers(uuid[], text[], time
 grant execute on function private.complete_payout_transfer(uuid, text, timestamptz) to payout_jobs;
 grant execute on function private.fail_payout_transfer(uuid, text, timestamptz) to payout_jobs;
 grant execute on function private.mark_payout_transfer_unknown(uuid, text, timestamptz) to payout_jobs;
-grant execute on function private.release_due_escrow_holds(timestamptz) to payout_jobs;
+grant execute on function private.release_due_escrow_holds(timestamptz, integer) to payout_jobs;

@@ -30,7 +30,8 @@
 --   record_payout_run_error(invocation, error, now)
 --   finish_payout_invocation(invocation, outcome, now)        closes the invocation, and the run when
 --                                                             nothing is left and nobody else works on it
---   run_escrow_releases(invocation, now)                      private.release_due_escrow_holds + count
+--   run_escrow_releases(invocation, now, limit)               one batch of private.release_due_escrow_holds
+--                                                             + count (the function calls it in a loop)
 --
 -- The decisions (when to call Stripe, when to adopt, when to fail) are made by the Edge Function
 -- (supabase/functions/_shared/payout_run/); docs/payout-runs.md has the exactly-once argument.
@@ -796,9 +797,16 @@ comment on function private.defer_payout_transfer(uuid, uuid, interval, text, ti
 -- ---------------------------------------------------------------------------------------------
 -- Escrow releases
 -- ---------------------------------------------------------------------------------------------
-create function private.run_escrow_releases(p_invocation_id uuid, p_now timestamptz default pg_catalog.now())
-returns table (hold_id uuid, payout_id uuid, placement_id uuid, hold_amount bigint, currency text,
-               release_scheduled_date date, schedule_id uuid, schedule_next_attempt_at timestamptz)
+-- One batch of the escrow run: at most p_limit due holds, released in this call's own
+-- transaction (private.release_due_escrow_holds(p_now, p_limit)), counted on the invocation.
+-- The Edge Function calls it again while batches come back full and its budget lasts; the next
+-- doorbell continues an unfinished run. Returns one summary row per batch, not one row per hold:
+-- what the function logs and parses stays the same size whatever the batch (the holds' own
+-- record is the audit trail and the escrow_hold.auto_released events).
+create function private.run_escrow_releases(
+  p_invocation_id uuid, p_now timestamptz default pg_catalog.now(), p_limit integer default 1000)
+returns table (released integer, payouts integer, amounts jsonb, first_hold_id uuid, last_hold_id uuid,
+               next_payout_due_at timestamptz, more_due boolean)
 language plpgsql
 volatile
 security definer
@@ -807,25 +815,39 @@ as $$
 #variable_conflict use_column
 declare
   v_inv private.payout_run_invocations := private.payout_invocation(p_invocation_id);
-  v_ids uuid[];
+  v_settings private.payout_settings := private.settings();
+  v_holds public.escrow_holds[];
+  v_n integer;
 begin
   if v_inv.kind <> 'escrow_releases' then
     raise exception 'invocation % is a % run', p_invocation_id, v_inv.kind using errcode = 'PT409';
   end if;
-  select pg_catalog.array_agg(h.id order by h.id) into v_ids from private.release_due_escrow_holds(p_now) h;
-  perform private.count_payout_invocation(p_invocation_id,
-    pg_catalog.jsonb_build_object('released', coalesce(pg_catalog.cardinality(v_ids), 0)), p_now);
+  if p_limit is null or p_limit not between 1 and 10000 then
+    raise exception 'p_limit must be between 1 and 10000 (got %)', p_limit using errcode = 'PT400';
+  end if;
+  select pg_catalog.array_agg(h) into v_holds from private.release_due_escrow_holds(p_now, p_limit) h;
+  v_n := coalesce(pg_catalog.cardinality(v_holds), 0);
+  perform private.count_payout_invocation(p_invocation_id, pg_catalog.jsonb_build_object('released', v_n), p_now);
   return query
-  select h.id, h.payout_id, h.placement_id, h.hold_amount, h.currency::text, h.release_scheduled_date,
-         s.id, s.next_attempt_at
-  from public.escrow_holds h
-  left join public.payout_schedules s on s.payout_id = h.payout_id and s.status in ('pending', 'processing', 'failed')
-  where h.id = any (v_ids)
-  order by h.id;
+  with h as (select * from pg_catalog.unnest(v_holds))
+  select v_n,
+         (select pg_catalog.count(distinct h.payout_id)::integer from h),
+         coalesce((select pg_catalog.jsonb_object_agg(a.currency, a.total)
+                   from (select h.currency, sum(h.hold_amount)::bigint as total from h group by h.currency) a),
+                  '{}'::jsonb),
+         (select min(h.id::text)::uuid from h),
+         (select max(h.id::text)::uuid from h),
+         (select min(s.next_attempt_at) from public.payout_schedules s
+           where s.payout_id in (select h.payout_id from h) and s.status in ('pending', 'processing', 'failed')),
+         -- what a next batch would find (holds locked by another caller included)
+         exists (select 1 from public.escrow_holds x
+                 join public.placements pl on pl.id = x.placement_id
+                 where x.status = 'active' and pl.status <> 'failed'
+                   and x.release_scheduled_date <= ((p_now at time zone 'UTC') - v_settings.escrow_release_time)::date);
 end
 $$;
-comment on function private.run_escrow_releases(uuid, timestamptz) is
-  'Escrow release run: private.release_due_escrow_holds(p_now) (set-based, audited, escrow_hold.auto_released events; released money gets a schedule due at the next payout due time), counted on the invocation. Returns each released hold with its payout''s live schedule. PT404/PT409.';
+comment on function private.run_escrow_releases(uuid, timestamptz, integer) is
+  'Escrow release run, one batch: private.release_due_escrow_holds(p_now, p_limit) (at most p_limit due holds, oldest release date first; set-based, audited, escrow_hold.auto_released events; released money gets a schedule due at the next payout due time), counted on the invocation. Returns one summary row: released, payouts, amounts per currency, first and last hold id, the earliest payout due time, and whether due holds remain. PT400 (limit outside 1..10000)/PT404/PT409.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Privileges: payout_runner executes the run functions; the internals are the owner's
@@ -846,7 +868,7 @@ revoke execute on function
   private.record_payout_transfer_failed(uuid, uuid, text, text, timestamptz),
   private.record_payout_transfer_unknown(uuid, uuid, text, interval, timestamptz),
   private.defer_payout_transfer(uuid, uuid, interval, text, timestamptz),
-  private.run_escrow_releases(uuid, timestamptz)
+  private.run_escrow_releases(uuid, timestamptz, integer)
 from public, anon, authenticated, service_role;
 
 grant execute on function private.begin_payout_invocation(uuid, text, text, timestamptz, interval) to payout_runner;
@@ -862,4 +884,4 @@ grant execute on function private.record_payout_transfer_paid(uuid, uuid, text, 
 grant execute on function private.record_payout_transfer_failed(uuid, uuid, text, text, timestamptz) to payout_runner;
 grant execute on function private.record_payout_transfer_unknown(uuid, uuid, text, interval, timestamptz) to payout_runner;
 grant execute on function private.defer_payout_transfer(uuid, uuid, interval, text, timestamptz) to payout_runner;
-grant execute on function private.run_escrow_releases(uuid, timestamptz) to payout_runner;
+grant execute on function private.run_escrow_releases(uuid, timestamptz, integer) to payout_runner;

@@ -15,7 +15,7 @@ select is((select array_agg(p.oid::regprocedure::text order by p.proname)
         'private.complete_payout_transfers(uuid[],text[],timestamp with time zone)',
         'private.fail_payout_transfer(uuid,text,timestamp with time zone)',
         'private.mark_payout_transfer_unknown(uuid,text,timestamp with time zone)',
-        'private.release_due_escrow_holds(timestamp with time zone)'],
+        'private.release_due_escrow_holds(timestamp with time zone,integer)'],
   'payout_jobs may execute exactly the job functions');
 select is((select count(*) from pg_class c where c.relnamespace in ('public'::regnamespace, 'private'::regnamespace)
            and c.relname in ('companies', 'recruiters', 'placements', 'placement_invoices', 'placement_splits', 'payouts',

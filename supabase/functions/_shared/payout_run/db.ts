@@ -107,7 +107,7 @@ const interval = (seconds: number | null) => (seconds === null ? null : `${secon
 export function createRunDb(
   sql: Sql,
   opts: RunDbOptions = {},
-): RunDb & { releaseEscrow(invocationId: string): Promise<Row[]> } {
+): RunDb & { releaseEscrow(invocationId: string, limit: number): Promise<Row> } {
   const kind = opts.kind ?? "payout_schedules";
   /** The run `begin` joined or started: every later transaction carries it (null before). */
   let runId: string | null = null;
@@ -259,8 +259,12 @@ export function createRunDb(
       return { runId: id, status: rest.status, ...rest };
     },
 
-    async releaseEscrow(invocationId: string) {
-      return await tx("release_escrow", (t) => t`select * from private.run_escrow_releases(${invocationId}::uuid)`);
+    async releaseEscrow(invocationId: string, limit: number) {
+      const [r] = await tx(
+        "release_escrow",
+        (t) => t`select * from private.run_escrow_releases(${invocationId}::uuid, p_limit => ${limit}::integer)`,
+      );
+      return r as Row;
     },
   };
 }

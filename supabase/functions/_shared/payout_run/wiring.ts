@@ -119,11 +119,13 @@ export async function processEscrowReleases(ctx: JobRun<EscrowRunEnv, undefined>
       {
         db: {
           begin: db.begin,
-          releaseEscrow: async (id) => (await db.releaseEscrow(id)) as never,
+          releaseEscrow: async (id, limit) => (await db.releaseEscrow(id, limit)) as never,
           error: db.error,
           finish: db.finish,
         },
         log: ctx.log,
+        budget: ctx.budget,
+        batchSize: ctx.config.run.batchSize,
       },
       ctx.invocationId,
       ctx.trigger,

@@ -173,6 +173,10 @@ export const ENV = {
     min: 0,
     max: 400_000,
   }),
+  ESCROW_BATCH_SIZE: num(
+    "due escrow holds released per transaction by process-escrow-releases (each audited row takes a chain lock: keep it well below max_locks_per_transaction x max_connections / 3)",
+    { def: 1_000, min: 1, max: 2_000 },
+  ),
   PAYOUT_BATCH_SIZE: num("tranches claimed per batch, and paid outcomes recorded per transaction", {
     def: 25,
     min: 1,
@@ -558,8 +562,19 @@ export const payoutRunEnv = envGroups({
 });
 export type PayoutRunEnv = ReturnType<typeof payoutRunEnv.parse>;
 
+/** Settings of the escrow release run (`process-escrow-releases`). */
+export interface EscrowRunSettings {
+  /** Due holds released per transaction (`private.run_escrow_releases`' p_limit). */
+  batchSize: number;
+}
+
+export const escrowRunSettingsEnv: EnvGroup<EscrowRunSettings> = group(
+  ["ESCROW_BATCH_SIZE"],
+  (v) => ({ batchSize: v.ESCROW_BATCH_SIZE }),
+);
+
 /** `process-escrow-releases`. */
-export const escrowRunEnv = envGroups({ db: payoutDbEnv, budget: budgetEnv });
+export const escrowRunEnv = envGroups({ db: payoutDbEnv, budget: budgetEnv, run: escrowRunSettingsEnv });
 export type EscrowRunEnv = ReturnType<typeof escrowRunEnv.parse>;
 
 /** `stripe-webhook`. */

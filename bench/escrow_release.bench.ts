@@ -68,6 +68,22 @@ const entry: BenchEntry = {
       const bareCpu = (await cpuNow()) - c0;
       await admin`checkpoint`;
 
+      // ---- reported: the audited floor, the same UPDATE in batches of 1 000 with the audit trigger ----
+      c0 = await cpuNow();
+      t0 = performance.now();
+      let floorRows = 0;
+      for (;;) {
+        const r = await admin`
+          update bench_escrow.audited set status = 'released', released_at = now(), updated_at = now()
+          where id in (select id from bench_escrow.audited where status = 'active'
+                         and release_scheduled_date <= ${RELEASE_DATE}::date order by id limit 1000)`;
+        floorRows += r.count;
+        if (r.count < 1000) break;
+      }
+      const floorMs = performance.now() - t0;
+      const floorCpu = (await cpuNow()) - c0;
+      await admin`checkpoint`;
+
       // ---- ours: the Edge Function, rung until nothing is due ----
       const [{ t: dbStart }] = await admin<{ t: Date }[]>`select now() as t`;
       const fnStart = Date.now();
@@ -170,6 +186,10 @@ const entry: BenchEntry = {
           ours_holds_per_s: round(n / (oursMs / 1000), 0),
           db_cpu_ms_per_hold_ours: round(oursCpu / n, 3),
           db_cpu_ms_per_hold_bare: round(bareCpu / n, 4),
+          audited_floor_s: round(floorMs / 1000, 2),
+          db_cpu_ms_per_hold_audited_floor: round(floorCpu / Math.max(1, floorRows), 4),
+          audited_floor_ratio_vs_bare: round(floorCpu / bareCpu, 1),
+          ratio_vs_audited_floor: round(oursCpu / floorCpu, 1),
           wall_ratio_vs_bare: round(wallRatio, 1),
           invocations,
           ms_per_batch_of_1000_avg: round(oursMs / Math.ceil(n / 1000), 0),

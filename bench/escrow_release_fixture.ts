@@ -33,7 +33,11 @@ export async function createEscrowFixture(admin: postgres.Sql, n: number): Promi
       create table bench_escrow.placements (id uuid primary key);
       -- the baseline: the same hold rows in a table with the same columns, constraints and
       -- indexes, and no trigger at all
-      create table bench_escrow.bare (like public.escrow_holds including all);`);
+      create table bench_escrow.bare (like public.escrow_holds including all);
+      -- the audited floor: the same rows with the product's audit trigger and nothing else (what
+      -- any audited release costs, whatever its logic; reported, not a target)
+      create table bench_escrow.audited (like public.escrow_holds including all);
+      select private.enable_audit('bench_escrow.audited', 'bench_escrow_hold');`);
     await tx`
       with u as (
         insert into auth.users (id, email, aud, role, raw_app_meta_data)
@@ -76,6 +80,7 @@ export async function createEscrowFixture(admin: postgres.Sql, n: number): Promi
     await tx`
       insert into bench_escrow.bare
       select h.* from public.escrow_holds h join bench_escrow.placements p on p.id = h.placement_id`;
+    await tx`insert into bench_escrow.audited select * from bench_escrow.bare`;
   });
   return placements * SPLITS;
 }

@@ -33,8 +33,9 @@ Deno.test("cron doorbell → pg_net → functions: a due tranche is paid and due
       select * from private.setup_payout_cron()`;
     const again = await sql`select * from private.setup_payout_cron()`;
     assert.deepEqual(jobs.map((j) => j.jobname), ["payouts-audit", "payouts-cleanup", "payouts-doorbell", "payouts-escrow-doorbell"]);
-    assert.equal(again.length, 3, "idempotent: the same three jobs");
+    assert.equal(again.length, 4, "idempotent: the same four jobs");
     assert.deepEqual(jobs.map((j) => j.command), [
+      "select private.maintain_payout_audit()",
       "select private.cleanup_payout_job_history()",
       "select private.payout_doorbell()",
       "select private.escrow_release_doorbell()",

@@ -190,6 +190,9 @@ begin
   if p_schedule_id is null then
     raise exception 'p_schedule_id is required' using errcode = 'PT400';
   end if;
+  -- an exhausted schedule may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('trigger_payout_schedule',
+    pg_catalog.jsonb_build_object('p_schedule_id', p_schedule_id, 'p_reason', p_reason));
   return private.trigger_payout_schedule(p_schedule_id, p_reason, pg_catalog.now());
 end
 $$;
@@ -253,6 +256,9 @@ begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to release a hold by hand' using errcode = 'PT400';
   end if;
+  -- before its release time a hold may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('release_escrow_hold',
+    pg_catalog.jsonb_build_object('p_hold_id', p_hold_id, 'p_reason', p_reason));
   return private.transition_escrow_hold(p_hold_id, 'released', p_reason, pg_catalog.now());
 end
 $$;
@@ -274,6 +280,9 @@ begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to cancel a hold' using errcode = 'PT400';
   end if;
+  -- forfeiting may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('cancel_escrow_hold',
+    pg_catalog.jsonb_build_object('p_hold_id', p_hold_id, 'p_reason', p_reason));
   return private.transition_escrow_hold(p_hold_id, 'cancelled', p_reason, pg_catalog.now());
 end
 $$;
@@ -329,6 +338,9 @@ begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to fail a placement' using errcode = 'PT400';
   end if;
+  -- may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('fail_placement',
+    pg_catalog.jsonb_build_object('p_placement_id', p_placement_id, 'p_reason', p_reason));
   return private.transition_placement(p_placement_id, 'failed', p_reason, pg_catalog.now());
 end
 $$;

@@ -390,6 +390,11 @@ begin
   if p_payout_id is null then
     raise exception 'p_payout_id is required' using errcode = 'PT400';
   end if;
+  -- may need a second admin (20261202120000_admin_approvals): PT428
+  if pg_catalog.btrim(coalesce(p_reason, '')) <> '' then
+    perform private.require_four_eyes('reverse_payout',
+      pg_catalog.jsonb_build_object('p_payout_id', p_payout_id, 'p_reason', p_reason));
+  end if;
   return query select r.* from private.request_payout_reversal(p_payout_id, p_reason, pg_catalog.now()) r;
   -- ring the worker now (sent after commit); the reversal doorbell picks it up anyway
   begin

@@ -385,7 +385,10 @@ begin
   if p_action is null then
     raise exception 'p_action is required' using errcode = 'PT400';
   end if;
-  select * into v_plan from private.admin_action_plan(p_action, coalesce(p_args, '{}'::jsonb), v_now);
+  if p_args is null then
+    raise exception 'p_args is required (the RPC''s named arguments, {} for none)' using errcode = 'PT400';
+  end if;
+  select * into v_plan from private.admin_action_plan(p_action, p_args, v_now);
   perform private.set_audit_context('admin_action.request', p_args ->> 'p_reason');
   insert into private.admin_action_requests (action, args, amount, currency, requested_by, requested_at, expires_at)
   values (p_action, p_args, v_plan.amount, v_plan.currency, v_admin, v_now,
@@ -439,6 +442,9 @@ declare
   v_row private.admin_action_requests;
 begin
   v_admin := private.begin_admin_action();
+  if p_request_id is null then
+    raise exception 'p_request_id is required' using errcode = 'PT400';
+  end if;
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to reject a request' using errcode = 'PT400';
   end if;

@@ -54,7 +54,12 @@ insert into missing values
   ('select count(*) from public.placement_escrow_total()', 'p_placement_id'),
   ('select count(*) from public.reverse_payout()', 'p_payout_id'),
   (format('select count(*) from public.reverse_payout(%L)', access_test.id('payA')), 'p_reason'),
-  ('select count(*) from public.payout_audit_anchor()', 'p_day');
+  ('select count(*) from public.payout_audit_anchor()', 'p_day'),
+  ('select public.request_admin_action()', 'p_action'),
+  ('select public.request_admin_action(''resume_payouts'')', 'p_args'),
+  ('select public.approve_admin_action()', 'p_request_id'),
+  ('select public.reject_admin_action()', 'p_request_id'),
+  (format('select public.reject_admin_action(%L)', gen_random_uuid()), 'p_reason');
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;
@@ -67,7 +72,8 @@ select is(
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.pronargs > 0
       and p.proname not in ('payout_run_preview', 'resume_payouts', 'admin_companies', 'admin_placements',
-                            'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain')
+                            'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain',
+                            'admin_action_requests')
       and not exists (select 1 from missing m where m.sql ~ ('public\.' || p.proname || '\('))),
   null, 'every RPC that needs an argument is covered');
 

@@ -424,6 +424,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"admin_action_requests":
+{ Args: { "p_status"?: string }; Returns: Json
+                           },
 "admin_companies":
 { Args: { "p_company_ids"?: (string)[] }; Returns: {
               "created_at": string,
@@ -515,6 +518,9 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"approve_admin_action":
+{ Args: { "p_reason"?: string,"p_request_id"?: string }; Returns: Json
+                           },
 "cancel_escrow_hold":
 { Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
@@ -831,6 +837,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reject_admin_action":
+{ Args: { "p_reason"?: string,"p_request_id"?: string }; Returns: Json
+                           },
 "release_escrow_hold":
 { Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
@@ -872,6 +881,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"request_admin_action":
+{ Args: { "p_action"?: string,"p_args"?: Json }; Returns: Json
+                           },
 "resume_payouts":
 { Args: { "p_reason"?: string }; Returns: Json
                            },

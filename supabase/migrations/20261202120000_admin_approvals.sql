@@ -471,15 +471,15 @@ declare
   v_now timestamptz := pg_catalog.now();
 begin
   perform private.require_platform_admin();
-  if p_status is not null and p_status not in ('pending', 'executed', 'rejected', 'expired') then
-    raise exception 'p_status must be pending, executed, rejected, expired or null for all (got %)', p_status
+  if p_status is not null and p_status not in ('pending', 'executed', 'rejected', 'expired', 'all') then
+    raise exception 'p_status must be pending, executed, rejected, expired or all (got %)', p_status
       using errcode = 'PT400';
   end if;
   return coalesce((
     select pg_catalog.jsonb_agg(j.doc order by j.requested_at desc, j.id)
     from (select r.id, r.requested_at, private.admin_action_request_json(r, v_now) as doc
           from private.admin_action_requests r
-          where p_status is null
+          where p_status is null or p_status = 'all'
              or (p_status = 'pending' and r.status = 'pending' and r.expires_at > v_now)
              or (p_status = 'expired' and r.status = 'pending' and r.expires_at <= v_now)
              or (p_status in ('executed', 'rejected') and r.status = p_status)
@@ -590,7 +590,7 @@ as $$
   select private.rpc_admin_action_requests(p_status) from private.require_platform_admin()
 $$;
 comment on function public.admin_action_requests(text) is
-  'Admin: four-eyes requests, newest first (at most 500): p_status pending (default: waiting for a second admin), executed, rejected, expired, or null for all; requester and approver see the outcome (status, decided_by, decided_at, decision_reason, result). 42501; PT400 bad status.';
+  'Admin: four-eyes requests, newest first (at most 500): p_status pending (default: waiting for a second admin), executed, rejected, expired, or all; requester and approver see the outcome (status, decided_by, decided_at, decision_reason, result). 42501; PT400 bad status.';
 
 revoke execute on function
   public.request_admin_action(text, jsonb),

@@ -37,7 +37,7 @@ set local statement_timeout = '60s';
 -- ---------------------------------------------------------------------------------------------
 create table private.approval_thresholds (
   id uuid primary key default pg_catalog.gen_random_uuid(),
-  currency char(3) not null unique check (currency ~ '^[A-Z]{3}$'),
+  currency text not null unique check (currency ~ '^[A-Z]{3}$'),
   -- minor units; an action of at least this amount needs a second admin (0: every one)
   min_amount bigint not null check (min_amount >= 0),
   updated_at timestamptz not null default pg_catalog.now()
@@ -58,7 +58,7 @@ create table private.admin_action_requests (
   -- the RPC's named arguments, exactly as they will be executed
   args jsonb not null check (pg_catalog.jsonb_typeof(args) = 'object'),
   amount bigint check (amount >= 0),
-  currency char(3),
+  currency text check (currency ~ '^[A-Z]{3}$'),
   requested_by uuid not null,
   requested_at timestamptz not null,
   expires_at timestamptz not null,

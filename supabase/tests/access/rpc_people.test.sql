@@ -4,7 +4,7 @@
 -- postgres, never from the API. The platform controls as an admin reads them.
 begin;
 \ir _fixtures.psql
-select plan(35);
+select plan(37);
 
 -- ---------------------------------------------------------------------------------------------
 -- platform admins
@@ -24,6 +24,11 @@ select ok(exists (select 1 from payout_audit_log where entity_type = 'platform_a
                   and reason like '%' || (select doc ->> 'id' from grant_request) || '%requested by ' || access_test.id('u_admin') || '%'
                   and (select user_id from platform_admins where id = entity_id) = access_test.id('u_nobody')),
           '... audited as system, naming the request and the requesting admin');
+select is((select kind || ' ' || (details ->> 'action') from payout_alerts where subject_id = (select doc ->> 'id' from grant_request)),
+          'break_glass_used grant_platform_admin', '... and raises an alert (payout_alerts: break_glass_used)');
+select is(access_test.run_as('admin', format($$select kind from public.payout_alerts where subject_id = %L$$,
+                                             (select doc ->> 'id' from grant_request))),
+          'break_glass_used', '... which the platform admin reads');
 select is(access_test.run_as('nobody', 'select count(*) >= 2 from public.placements'), 'true',
           'the new admin reads everything with the same JWT');
 select is(access_test.run_as('nobody', 'select (public.payout_controls() ->> ''payouts_paused'')'), 'false',

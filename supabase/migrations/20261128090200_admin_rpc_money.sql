@@ -421,7 +421,7 @@ as $$
   select private.rpc_trigger_payout_schedule(p_schedule_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.trigger_payout_schedule(uuid, text) is
-  'Admin override: makes a pending schedule due now, or gives a failed (also exhausted) schedule one more attempt now. Overrides only the date and the attempt cap: the guarantee, holds, collectibility, connected account and pause gates are checked by the next claim as always. Reason required. Returns the schedule. 42501; PT400; PT404; PT409 (processing/processed/cancelled).';
+  'Admin override: makes a pending schedule due now, or gives a failed (also exhausted) schedule one more attempt now. Overrides only the date and the attempt cap: the guarantee, holds, collectibility, connected account and pause gates are checked by the next claim as always. Reason required. Returns the schedule. 42501; PT400; PT404; PT409 (processing/processed/cancelled); PT428 an exhausted schedule at or above the four-eyes threshold (request_admin_action).';
 
 create function public.process_due_payout_schedules()
 returns jsonb
@@ -459,7 +459,7 @@ as $$
   select private.rpc_release_escrow_hold(p_hold_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.release_escrow_hold(uuid, text) is
-  'Admin: releases an active hold now (held -> payable; the payout gets a schedule at the next payout due time). Reason required. Already released = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (cancelled).';
+  'Admin: releases an active hold now (held -> payable; the payout gets a schedule at the next payout due time). Reason required. Already released = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (cancelled); PT428 before its release time, at or above the four-eyes threshold (request_admin_action).';
 
 create function public.cancel_escrow_hold(p_hold_id uuid default null, p_reason text default null)
 returns public.escrow_holds
@@ -471,7 +471,7 @@ as $$
   select private.rpc_cancel_escrow_hold(p_hold_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.cancel_escrow_hold(uuid, text) is
-  'Admin: cancels an active hold: its money is forfeited to the platform (held -> forfeited). Reason required. Already cancelled = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (released).';
+  'Admin: cancels an active hold: its money is forfeited to the platform (held -> forfeited). Reason required. Already cancelled = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (released); PT428 at or above the four-eyes threshold (request_admin_action).';
 
 create function public.process_due_escrow_releases()
 returns jsonb
@@ -495,7 +495,7 @@ as $$
   select private.rpc_fail_placement(p_placement_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.fail_placement(uuid, text) is
-  'Admin: the candidate left during the guarantee. In one transaction: placement failed, live schedules cancelled, active holds and unpaid money forfeited, paid payouts flagged for reversal. Reason required. Already failed = returned unchanged. Returns the placement. 42501; PT400; PT404; PT409 (completed, or guarantee over).';
+  'Admin: the candidate left during the guarantee. In one transaction: placement failed, live schedules cancelled, active holds and unpaid money forfeited, paid payouts flagged for reversal. Reason required. Already failed = returned unchanged. Returns the placement. 42501; PT400; PT404; PT409 (completed, or guarantee over); PT428 its payouts at or above the four-eyes threshold (request_admin_action).';
 
 revoke execute on function
   public.create_payout_schedule(uuid, timestamptz, text),

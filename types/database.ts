@@ -456,6 +456,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"admin_action_requests":
+{ Args: { "p_status"?: string }; Returns: Json
+                           },
 "admin_companies":
 { Args: { "p_company_ids"?: (string)[] }; Returns: {
               "billing_email": string | null,
@@ -556,6 +559,9 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"approve_admin_action":
+{ Args: { "p_reason"?: string,"p_request_id"?: string }; Returns: Json
+                           },
 "begin_connect_onboarding":
 { Args: { "p_country"?: string,"p_recruiter_id"?: string,"p_replace_reason"?: string }; Returns: {
               "connect_account_id": string,"country": string,"created_at": string,"fresh": boolean,"idempotency_key": string,"recruiter_id": string,"replacing": string,"status": string,"stripe_account_id": string
@@ -930,6 +936,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"reject_admin_action":
+{ Args: { "p_reason"?: string,"p_request_id"?: string }; Returns: Json
+                           },
 "release_escrow_hold":
 { Args: { "p_hold_id"?: string,"p_reason"?: string }; Returns: {
               "cancellation_reason": string | null,
@@ -971,6 +980,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"request_admin_action":
+{ Args: { "p_action"?: string,"p_args"?: Json }; Returns: Json
+                           },
 "resume_payouts":
 { Args: { "p_reason"?: string }; Returns: Json
                            },

@@ -214,6 +214,11 @@ export type ConnectOnboardingStart = z.infer<typeof S.ConnectOnboardingStartSche
 export type PayoutControls = z.infer<typeof S.PayoutControlsSchema>;
 export type PayoutRunRequest = z.infer<typeof S.PayoutRunRequestSchema>;
 export type EscrowReleaseRequest = z.infer<typeof S.EscrowReleaseRequestSchema>;
+/** Four-eyes approval (20261202120000_admin_approvals). */
+export type AdminAction = (typeof S.ADMIN_ACTIONS)[number];
+export type AdminActionRequestStatus = (typeof S.ADMIN_ACTION_REQUEST_STATUSES)[number];
+export type AdminActionCall = z.infer<typeof S.AdminActionCallSchema>;
+export type AdminActionRequest = z.infer<typeof S.AdminActionRequestSchema>;
 /** One entry of p_splits. */
 export type PlacementSplitInput = z.input<typeof S.PlacementSplitInputSchema>;
 

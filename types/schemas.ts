@@ -133,6 +133,18 @@ export const AUDIT_CHAIN_PROBLEMS = [
 
 export const PAYOUT_REVERSAL_STATUSES = ["pending", "processing", "succeeded", "partial", "failed"] as const;
 export const RECRUITER_CLAWBACK_STATUSES = ["open", "settled"] as const;
+/** Admin actions that may need a second platform admin (four-eyes, 20261202120000_admin_approvals). */
+export const ADMIN_ACTIONS = [
+  "reverse_payout",
+  "trigger_payout_schedule",
+  "release_escrow_hold",
+  "cancel_escrow_hold",
+  "fail_placement",
+  "resume_payouts",
+  "grant_platform_admin",
+] as const;
+/** A request's status as the API shows it (expired: pending past expires_at). */
+export const ADMIN_ACTION_REQUEST_STATUSES = ["pending", "executed", "rejected", "expired"] as const;
 /** What needs an operator (the view payout_alerts, 20261130091000). */
 export const PAYOUT_ALERT_KINDS = [
   "transfer_missing_in_stripe",
@@ -151,6 +163,7 @@ export const PAYOUT_ALERT_KINDS = [
   "company_invoice_uncollectible",
   "company_invoice_failed",
   "stripe_events_gap",
+  "break_glass_used",
 ] as const;
 /** A company invoice's status: its Stripe invoice's (company billing, 20261130090200). */
 export const COMPANY_INVOICE_STATUSES = ["pending", "draft", "open", "paid", "void", "uncollectible"] as const;
@@ -187,8 +200,11 @@ export const API_ERROR_STATUS = {
   "42501": 403,
   PT400: 400,
   PT404: 404,
+  PT403: 403,
   PT409: 409,
   PT422: 422,
+  // four-eyes approval required (20261202120000_admin_approvals): nothing changed, ask with request_admin_action
+  PT428: 428,
 } as const;
 export const ApiErrorCodeSchema = z.enum(Object.keys(API_ERROR_STATUS) as [keyof typeof API_ERROR_STATUS]);
 export const PostgrestErrorSchema = z.object({
@@ -699,6 +715,14 @@ const clawbackOffset = z.object({
   currency: CurrencySchema,
   payout_ids: z.array(UuidSchema),
 });
+const adminActionDecided = z.object({
+  action: z.enum(ADMIN_ACTIONS),
+  requested_by: UuidSchema,
+  decided_by: UuidSchema.nullable(), // null: break glass (postgres)
+  break_glass: z.boolean(),
+  amount: MoneySchema.nullable(),
+  currency: CurrencySchema.nullable(),
+});
 const reversalCompleted = z.object({
   amount: MoneySchema,
   reversed_amount: MoneySchema,
@@ -1057,6 +1081,16 @@ export const PAYOUT_EVENT_PAYLOADS = {
     due_schedule_ids: z.array(UuidSchema),
     due_count: z.number().int().nonnegative(),
   }),
+  // four-eyes approval (20261202120000_admin_approvals)
+  "admin_action.requested": z.object({
+    action: z.enum(ADMIN_ACTIONS),
+    requested_by: UuidSchema,
+    amount: MoneySchema.nullable(),
+    currency: CurrencySchema.nullable(),
+    expires_at: TimestamptzSchema,
+  }),
+  "admin_action.executed": adminActionDecided,
+  "admin_action.rejected": adminActionDecided,
 } as const;
 
 export type PayoutEventTypeName = keyof typeof PAYOUT_EVENT_PAYLOADS;
@@ -1151,6 +1185,43 @@ export const PayoutRunRequestSchema = z.object({
   (r) => (r.request_id === null) === r.nothing_due && r.nothing_due === (r.due_count === 0),
   "nothing_due exactly when no schedule is due, and then no request_id",
 );
+
+/** The four-eyes actions with exactly their RPC's named arguments (request_admin_action's p_action, p_args). */
+export const AdminActionCallSchema = z.discriminatedUnion("p_action", [
+  z.strictObject({ p_action: z.literal("reverse_payout"), p_args: z.strictObject({ p_payout_id: UuidSchema, p_reason: ReasonSchema }) }),
+  z.strictObject({
+    p_action: z.literal("trigger_payout_schedule"),
+    p_args: z.strictObject({ p_schedule_id: UuidSchema, p_reason: ReasonSchema }),
+  }),
+  z.strictObject({ p_action: z.literal("release_escrow_hold"), p_args: z.strictObject({ p_hold_id: UuidSchema, p_reason: ReasonSchema }) }),
+  z.strictObject({ p_action: z.literal("cancel_escrow_hold"), p_args: z.strictObject({ p_hold_id: UuidSchema, p_reason: ReasonSchema }) }),
+  z.strictObject({
+    p_action: z.literal("fail_placement"),
+    p_args: z.strictObject({ p_placement_id: UuidSchema, p_reason: ReasonSchema }),
+  }),
+  z.strictObject({ p_action: z.literal("resume_payouts"), p_args: z.strictObject({ p_reason: z.string().optional() }) }),
+  z.strictObject({ p_action: z.literal("grant_platform_admin"), p_args: z.strictObject({ p_user_id: UuidSchema }) }),
+]);
+
+/** A four-eyes request (request_admin_action, approve_admin_action, reject_admin_action, admin_action_requests).
+ * status pending: waiting for a second platform admin until expires_at; executed: result is what the
+ * action's RPC returns (JSON); rejected; expired. decided_by null with break_glass: executed by postgres. */
+export const AdminActionRequestSchema = z.object({
+  id: UuidSchema,
+  action: z.enum(ADMIN_ACTIONS),
+  args: z.record(z.string(), z.string().nullable()),
+  amount: MoneySchema.nullable(),
+  currency: CurrencySchema.nullable(),
+  status: z.enum(ADMIN_ACTION_REQUEST_STATUSES),
+  requested_by: UuidSchema,
+  requested_at: TimestamptzSchema,
+  expires_at: TimestamptzSchema,
+  decided_by: UuidSchema.nullable(),
+  decided_at: nullableTs,
+  decision_reason: z.string().nullable(),
+  break_glass: z.boolean(),
+  result: z.json().nullable(),
+}).refine((r) => r.result === null || r.status === "executed", "only an executed request has a result");
 
 /** process_due_escrow_releases(). */
 export const EscrowReleaseRequestSchema = z.object({
@@ -1345,6 +1416,20 @@ export const RPC = {
     returns: RecruiterSchema,
   },
   grant_platform_admin: { args: z.strictObject({ p_user_id: UuidSchema }), returns: PlatformAdminSchema },
+  // four-eyes approval
+  request_admin_action: { args: AdminActionCallSchema, returns: AdminActionRequestSchema },
+  approve_admin_action: {
+    args: z.strictObject({ p_request_id: UuidSchema, p_reason: z.string().optional() }),
+    returns: AdminActionRequestSchema,
+  },
+  reject_admin_action: {
+    args: z.strictObject({ p_request_id: UuidSchema, p_reason: ReasonSchema }),
+    returns: AdminActionRequestSchema,
+  },
+  admin_action_requests: {
+    args: z.strictObject({ p_status: z.enum([...ADMIN_ACTION_REQUEST_STATUSES, "all"]).optional() }),
+    returns: z.array(AdminActionRequestSchema),
+  },
   revoke_platform_admin: { args: z.strictObject({ p_user_id: UuidSchema }), returns: PlatformAdminSchema },
   add_company_member: {
     args: z.strictObject({ p_company_id: UuidSchema, p_user_id: UuidSchema, p_role: CompanyMemberRoleSchema }),
@@ -1511,6 +1596,10 @@ type _JsonReturning = Assert<
       resume_payouts: 1;
       process_due_payout_schedules: 1;
       process_due_escrow_releases: 1;
+      request_admin_action: 1;
+      approve_admin_action: 1;
+      reject_admin_action: 1;
+      admin_action_requests: 1;
     }
   >
 >;
@@ -1520,7 +1609,8 @@ type _JsonResults = Assert<
   Extends<
     | z.output<typeof PayoutControlsSchema>
     | z.output<typeof PayoutRunRequestSchema>
-    | z.output<typeof EscrowReleaseRequestSchema>,
+    | z.output<typeof EscrowReleaseRequestSchema>
+    | z.output<typeof AdminActionRequestSchema>,
     Json
   >
 >;

@@ -52,6 +52,9 @@ create table private.payout_settings (
   -- few seconds from a timer, independently of how long a Stripe call takes.
   invocation_stale_after interval not null default interval '20 seconds'
     check (invocation_stale_after > interval '0'),
+  -- a four-eyes request (20261202120000_admin_approvals) not decided within this expires
+  approval_request_ttl interval not null default interval '24 hours'
+    check (approval_request_ttl > interval '0' and approval_request_ttl <= interval '30 days'),
   updated_at timestamptz not null default pg_catalog.now(),
   check (payouts_paused = (paused_at is not null))
 );

@@ -190,6 +190,9 @@ begin
   if p_schedule_id is null then
     raise exception 'p_schedule_id is required' using errcode = 'PT400';
   end if;
+  -- an exhausted schedule may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('trigger_payout_schedule',
+    pg_catalog.jsonb_build_object('p_schedule_id', p_schedule_id, 'p_reason', p_reason));
   return private.trigger_payout_schedule(p_schedule_id, p_reason, pg_catalog.now());
 end
 $$;
@@ -253,6 +256,9 @@ begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to release a hold by hand' using errcode = 'PT400';
   end if;
+  -- before its release time a hold may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('release_escrow_hold',
+    pg_catalog.jsonb_build_object('p_hold_id', p_hold_id, 'p_reason', p_reason));
   return private.transition_escrow_hold(p_hold_id, 'released', p_reason, pg_catalog.now());
 end
 $$;
@@ -274,6 +280,9 @@ begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to cancel a hold' using errcode = 'PT400';
   end if;
+  -- forfeiting may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('cancel_escrow_hold',
+    pg_catalog.jsonb_build_object('p_hold_id', p_hold_id, 'p_reason', p_reason));
   return private.transition_escrow_hold(p_hold_id, 'cancelled', p_reason, pg_catalog.now());
 end
 $$;
@@ -329,6 +338,9 @@ begin
   if pg_catalog.btrim(coalesce(p_reason, '')) = '' then
     raise exception 'p_reason is required to fail a placement' using errcode = 'PT400';
   end if;
+  -- may need a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('fail_placement',
+    pg_catalog.jsonb_build_object('p_placement_id', p_placement_id, 'p_reason', p_reason));
   return private.transition_placement(p_placement_id, 'failed', p_reason, pg_catalog.now());
 end
 $$;
@@ -409,7 +421,7 @@ as $$
   select private.rpc_trigger_payout_schedule(p_schedule_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.trigger_payout_schedule(uuid, text) is
-  'Admin override: makes a pending schedule due now, or gives a failed (also exhausted) schedule one more attempt now. Overrides only the date and the attempt cap: the guarantee, holds, collectibility, connected account and pause gates are checked by the next claim as always. Reason required. Returns the schedule. 42501; PT400; PT404; PT409 (processing/processed/cancelled).';
+  'Admin override: makes a pending schedule due now, or gives a failed (also exhausted) schedule one more attempt now. Overrides only the date and the attempt cap: the guarantee, holds, collectibility, connected account and pause gates are checked by the next claim as always. Reason required. Returns the schedule. 42501; PT400; PT404; PT409 (processing/processed/cancelled); PT428 an exhausted schedule at or above the four-eyes threshold (request_admin_action).';
 
 create function public.process_due_payout_schedules()
 returns jsonb
@@ -447,7 +459,7 @@ as $$
   select private.rpc_release_escrow_hold(p_hold_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.release_escrow_hold(uuid, text) is
-  'Admin: releases an active hold now (held -> payable; the payout gets a schedule at the next payout due time). Reason required. Already released = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (cancelled).';
+  'Admin: releases an active hold now (held -> payable; the payout gets a schedule at the next payout due time). Reason required. Already released = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (cancelled); PT428 before its release time, at or above the four-eyes threshold (request_admin_action).';
 
 create function public.cancel_escrow_hold(p_hold_id uuid default null, p_reason text default null)
 returns public.escrow_holds
@@ -459,7 +471,7 @@ as $$
   select private.rpc_cancel_escrow_hold(p_hold_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.cancel_escrow_hold(uuid, text) is
-  'Admin: cancels an active hold: its money is forfeited to the platform (held -> forfeited). Reason required. Already cancelled = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (released).';
+  'Admin: cancels an active hold: its money is forfeited to the platform (held -> forfeited). Reason required. Already cancelled = returned unchanged. Returns the hold. 42501; PT400; PT404; PT409 (released); PT428 at or above the four-eyes threshold (request_admin_action).';
 
 create function public.process_due_escrow_releases()
 returns jsonb
@@ -483,7 +495,7 @@ as $$
   select private.rpc_fail_placement(p_placement_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.fail_placement(uuid, text) is
-  'Admin: the candidate left during the guarantee. In one transaction: placement failed, live schedules cancelled, active holds and unpaid money forfeited, paid payouts flagged for reversal. Reason required. Already failed = returned unchanged. Returns the placement. 42501; PT400; PT404; PT409 (completed, or guarantee over).';
+  'Admin: the candidate left during the guarantee. In one transaction: placement failed, live schedules cancelled, active holds and unpaid money forfeited, paid payouts flagged for reversal. Reason required. Already failed = returned unchanged. Returns the placement. 42501; PT400; PT404; PT409 (completed, or guarantee over); PT428 its payouts at or above the four-eyes threshold (request_admin_action).';
 
 revoke execute on function
   public.create_payout_schedule(uuid, timestamptz, text),

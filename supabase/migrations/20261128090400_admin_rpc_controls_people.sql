@@ -78,6 +78,9 @@ set search_path = ''
 as $$
 begin
   perform private.begin_admin_action();
+  -- while paused, always a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('resume_payouts', pg_catalog.jsonb_strip_nulls(
+    pg_catalog.jsonb_build_object('p_reason', p_reason)));
   return private.payout_controls_json(private.set_payouts_paused(false, p_reason, pg_catalog.now()));
 end
 $$;
@@ -123,7 +126,9 @@ $$;
 comment on function private.rpc_resume_recruiter_payouts(uuid, text) is
   'Body of public.resume_recruiter_payouts (platform admins only, 42501).';
 
-create function private.rpc_grant_platform_admin(p_user_id uuid)
+-- The grant itself: the RPC below (when it needs no second admin, i.e. the user is already an
+-- admin) and an approved four-eyes request (20261202120000_admin_approvals) run it.
+create function private.grant_platform_admin(p_user_id uuid, p_reason text)
 returns public.platform_admins
 language plpgsql
 volatile
@@ -131,23 +136,38 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_admin uuid;
   v_row public.platform_admins;
 begin
-  v_admin := private.begin_admin_action();
-  if p_user_id is null then
-    raise exception 'p_user_id is required' using errcode = 'PT400';
-  end if;
   if not exists (select 1 from auth.users u where u.id = p_user_id) then
     raise exception 'user % not found', p_user_id using errcode = 'PT404';
   end if;
-
-  perform private.set_audit_context('platform_admin.grant', null);
-  insert into public.platform_admins (user_id, granted_by) values (p_user_id, v_admin)
+  perform private.set_audit_context('platform_admin.grant', p_reason);
+  insert into public.platform_admins (user_id, granted_by) values (p_user_id, private.actor_id())
   on conflict (user_id) do nothing;
   perform private.clear_audit_context();
   select * into v_row from public.platform_admins a where a.user_id = p_user_id;
   return v_row;
+end
+$$;
+comment on function private.grant_platform_admin(uuid, text) is
+  'Makes a user a platform admin, granted_by = the current actor (idempotent; audited as platform_admin.grant with the reason). PT404 unknown user. Internal: the admin RPC and approved four-eyes requests.';
+revoke execute on function private.grant_platform_admin(uuid, text) from public, anon, authenticated, service_role;
+
+create function private.rpc_grant_platform_admin(p_user_id uuid)
+returns public.platform_admins
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.begin_admin_action();
+  if p_user_id is null then
+    raise exception 'p_user_id is required' using errcode = 'PT400';
+  end if;
+  -- a new admin always needs a second admin (20261202120000_admin_approvals): PT428
+  perform private.require_four_eyes('grant_platform_admin', pg_catalog.jsonb_build_object('p_user_id', p_user_id));
+  return private.grant_platform_admin(p_user_id, null);
 end
 $$;
 comment on function private.rpc_grant_platform_admin(uuid) is
@@ -317,7 +337,7 @@ as $$
   select private.rpc_resume_payouts(p_reason) from private.require_platform_admin()
 $$;
 comment on function public.resume_payouts(text) is
-  'Admin: turns the kill switch off; the next claim transfers again. Not paused = unchanged. Returns payout_controls(). 42501.';
+  'Admin: turns the kill switch off; the next claim transfers again. While paused it always needs a second platform admin: PT428, ask with request_admin_action(''resume_payouts'', {p_reason}). Not paused = unchanged. Returns payout_controls(). 42501; PT428.';
 
 create function public.pause_recruiter_payouts(p_recruiter_id uuid default null, p_reason text default null)
 returns public.recruiters
@@ -353,7 +373,7 @@ as $$
   select private.rpc_grant_platform_admin(p_user_id) from private.require_platform_admin()
 $$;
 comment on function public.grant_platform_admin(uuid) is
-  'Admin: makes a user a platform admin (effective on their next request; their JWT is not involved). Already admin = unchanged. Returns the platform_admins row. 42501; PT400; PT404 unknown user.';
+  'Admin: makes a user a platform admin (effective on their next request; their JWT is not involved). Always needs a second platform admin: PT428, ask with request_admin_action(''grant_platform_admin'', {p_user_id}). Already admin = unchanged. Returns the platform_admins row. 42501; PT400; PT404 unknown user; PT428.';
 
 create function public.revoke_platform_admin(p_user_id uuid default null)
 returns public.platform_admins

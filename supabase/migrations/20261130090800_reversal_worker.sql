@@ -390,6 +390,11 @@ begin
   if p_payout_id is null then
     raise exception 'p_payout_id is required' using errcode = 'PT400';
   end if;
+  -- may need a second admin (20261202120000_admin_approvals): PT428
+  if pg_catalog.btrim(coalesce(p_reason, '')) <> '' then
+    perform private.require_four_eyes('reverse_payout',
+      pg_catalog.jsonb_build_object('p_payout_id', p_payout_id, 'p_reason', p_reason));
+  end if;
   return query select r.* from private.request_payout_reversal(p_payout_id, p_reason, pg_catalog.now()) r;
   -- ring the worker now (sent after commit); the reversal doorbell picks it up anyway
   begin
@@ -412,7 +417,7 @@ as $$
   select private.rpc_reverse_payout(p_payout_id, p_reason) from private.require_platform_admin()
 $$;
 comment on function public.reverse_payout(uuid, text) is
-  'Admin: claws back a payout flagged for reversal (or any paid one): one reversal request per succeeded tranche with unreversed money, reversed at Stripe by reverse-payouts (transfers.createReversal, stored idempotency key, exactly once). What the connected account cannot cover is owed by the recruiter and netted against their next payouts. Returns the requests (the live ones if already requested). 42501 not a platform admin; PT400 no payout id / reason; PT404 unknown payout; PT409 nothing to reverse.';
+  'Admin: claws back a payout flagged for reversal (or any paid one): one reversal request per succeeded tranche with unreversed money, reversed at Stripe by reverse-payouts (transfers.createReversal, stored idempotency key, exactly once). What the connected account cannot cover is owed by the recruiter and netted against their next payouts. Returns the requests (the live ones if already requested). 42501 not a platform admin; PT400 no payout id / reason; PT404 unknown payout; PT409 nothing to reverse; PT428 at or above the four-eyes threshold (request_admin_action).';
 
 revoke execute on function
   private.ring_stripe_sync_function(text, jsonb, timestamptz),

@@ -21,6 +21,7 @@
 --   company_invoice_failed       Stripe refused a step of invoicing the company (billing worker): reissue or fail
 --   stripe_events_gap            the events catch-up resumed past Stripe's 30-day event retention: events
 --                                created in the gap may never have reached the inbox (30 days)
+--   break_glass_used             a four-eyes request executed by postgres over SQL (7 days)
 -- A security_invoker view over a security definer function that returns nothing unless the caller
 -- is a platform admin (the function reads private tables the caller cannot).
 --
@@ -166,6 +167,16 @@ as $$
            pg_catalog.jsonb_build_object('gap_from', c.gap_from, 'gap_until', c.gap_until, 'cursor_at', c.cursor_at)
     from private.stripe_event_catch_up c
     where c.gap_detected_at > p_now - interval '30 days'
+    union all
+    -- a four-eyes request executed by postgres over SQL (20261202120000_admin_approvals), 7 days;
+    -- read from the audit trail (entity_type leads an index), which outlives the request's changes
+    select 'break_glass_used', 'admin_action_request', l.entity_id::text, null, null, null,
+           (l.new_values ->> 'amount')::bigint, l.new_values ->> 'currency', l.created_at,
+           pg_catalog.jsonb_build_object('action', l.new_values ->> 'action', 'args', l.new_values -> 'args',
+             'requested_by', l.new_values ->> 'requested_by', 'reason', l.reason)
+    from public.payout_audit_log l
+    where l.entity_type = 'admin_action_request' and l.action = 'admin_action.break_glass'
+      and l.created_at > p_now - interval '7 days'
   ) a
   -- platform admins through the API; the owner's own SQL sessions (no role switched: SQL editor,
   -- psql); nobody else (PostgREST always switches to anon/authenticated/service_role)
@@ -182,7 +193,7 @@ select a.kind, a.subject_type, a.subject_id, a.placement_id, a.payout_id, a.recr
        a.detected_at, a.details
 from private.payout_alert_rows() a;
 comment on view public.payout_alerts is
-  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed, stripe_events_gap). Healthy = empty. Other users read no row.';
+  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed, stripe_events_gap, break_glass_used). Healthy = empty. Other users read no row.';
 
 revoke execute on function private.payout_alert_rows(timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.payout_alert_rows(timestamptz) to authenticated;

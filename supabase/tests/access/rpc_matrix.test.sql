@@ -30,6 +30,10 @@ insert into public.platform_admins (user_id) values (access_test.id('u_admin2'))
 select access_test.live_placement('L2');
 update public.companies set billing_email = 'ap@x.test' where id = access_test.id('X');
 select private.record_placement_invoice(access_test.id('L2'), null, null, 'draft', now());
+-- a four-eyes request of the second admin, for the admin to decide
+select access_test.remember('req2', (access_test.run_as('admin2', format(
+  $$select public.request_admin_action('grant_platform_admin', jsonb_build_object('p_user_id', %L)) ->> 'id'$$,
+  access_test.id('u_nobody'))))::uuid);
 
 create temp table calls (rpc text, good text, bad text, bad_error text);
 insert into calls values
@@ -71,8 +75,17 @@ insert into calls values
    format('select public.pause_recruiter_payouts(%L, ''fraud check'')', gen_random_uuid()), 'PT404'),
   ('resume_recruiter_payouts', format('select public.resume_recruiter_payouts(%L)', access_test.id('rA')),
    'select public.resume_recruiter_payouts(null)', 'PT400'),
-  ('grant_platform_admin', format('select public.grant_platform_admin(%L)', access_test.id('u_nobody')),
-   format('select public.grant_platform_admin(%L)', gen_random_uuid()), 'PT404'),
+  ('grant_platform_admin', format('select public.grant_platform_admin(%L)', access_test.id('u_admin2')),
+   format('select public.grant_platform_admin(%L)', access_test.id('u_nobody')), 'PT428'),
+  ('request_admin_action', format('select public.request_admin_action(''grant_platform_admin'', %L)',
+     jsonb_build_object('p_user_id', access_test.id('u_nobody'))),
+   'select public.request_admin_action(''withdraw_everything'', ''{}'')', 'PT400'),
+  ('approve_admin_action', format('select public.approve_admin_action(%L, ''ok'')', access_test.id('req2')),
+   format('select public.approve_admin_action(%L)', gen_random_uuid()), 'PT404'),
+  ('reject_admin_action', format('select public.reject_admin_action(%L, ''no'')', access_test.id('req2')),
+   format('select public.reject_admin_action(%L, null)', access_test.id('req2')), 'PT400'),
+  ('admin_action_requests', 'select public.admin_action_requests()',
+   'select public.admin_action_requests(''approved'')', 'PT400'),
   ('revoke_platform_admin', format('select public.revoke_platform_admin(%L)', access_test.id('u_admin2')),
    format('select public.revoke_platform_admin(%L)', access_test.id('u_nobody')), 'PT404'),
   ('add_company_member', format('select public.add_company_member(%L, %L, ''hiring_manager'')', access_test.id('Y'), access_test.id('u_nobody')),

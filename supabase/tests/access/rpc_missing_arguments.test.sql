@@ -57,7 +57,12 @@ insert into missing values
   ('select count(*) from public.payout_audit_anchor()', 'p_day'),
   ('select public.reissue_placement_invoice()', 'p_placement_id'),
   (format('select public.reissue_placement_invoice(%L)', access_test.id('P1')), 'p_reason'),
-  ('select public.set_company_billing_email()', 'p_company_id');
+  ('select public.set_company_billing_email()', 'p_company_id'),
+  ('select public.request_admin_action()', 'p_action'),
+  ('select public.request_admin_action(''resume_payouts'')', 'p_args'),
+  ('select public.approve_admin_action()', 'p_request_id'),
+  ('select public.reject_admin_action()', 'p_request_id'),
+  (format('select public.reject_admin_action(%L)', gen_random_uuid()), 'p_reason');
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;
@@ -72,7 +77,8 @@ select is(
       and p.proname not in ('payout_run_preview', 'resume_payouts', 'admin_companies', 'admin_placements',
                             'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain',
                             -- null: every recruiter / the caller's own recruiter account
-                            'admin_connect_status', 'begin_connect_onboarding')
+                            'admin_connect_status', 'begin_connect_onboarding',
+                            'admin_action_requests')
       and not exists (select 1 from missing m where m.sql ~ ('public\.' || p.proname || '\('))),
   null, 'every RPC that needs an argument is covered');
 

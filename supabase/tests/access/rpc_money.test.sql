@@ -4,7 +4,7 @@
 -- still hold at the next claim. Pauses take effect on the next claim.
 begin;
 \ir _fixtures.psql
-select plan(52);
+select plan(53);
 
 -- Live placement L (today's clock): A 5000 bps, B 2500 bps of 200000, holdback 20%, invoiced
 -- and paid 8 days ago (collectible since yesterday), so its schedules are due.
@@ -85,10 +85,18 @@ select private.fail_payout_transfer((select id from payout_transfers where sched
                                     'declined', now());
 select is((select string_agg(outcome || ':' || coalesce(skip_reason, ''), ',') from access_test.claim(now() + interval '1 hour')),
           'skipped:platform_paused', 'while paused, A''s retry is skipped at its backoff time (platform_paused)');
-select is(access_test.as_admin($$select public.resume_payouts('incident over') ->> 'payouts_paused'$$), 'false',
-          'resume_payouts turns it off');
+select is(access_test.run_as('admin', $$select public.resume_payouts('incident over')::text$$), 'ERROR PT428',
+          'resume_payouts while paused needs a second admin (PT428)');
+select access_test.remember('u_admin2', tests.create_user('access-admin2@test.invalid'));
+insert into public.platform_admins (user_id) values (access_test.id('u_admin2'));
+select access_test.remember('reqResume', (access_test.as_admin(
+  $$select public.request_admin_action('resume_payouts', '{"p_reason": "incident over"}') ->> 'id'$$))::uuid);
+select is(access_test.run_as('admin2', format($$select public.approve_admin_action(%L) -> 'result' ->> 'payouts_paused'$$,
+          access_test.id('reqResume'))), 'false', 'a second admin approves: resume_payouts turns it off');
 select ok(exists (select 1 from payout_audit_log where entity_type = 'payout_settings' and action = 'platform.resume'
-                  and changed_by = access_test.id('u_admin')), '... audited with the admin');
+                  and changed_by = access_test.id('u_admin2')
+                  and reason like '%' || access_test.id('reqResume') || '%requested by ' || access_test.id('u_admin') || '%'),
+          '... audited with the approving admin, naming the request and the requester');
 select is(access_test.run_as('admin', format($$select (public.trigger_payout_schedule(%L, 'retry now')).status$$,
                                              access_test.id('schLA'))), 'pending', 'trigger a failed schedule: pending, due now');
 select is((select string_agg(outcome, ',') from access_test.claim(now())), 'claimed', 'attempt 2 claimed');

@@ -4,18 +4,31 @@
 -- postgres, never from the API. The platform controls as an admin reads them.
 begin;
 \ir _fixtures.psql
-select plan(33);
+select plan(37);
 
 -- ---------------------------------------------------------------------------------------------
 -- platform admins
 -- ---------------------------------------------------------------------------------------------
 select is(access_test.run_as('nobody', 'select count(*) from public.placements'), '0', 'nobody sees no placement');
-select is(access_test.as_admin(format($$select (public.grant_platform_admin(%L)).granted_by::text$$, access_test.id('u_nobody'))),
-          access_test.id('u_admin')::text, 'grant_platform_admin: granted_by = the granting admin');
+select is(access_test.run_as('admin', format($$select public.grant_platform_admin(%L)::text$$, access_test.id('u_nobody'))),
+          'ERROR PT428', 'grant_platform_admin always needs a second admin (PT428)');
+select is((select count(*)::int from platform_admins where user_id = access_test.id('u_nobody')), 0, '... nothing granted');
+-- the only admin asks; nobody can approve, so postgres breaks the glass (four_eyes.test.sql has the rest)
+create temp table grant_request as
+select access_test.as_admin(format($$select public.request_admin_action('grant_platform_admin', jsonb_build_object('p_user_id', %L))::text$$,
+                                   access_test.id('u_nobody')))::jsonb as doc;
+select is((private.break_glass_admin_action((select (doc ->> 'id')::uuid from grant_request), 'one admin only')).result ->> 'user_id',
+          access_test.id('u_nobody')::text, 'granted through a request executed by break glass');
 select ok(exists (select 1 from payout_audit_log where entity_type = 'platform_admin' and action = 'platform_admin.grant'
-                  and changed_by = access_test.id('u_admin') and changed_by_role = 'platform_admin'
+                  and changed_by is null and changed_by_role = 'system'
+                  and reason like '%' || (select doc ->> 'id' from grant_request) || '%requested by ' || access_test.id('u_admin') || '%'
                   and (select user_id from platform_admins where id = entity_id) = access_test.id('u_nobody')),
-          '... audited with the admin');
+          '... audited as system, naming the request and the requesting admin');
+select is((select kind || ' ' || (details ->> 'action') from payout_alerts where subject_id = (select doc ->> 'id' from grant_request)),
+          'break_glass_used grant_platform_admin', '... and raises an alert (payout_alerts: break_glass_used)');
+select is(access_test.run_as('admin', format($$select kind from public.payout_alerts where subject_id = %L$$,
+                                             (select doc ->> 'id' from grant_request))),
+          'break_glass_used', '... which the platform admin reads');
 select is(access_test.run_as('nobody', 'select count(*) >= 2 from public.placements'), 'true',
           'the new admin reads everything with the same JWT');
 select is(access_test.run_as('nobody', 'select (public.payout_controls() ->> ''payouts_paused'')'), 'false',
@@ -37,7 +50,7 @@ select is(access_test.run_as('admin', format($$select public.revoke_platform_adm
 
 -- a deleted auth user loses the role with their account
 select access_test.remember('u_tmp', tests.create_user('access-tmp@test.invalid'));
-select access_test.as_admin(format($$select public.grant_platform_admin(%L)::text$$, access_test.id('u_tmp')));
+select private.bootstrap_platform_admin('access-tmp@test.invalid');
 delete from auth.users where id = access_test.id('u_tmp');
 select is((select count(*)::int from platform_admins where user_id = access_test.id('u_tmp')), 0,
           'deleting the auth user removes their platform_admins row');

@@ -170,16 +170,17 @@ insert into rpcs values
   ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
   ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor'),
   ('my_connect_status'), ('admin_connect_status'), ('begin_connect_onboarding'),
-  ('reissue_placement_invoice'), ('set_company_billing_email');
+  ('reissue_placement_invoice'), ('set_company_billing_email'),
+  ('request_admin_action'), ('approve_admin_action'), ('reject_admin_action'), ('admin_action_requests');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 38 RPCs in public');
+  'authenticated executes exactly the 42 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  38, 'one overload per RPC');
+  42, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -237,8 +238,11 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         'is_platform_admin', 'my_company_ids', 'my_billing_company_ids', 'my_payout_ids', 'my_recruiter_id',
         'member_placement_ids', 'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
         'require_platform_admin', 'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits',
-        'write_placement_splits', 'payout_controls_json')));
-select is((select count(*)::int from access_functions), 38 + 38 + 8 + 8, 'the access layer has its 92 functions');
+        'write_placement_splits', 'payout_controls_json',
+        -- four-eyes approval (20261202120000_admin_approvals)
+        'grant_platform_admin', 'admin_action_plan', 'require_four_eyes', 'execute_admin_action',
+        'admin_action_request_json', 'lock_pending_admin_action', 'decide_admin_action', 'break_glass_admin_action')));
+select is((select count(*)::int from access_functions), 42 + 42 + 8 + 8 + 8, 'the access layer has its 108 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');
@@ -248,9 +252,10 @@ select is((select array_agg(sig) from access_functions f
            where has_function_privilege('payout_jobs', f.oid, 'EXECUTE')), null,
   'payout_jobs executes no access function');
 select is((select array_agg(f.sig) from access_functions f
-           where f.sig in ('private.begin_admin_action()', 'private.bootstrap_platform_admin(text)')
+           where f.sig in ('private.begin_admin_action()', 'private.bootstrap_platform_admin(text)',
+                           'private.break_glass_admin_action(uuid,text,timestamp with time zone)')
              and has_function_privilege('authenticated', f.oid, 'EXECUTE')), null,
-  'the admin gate and the bootstrap are executable by their owner only');
+  'the admin gate, the bootstrap and break glass are executable by their owner only');
 select is((select array_agg(distinct f.sig || ': ' || c.message) from access_functions f
            join pg_proc p on p.oid = f.oid join pg_language l on l.oid = p.prolang and l.lanname = 'plpgsql'
            cross join lateral extensions.plpgsql_check_function_tb(f.oid) c

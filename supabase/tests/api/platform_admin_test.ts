@@ -51,6 +51,16 @@ import { assertHiddenColumnsRefused, assertWritesRefused, holdSummary, parseEven
 
 let w: World;
 let db: World["admin"]["db"];
+let admin2: Actor | undefined;
+
+/** A second platform admin (made by postgres, like the first): approves four-eyes requests. */
+async function secondAdmin(): Promise<Actor> {
+  if (!admin2) {
+    admin2 = await w.newUser("admin2");
+    await w.sql`select private.bootstrap_platform_admin(${admin2.email})`;
+  }
+  return admin2;
+}
 
 /** An RPC with raw (unvalidated) arguments must fail with this SQLSTATE and its HTTP status. */
 async function assertInputError(name: string, args: Record<string, unknown>, code: keyof typeof API_ERROR_STATUS) {
@@ -588,15 +598,29 @@ Deno.test({
           assert.deepEqual([paused.payouts_paused, paused.paused_reason], [true, `api test ${w.tag}`]);
           const preview = await rpcOk(db, "payout_run_preview", {});
           assert.equal(preview.find((r) => r.payout_id === w.payout.C.id)?.reason, "platform_paused");
-          const resumed = await rpcOk(db, "resume_payouts", { p_reason: "done" });
+          // resuming after the kill switch always needs a second platform admin (four-eyes)
+          await assertInputError("resume_payouts", { p_reason: "done" }, "PT428");
+          assert.equal((await rpcOk(db, "payout_controls", {})).payouts_paused, true, "the refusal changed nothing");
+          const asked = await rpcOk(db, "request_admin_action", { p_action: "resume_payouts", p_args: { p_reason: "done" } });
+          assert.deepEqual([asked.status, asked.action, asked.requested_by], ["pending", "resume_payouts", w.admin.id]);
+          await assertInputError("approve_admin_action", { p_request_id: asked.id }, "PT403");
+          const admin2 = await secondAdmin();
+          const pending = await rpcOk(admin2.db, "admin_action_requests", {});
+          assert.ok(pending.some((r) => r.id === asked.id), "the second admin lists the pending request");
+          const approved = await rpcOk(admin2.db, "approve_admin_action", { p_request_id: asked.id, p_reason: "ok" });
+          assert.deepEqual([approved.status, approved.decided_by], ["executed", admin2.id]);
+          const resumed = RPC.resume_payouts.returns.parse(approved.result);
           assert.equal(resumed.payouts_paused, false);
+          await assertInputError("approve_admin_action", { p_request_id: asked.id }, "PT409");
+          const seen = await rpcOk(db, "admin_action_requests", { p_status: "executed" });
+          assert.equal(seen.find((r) => r.id === asked.id)?.decided_by, admin2.id, "the requester sees the outcome");
           await assertInputError("pause_payouts", { p_reason: "" }, "PT400");
           const byGet = await db.rpc("payout_controls", undefined, { get: true });
           assert.equal(RPC.payout_controls.returns.parse(ok(byGet)).payouts_paused, false);
         } finally {
           if (before?.payouts_paused) {
             await rpcOk(db, "pause_payouts", { p_reason: before.paused_reason ?? "restored" });
-          } else await rpcOk(db, "resume_payouts", {});
+          } else await w.sql`select private.set_payouts_paused(false, 'api test: restored', now())`;
           await conn`select pg_advisory_unlock(${KILL_SWITCH_LOCK})`;
           conn.release();
         }
@@ -626,8 +650,24 @@ Deno.test({
       await t.step("people: platform admins and company members, effective on the next request", async () => {
         const grantee = await w.newUser("grantee");
         assertRefused(await grantee.db.rpc("payout_controls"), "42501", 403, "before the grant");
-        const granted = await rpcOk(db, "grant_platform_admin", { p_user_id: grantee.id });
-        assert.deepEqual([granted.user_id, granted.granted_by], [grantee.id, w.admin.id]);
+        // a new admin always needs a second platform admin (four-eyes)
+        await assertInputError("grant_platform_admin", { p_user_id: grantee.id }, "PT428");
+        const asked = await rpcOk(db, "request_admin_action", {
+          p_action: "grant_platform_admin",
+          p_args: { p_user_id: grantee.id },
+        });
+        const admin2 = await secondAdmin();
+        const rejected = await rpcOk(admin2.db, "reject_admin_action", { p_request_id: asked.id, p_reason: "who?" });
+        assert.deepEqual([rejected.status, rejected.result], ["rejected", null]);
+        assertRefused(await grantee.db.rpc("payout_controls"), "42501", 403, "rejected: still not an admin");
+        const again = await rpcOk(db, "request_admin_action", {
+          p_action: "grant_platform_admin",
+          p_args: { p_user_id: grantee.id },
+        });
+        const executed = await rpcOk(admin2.db, "approve_admin_action", { p_request_id: again.id });
+        const granted = PlatformAdminSchema.parse(executed.result);
+        assert.deepEqual([granted.user_id, granted.granted_by], [grantee.id, admin2.id], "granted by the approver");
+        await assertInputError("request_admin_action", { p_action: "withdraw_all", p_args: {} }, "PT400");
         assert.equal((await rpcOk(grantee.db, "payout_controls", {})).payouts_paused, false, "same JWT, now an admin");
         assert.ok(ok(await grantee.db.from("platform_admins").select("user_id")).length >= 2);
         const revoked = await rpcOk(db, "revoke_platform_admin", { p_user_id: grantee.id });

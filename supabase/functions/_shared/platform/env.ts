@@ -238,6 +238,21 @@ export const ENV = {
     min: 1,
     max: 10,
   }),
+  // the API (set by the platform): the statement export calls PostgREST with the caller's JWT
+  SUPABASE_URL: text("the project's API URL (set by Supabase)", {
+    def: "required",
+    re: /^https?:\/\/[^\s/?#]+\/?$/,
+    expected: "be http(s)://host[:port]",
+  }),
+  SUPABASE_ANON_KEY: text("the project's anon key (set by Supabase): the `apikey` of the caller's PostgREST calls", {
+    def: "required",
+    re: /^\S{20,}$/,
+    expected: "be a key",
+  }),
+  SUPABASE_SERVICE_ROLE_KEY: text(
+    "the project's service role key (set by Supabase); the statement export only derives its cursor-signing key from it and never calls the API with it",
+    { def: "required", re: /^\S{20,}$/, expected: "be a key", secret: true },
+  ),
   // logs
   LOG_LEVEL: text("lowest level logged (debug, info, warn, error)", {
     def: "info",
@@ -546,3 +561,23 @@ export type WebhookEnv = ReturnType<typeof webhookEnv.parse>;
 /** `reverse-payouts`, `reconcile-payouts`. */
 export const stripeSyncJobEnv = envGroups({ db: stripeSyncDbEnv, budget: budgetEnv, stripe: stripeEnv });
 export type StripeSyncJobEnv = ReturnType<typeof stripeSyncJobEnv.parse>;
+
+/** `statement-export`: PostgREST as the caller, a cursor-signing key, the CPU and wall-clock budget. */
+export interface StatementApiEnv {
+  apiUrl: string;
+  anonKey: string;
+  /** Key material of the cursor's HMAC (never sent anywhere). */
+  cursorKeyMaterial: string;
+}
+
+export const statementApiEnv: EnvGroup<StatementApiEnv> = group(
+  ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY"],
+  (v) => ({
+    apiUrl: (v.SUPABASE_URL ?? "").replace(/\/$/, ""),
+    anonKey: v.SUPABASE_ANON_KEY,
+    cursorKeyMaterial: v.SUPABASE_SERVICE_ROLE_KEY,
+  }),
+);
+
+export const statementExportEnv = envGroups({ api: statementApiEnv, budget: budgetEnv });
+export type StatementExportEnv = ReturnType<typeof statementExportEnv.parse>;

@@ -534,7 +534,7 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select s.line_key, s.occurred_at, s.kind, s.recruiter_id, s.currency, s.placement_id, s.payout_id, s.source_id, s.stripe_id, s.amount, s.owed_change, s.held_change, s.clawback_change, s.owed_balance, s.held_balance, s.clawback_balance from private.rpc_admin_recruiter_statement(p_recruiter_id, p_from, p_to, p_currency) s
+  select private.rpc_admin_recruiter_statement(p_recruiter_id, p_from, p_to, p_currency) from private.require_platform_admin()
 $$;
 comment on function public.admin_recruiter_statement(uuid, timestamptz, timestamptz, text) is
   'Admin: the statement of any recruiter (as public.my_statement). 42501; PT400 bad input; PT404 unknown recruiter.';
@@ -563,7 +563,7 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select s.* from private.rpc_admin_statement_summary(p_from, p_to) s
+  select private.rpc_admin_statement_summary(p_from, p_to) from private.require_platform_admin()
 $$;
 comment on function public.admin_statement_summary(timestamptz, timestamptz) is
   'Admin: platform-wide statement of [p_from, p_to) per currency: opening and closing owed / held / clawback balances of all recruiters and the period''s totals per movement kind, in minor units. closing = opening + movements. 42501; PT400 bad period.';
@@ -605,7 +605,7 @@ stable
 security invoker
 set search_path = ''
 as $$
-  select y.* from private.rpc_admin_yearly_totals(p_year, p_recruiter_id) y
+  select private.rpc_admin_yearly_totals(p_year, p_recruiter_id) from private.require_platform_admin()
 $$;
 comment on function public.admin_yearly_totals(integer, uuid) is
   'Admin: yearly totals (as public.my_yearly_totals) of one recruiter, or of every recruiter (p_recruiter_id null). 42501; PT400 bad year.';

@@ -1,5 +1,6 @@
 -- Every RPC by every actor: platform admins succeed, everyone else gets 42501 - except
--- placement_escrow_total, which the placement's parties may call. Each call is a dry run (its
+-- placement_escrow_total, which the placement's parties may call, and the recruiter's own
+-- statement reads (my_statement, my_yearly_totals), which only recruiters may call. Each call is a dry run (its
 -- effects are rolled back), so every cell starts from the same fixture. Refusal comes before
 -- validation: a non-admin with bad arguments still gets 42501, the admin gets the input error.
 -- The public functions of the plumbing layer (outbox consumer, chain verifier) are not API.
@@ -88,7 +89,17 @@ insert into calls values
   ('payout_audit_anchor', 'select count(*) from public.payout_audit_anchor(current_date)',
    'select count(*) from public.payout_audit_anchor(''infinity'')', 'PT400'),
   ('reverse_payout', format('select count(*) from public.reverse_payout(%L, ''placement failed'')', access_test.id('payA')),
-   format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400');
+   format('select count(*) from public.reverse_payout(%L, '' '')', access_test.id('payA')), 'PT400'),
+  ('my_statement', 'select count(*) from public.my_statement(''2000-01-01'', ''2001-01-01'', ''USD'')', null, null),
+  ('my_yearly_totals', 'select count(*) from public.my_yearly_totals(2000)', null, null),
+  ('admin_recruiter_statement',
+   format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'', ''2001-01-01'', ''USD'')', access_test.id('rA')),
+   format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'', ''2001-01-01'', ''XXX'')', access_test.id('rA')),
+   'PT400'),
+  ('admin_statement_summary', 'select count(*) from public.admin_statement_summary(''2000-01-01'', ''2001-01-01'')',
+   'select count(*) from public.admin_statement_summary(''2001-01-01'', ''2000-01-01'')', 'PT400'),
+  ('admin_yearly_totals', 'select count(*) from public.admin_yearly_totals(2000)',
+   'select count(*) from public.admin_yearly_totals(0)', 'PT400');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();
@@ -119,6 +130,9 @@ select is((select count(*)::int from pg_proc p where p.pronamespace = 'public'::
 
 select is(access_test.dry_run_as(a.actor, c.good),
           case
+            -- a recruiter's own statement: recruiters only (admins included, 42501: they are no recruiter)
+            when c.rpc in ('my_statement', 'my_yearly_totals') then
+              case when a.actor in ('ra', 'rb', 'rc') then 'ok' else 'ERROR 42501' end
             when a.actor = 'admin' then 'ok'
             when c.rpc = 'placement_escrow_total' and a.actor in ('ra', 'rb', 'cadm', 'hm') then 'ok'
             else 'ERROR 42501'

@@ -54,6 +54,14 @@ insert into missing values
   ('select count(*) from public.placement_escrow_total()', 'p_placement_id'),
   ('select count(*) from public.reverse_payout()', 'p_payout_id'),
   (format('select count(*) from public.reverse_payout(%L)', access_test.id('payA')), 'p_reason'),
+  ('select count(*) from public.admin_recruiter_statement()', 'p_recruiter_id'),
+  (format('select count(*) from public.admin_recruiter_statement(%L)', access_test.id('rA')), 'p_from'),
+  (format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'')', access_test.id('rA')), 'p_to'),
+  (format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'', ''2001-01-01'')', access_test.id('rA')),
+   'p_currency'),
+  ('select count(*) from public.admin_statement_summary()', 'p_from'),
+  ('select count(*) from public.admin_statement_summary(''2000-01-01'')', 'p_to'),
+  ('select count(*) from public.admin_yearly_totals()', 'p_year'),
   ('select count(*) from public.payout_audit_anchor()', 'p_day');
 
 create temp table before as
@@ -67,7 +75,9 @@ select is(
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.pronargs > 0
       and p.proname not in ('payout_run_preview', 'resume_payouts', 'admin_companies', 'admin_placements',
-                            'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain')
+                            'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain',
+                            -- the recruiter's own reads: 42501 for an admin (statements.test.sql: their PT400s)
+                            'my_statement', 'my_yearly_totals')
       and not exists (select 1 from missing m where m.sql ~ ('public\.' || p.proname || '\('))),
   null, 'every RPC that needs an argument is covered');
 

@@ -162,16 +162,18 @@ insert into rpcs values
   ('grant_platform_admin'), ('revoke_platform_admin'), ('add_company_member'), ('remove_company_member'),
   ('placement_escrow_total'), ('payout_run_preview'),
   ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
-  ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor');
+  ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor'),
+  ('my_statement'), ('admin_recruiter_statement'), ('admin_statement_summary'), ('my_yearly_totals'),
+  ('admin_yearly_totals');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 33 RPCs in public');
+  'authenticated executes exactly the 38 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  33, 'one overload per RPC');
+  38, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -199,7 +201,7 @@ select is(
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)
-      and p.proname <> 'placement_escrow_total'
+      and p.proname not in ('placement_escrow_total', 'my_statement', 'my_yearly_totals')
       and not (p.prolang = (select l.oid from pg_language l where l.lanname = 'sql')
                and p.prosrc ~ ('^\s*select private\.rpc_' || p.proname || '\([^;]*\) from private\.require_platform_admin\(\)\s*$'))),
   null, 'every admin RPC is one line of SQL: select private.rpc_<name>(...) from private.require_platform_admin()');
@@ -229,7 +231,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         'visible_placement_ids', 'visible_escrow_hold_summaries', 'begin_admin_action', 'bootstrap_platform_admin',
         'require_platform_admin', 'request_payout_run', 'reschedule_payout_schedule', 'parse_placement_splits',
         'write_placement_splits', 'payout_controls_json')));
-select is((select count(*)::int from access_functions), 33 + 33 + 7 + 8, 'the access layer has its 81 functions');
+select is((select count(*)::int from access_functions), 38 + 38 + 7 + 8, 'the access layer has its 91 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

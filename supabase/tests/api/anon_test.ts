@@ -3,7 +3,7 @@
 // reports a missing privilege for the anon role.
 import { assertRefused, buildWorld, RELATIONS, untyped, type World } from "./_support.ts";
 import { RPC, type RpcName } from "../../../types/schemas.ts";
-import { adminRpcCalls } from "./_support.ts";
+import { adminRpcCalls, recruiterRpcCalls } from "./_support.ts";
 
 let w: World;
 
@@ -23,7 +23,11 @@ Deno.test({
         }
       });
       await t.step("every RPC: 42501 / 401 (POST, and GET for the stable reads)", async () => {
-        const calls = { ...adminRpcCalls(w), placement_escrow_total: { p_placement_id: w.P1.id } };
+        const calls = {
+          ...adminRpcCalls(w),
+          ...recruiterRpcCalls(),
+          placement_escrow_total: { p_placement_id: w.P1.id },
+        };
         for (const [name, args] of Object.entries(calls)) {
           const valid = RPC[name as RpcName].args.parse(args);
           assertRefused(await untyped(w.anon).rpc(name, valid), "42501", 401, name);

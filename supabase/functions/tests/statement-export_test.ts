@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createBudget } from "../_shared/platform/budget.ts";
+import { ENV, EnvError, loadEnv, statementExportEnv } from "../_shared/platform/env.ts";
 import { exportPages, signCursor, splitPage, verifyCursor } from "../_shared/statements/export.ts";
 import { adminSql, createUser, stackEnv } from "../../../local/tests/support.ts";
 import { makeAdmin, rest } from "./stripe_sync_test_support.ts";
@@ -187,4 +188,23 @@ Deno.test("statement export (unit): page split, at least one page, budget and ro
   assert.equal(await verifyCursor("material-material-material", "sub1", params, c), key(6));
   await assert.rejects(verifyCursor("material-material-material", "sub2", params, c), /bad_cursor/);
   await assert.rejects(verifyCursor("other-material-material-xx", "sub1", params, c), /bad_cursor/);
+});
+
+Deno.test("statement export (unit): its environment", () => {
+  const base = {
+    SUPABASE_URL: "http://127.0.0.1:54321/",
+    SUPABASE_ANON_KEY: "anon-key-anon-key-anon-key",
+    SUPABASE_SERVICE_ROLE_KEY: "service-key-service-key-service",
+  };
+  const env = loadEnv(statementExportEnv, (n) => (base as Record<string, string>)[n]);
+  assert.deepEqual(env.api, {
+    apiUrl: "http://127.0.0.1:54321",
+    anonKey: base.SUPABASE_ANON_KEY,
+    cursorKeyMaterial: base.SUPABASE_SERVICE_ROLE_KEY,
+  });
+  for (const n of statementExportEnv.names) assert.ok(n in ENV, n);
+  assert.throws(
+    () => loadEnv(statementExportEnv, (n) => n === "SUPABASE_SERVICE_ROLE_KEY" ? undefined : (base as any)[n]),
+    (e: unknown) => e instanceof EnvError && e.problems.includes("SUPABASE_SERVICE_ROLE_KEY: is required"),
+  );
 });

@@ -559,6 +559,21 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"admin_recruiter_statement":
+{ Args: { "p_currency"?: string,"p_from"?: string,"p_recruiter_id"?: string,"p_to"?: string }; Returns: {
+              "amount": number,"clawback_balance": number,"clawback_change": number,"currency": string,"held_balance": number,"held_change": number,"kind": string,"line_key": string,"occurred_at": string,"owed_balance": number,"owed_change": number,"payout_id": string,"placement_id": string,"recruiter_id": string,"source_id": string,"stripe_id": string
+            }[]
+                           },
+"admin_statement_summary":
+{ Args: { "p_from"?: string,"p_to"?: string }; Returns: {
+              "clawback_created": number,"clawback_offset": number,"closing_clawback": number,"closing_held": number,"closing_owed": number,"currency": string,"earned": number,"forfeited": number,"held_cancelled": number,"held_placed": number,"held_released": number,"opening_clawback": number,"opening_held": number,"opening_owed": number,"paid": number,"recruiter_count": number,"reversed": number
+            }[]
+                           },
+"admin_yearly_totals":
+{ Args: { "p_recruiter_id"?: string,"p_year"?: number }; Returns: {
+              "clawback_offset": number,"currency": string,"earned": number,"forfeited": number,"net_paid": number,"paid": number,"recruiter_id": string,"reversed": number,"year": number
+            }[]
+                           },
 "approve_admin_action":
 { Args: { "p_reason"?: string,"p_request_id"?: string }; Returns: Json
                            },
@@ -802,6 +817,16 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"my_statement":
+{ Args: { "p_currency"?: string,"p_from"?: string,"p_to"?: string }; Returns: {
+              "amount": number,"clawback_balance": number,"clawback_change": number,"currency": string,"held_balance": number,"held_change": number,"kind": string,"line_key": string,"occurred_at": string,"owed_balance": number,"owed_change": number,"payout_id": string,"placement_id": string,"recruiter_id": string,"source_id": string,"stripe_id": string
+            }[]
+                           },
+"my_yearly_totals":
+{ Args: { "p_year"?: number }; Returns: {
+              "clawback_offset": number,"currency": string,"earned": number,"forfeited": number,"net_paid": number,"paid": number,"recruiter_id": string,"reversed": number,"year": number
+            }[]
+                           },
 "pause_payouts":
 { Args: { "p_reason"?: string }; Returns: Json
                            },

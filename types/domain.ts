@@ -204,6 +204,24 @@ export type AuditChainProblemRow = Simplify<
     audit_id: number | null;
   }>
 >;
+/** A statement line (my_statement, admin_recruiter_statement): balance lines have no movement. */
+export type StatementLineKind = z.infer<typeof S.StatementLineKindSchema>;
+export type StatementLine = Simplify<
+  Widen<Narrow<ReturnRow<"my_statement">, { kind: StatementLineKind }>, {
+    placement_id: string | null;
+    payout_id: string | null;
+    source_id: string | null;
+    stripe_id: string | null;
+    amount: number | null;
+    owed_change: number | null;
+    held_change: number | null;
+    clawback_change: number | null;
+  }>
+>;
+/** admin_statement_summary(): one row per currency. */
+export type StatementSummaryRow = ReturnRow<"admin_statement_summary">;
+/** my_yearly_totals(), admin_yearly_totals(): one row per recruiter and currency. */
+export type YearlyTotalsRow = ReturnRow<"my_yearly_totals">;
 /** payout_audit_anchor(p_day): the day's digest, as the generated row type says. */
 export type PayoutAuditAnchor = ReturnRow<"payout_audit_anchor">;
 /** A recruiter's Connect onboarding status (the composite public.connect_status). */
@@ -257,6 +275,9 @@ type SchemaChecks = {
   PayoutRunPreviewRow: Same<z.output<typeof S.PayoutRunPreviewRowSchema>, PayoutRunPreviewRow>;
   AuditChainProblemRow: Same<z.output<typeof S.AuditChainProblemRowSchema>, AuditChainProblemRow>;
   PayoutAuditAnchor: Same<z.output<typeof S.PayoutAuditAnchorSchema>, PayoutAuditAnchor>;
+  StatementLine: Same<z.output<typeof S.StatementLineSchema>, StatementLine>;
+  StatementSummaryRow: Same<z.output<typeof S.StatementSummaryRowSchema>, StatementSummaryRow>;
+  YearlyTotalsRow: Same<z.output<typeof S.YearlyTotalsRowSchema>, YearlyTotalsRow>;
 };
 type _SchemaChecks = Assert<
   NoneFailing<{ [K in keyof SchemaChecks]: SchemaChecks[K] extends true ? never : K }[keyof SchemaChecks]>

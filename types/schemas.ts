@@ -1243,7 +1243,8 @@ export const PlacementEscrowTotalSchema = z.object({
   active_hold_count: z.number().int().nonnegative(),
   next_release_date: DateSchema.nullable(),
 }).refine(
-  (t) => (t.scope === "company") === (t.held_amount === null && t.released_amount === null && t.cancelled_amount === null),
+  (t) =>
+    (t.scope === "company") === (t.held_amount === null && t.released_amount === null && t.cancelled_amount === null),
   "amounts are null exactly for scope company",
 );
 
@@ -1302,6 +1303,98 @@ export const ConnectOnboardingStartSchema = z.object({
   replacing: z.string().nullable(),
   created_at: nullableTs,
 });
+
+/** Kinds of statement lines (docs/statements.md): the two balance lines and the movements. */
+export const STATEMENT_LINE_KINDS = [
+  "opening_balance",
+  "earned",
+  "hold_placed",
+  "hold_released",
+  "hold_cancelled",
+  "transfer_paid",
+  "forfeited",
+  "clawback_offset",
+  "reversed",
+  "clawback_created",
+  "closing_balance",
+] as const;
+export const StatementLineKindSchema = z.enum(STATEMENT_LINE_KINDS);
+/** A signed change of a balance (minor units). */
+const SignedMoneySchema = z.number().int();
+const isBalanceLine = (k: string) => k === "opening_balance" || k === "closing_balance";
+
+/** my_statement() / admin_recruiter_statement(): one line; the balance lines carry no movement. */
+export const StatementLineSchema = z.object({
+  line_key: z.string().regex(/^[0-9a-f]{54}$/),
+  occurred_at: TimestamptzSchema,
+  kind: StatementLineKindSchema,
+  recruiter_id: UuidSchema,
+  currency: CurrencySchema,
+  placement_id: UuidSchema.nullable(),
+  payout_id: UuidSchema.nullable(),
+  source_id: UuidSchema.nullable(),
+  stripe_id: z.string().nullable(),
+  amount: MoneySchema.nullable(),
+  owed_change: SignedMoneySchema.nullable(),
+  held_change: SignedMoneySchema.nullable(),
+  clawback_change: SignedMoneySchema.nullable(),
+  owed_balance: SignedMoneySchema,
+  held_balance: MoneySchema,
+  clawback_balance: MoneySchema,
+}).refine(
+  (l) => isBalanceLine(l.kind) === (l.amount === null && l.owed_change === null && l.source_id === null),
+  "balance lines carry no movement, movements carry their amount and source",
+);
+
+/** admin_statement_summary(): one row per currency; closing = opening + the movements. */
+export const StatementSummaryRowSchema = z.object({
+  currency: CurrencySchema,
+  recruiter_count: z.number().int().nonnegative(),
+  opening_owed: SignedMoneySchema,
+  opening_held: MoneySchema,
+  opening_clawback: MoneySchema,
+  earned: MoneySchema,
+  held_placed: MoneySchema,
+  held_released: MoneySchema,
+  held_cancelled: MoneySchema,
+  paid: MoneySchema,
+  forfeited: MoneySchema,
+  clawback_created: MoneySchema,
+  clawback_offset: MoneySchema,
+  reversed: MoneySchema,
+  closing_owed: SignedMoneySchema,
+  closing_held: MoneySchema,
+  closing_clawback: MoneySchema,
+}).refine(
+  (r) =>
+    r.closing_held === r.opening_held + r.held_placed - r.held_released - r.held_cancelled &&
+    r.closing_clawback === r.opening_clawback + r.clawback_created - r.clawback_offset &&
+    r.closing_owed ===
+      r.opening_owed + r.earned - r.held_placed + r.held_released - r.paid - r.forfeited - r.clawback_offset,
+  "closing balances = opening balances + the period's movements",
+);
+
+/** my_yearly_totals() / admin_yearly_totals(): one row per recruiter and currency. */
+export const YearlyTotalsRowSchema = z.object({
+  recruiter_id: UuidSchema,
+  currency: CurrencySchema,
+  year: z.number().int(),
+  earned: MoneySchema,
+  paid: MoneySchema,
+  reversed: MoneySchema,
+  clawback_offset: MoneySchema,
+  forfeited: MoneySchema,
+  net_paid: SignedMoneySchema,
+}).refine(
+  (r) => r.net_paid === r.paid - r.reversed - r.clawback_offset,
+  "net_paid = paid - reversed - clawback_offset",
+);
+
+const StatementPeriodArgs = {
+  p_from: TimestamptzSchema,
+  p_to: TimestamptzSchema,
+  p_currency: CurrencySchema,
+};
 
 /**
  * verify_payout_audit_chain(): one row per problem. A partition_missing row names the partition in
@@ -1511,6 +1604,24 @@ export const RPC = {
   set_company_billing_email: {
     args: z.strictObject({ p_company_id: UuidSchema, p_billing_email: z.email().max(254).optional() }),
     returns: CompanyAdminSchema,
+  },
+  // statements (docs/statements.md)
+  my_statement: { args: z.strictObject(StatementPeriodArgs), returns: z.array(StatementLineSchema) },
+  admin_recruiter_statement: {
+    args: z.strictObject({ p_recruiter_id: UuidSchema, ...StatementPeriodArgs }),
+    returns: z.array(StatementLineSchema),
+  },
+  admin_statement_summary: {
+    args: z.strictObject({ p_from: TimestamptzSchema, p_to: TimestamptzSchema }),
+    returns: z.array(StatementSummaryRowSchema),
+  },
+  my_yearly_totals: {
+    args: z.strictObject({ p_year: z.number().int().min(1970).max(9998) }),
+    returns: z.array(YearlyTotalsRowSchema),
+  },
+  admin_yearly_totals: {
+    args: z.strictObject({ p_year: z.number().int().min(1970).max(9998), p_recruiter_id: UuidSchema.optional() }),
+    returns: z.array(YearlyTotalsRowSchema),
   },
   // plumbing: public, but no API role may execute them (42501 for everyone, admins included)
   read_payout_events: {

@@ -185,8 +185,9 @@ begin
     from c join p on p.recruiter_id = c.recruiter_id and p.currency = c.currency
     where least(c.c_end, p.p_end) > greatest(c.c_end - c.outstanding, p.p_end - p.payable)
   ), ins as (
-    insert into public.clawback_offsets (clawback_id, recruiter_id, payout_id, placement_id, currency, amount)
-    select plan.clawback_id, plan.recruiter_id, plan.payout_id, plan.placement_id, plan.currency, plan.amount
+    -- created_at = p_now: the offset's moment on the recruiter's statement (20261202130000)
+    insert into public.clawback_offsets (clawback_id, recruiter_id, payout_id, placement_id, currency, amount, created_at)
+    select plan.clawback_id, plan.recruiter_id, plan.payout_id, plan.placement_id, plan.currency, plan.amount, p_now
     from plan order by plan.clawback_id, plan.payout_id
     returning 1
   ), upd_payouts as (

@@ -1,6 +1,7 @@
 -- Every RPC by every actor: platform admins succeed, everyone else gets 42501 - except
 -- placement_escrow_total, which the placement's parties may call, my_connect_status (recruiters
--- only) and begin_connect_onboarding (the recruiter themself, or an admin). Each call is a dry run (its
+-- only), begin_connect_onboarding (the recruiter themself, or an admin) and the recruiter's own
+-- statement reads (my_statement, my_yearly_totals), which only recruiters may call. Each call is a dry run (its
 -- effects are rolled back), so every cell starts from the same fixture. Refusal comes before
 -- validation: a non-admin with bad arguments still gets 42501, the admin gets the input error.
 -- The public functions of the plumbing layer (outbox consumer, chain verifier) are not API.
@@ -115,7 +116,17 @@ insert into calls values
   ('reissue_placement_invoice', format('select (public.reissue_placement_invoice(%L, 210000, ''fee changed'')).id', access_test.id('L2')),
    format('select (public.reissue_placement_invoice(%L, 0, ''fee changed'')).id', access_test.id('L2')), 'PT400'),
   ('set_company_billing_email', format('select (public.set_company_billing_email(%L, ''billing@x.test'')).id', access_test.id('X')),
-   format('select (public.set_company_billing_email(%L, ''not an email'')).id', access_test.id('X')), 'PT400');
+   format('select (public.set_company_billing_email(%L, ''not an email'')).id', access_test.id('X')), 'PT400'),
+  ('my_statement', 'select count(*) from public.my_statement(''2000-01-01'', ''2001-01-01'', ''USD'')', null, null),
+  ('my_yearly_totals', 'select count(*) from public.my_yearly_totals(2000)', null, null),
+  ('admin_recruiter_statement',
+   format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'', ''2001-01-01'', ''USD'')', access_test.id('rA')),
+   format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'', ''2001-01-01'', ''XXX'')', access_test.id('rA')),
+   'PT400'),
+  ('admin_statement_summary', 'select count(*) from public.admin_statement_summary(''2000-01-01'', ''2001-01-01'')',
+   'select count(*) from public.admin_statement_summary(''2001-01-01'', ''2000-01-01'')', 'PT400'),
+  ('admin_yearly_totals', 'select count(*) from public.admin_yearly_totals(2000)',
+   'select count(*) from public.admin_yearly_totals(0)', 'PT400');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();
@@ -148,6 +159,9 @@ select is(access_test.dry_run_as(a.actor, c.good),
           case
             -- a recruiter's own status: recruiters only (an admin reads admin_connect_status)
             when c.rpc = 'my_connect_status' then case when a.actor in ('ra', 'rb', 'rc') then 'ok' else 'ERROR 42501' end
+            -- a recruiter's own statement: recruiters only (admins included, 42501: they are no recruiter)
+            when c.rpc in ('my_statement', 'my_yearly_totals') then
+              case when a.actor in ('ra', 'rb', 'rc') then 'ok' else 'ERROR 42501' end
             when a.actor = 'admin' then 'ok'
             -- onboarding recruiter A: A themself (and admins)
             when c.rpc = 'begin_connect_onboarding' and a.actor = 'ra' then 'ok'

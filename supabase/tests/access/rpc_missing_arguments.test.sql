@@ -62,7 +62,15 @@ insert into missing values
   ('select public.request_admin_action(''resume_payouts'')', 'p_args'),
   ('select public.approve_admin_action()', 'p_request_id'),
   ('select public.reject_admin_action()', 'p_request_id'),
-  (format('select public.reject_admin_action(%L)', gen_random_uuid()), 'p_reason');
+  (format('select public.reject_admin_action(%L)', gen_random_uuid()), 'p_reason'),
+  ('select count(*) from public.admin_recruiter_statement()', 'p_recruiter_id'),
+  (format('select count(*) from public.admin_recruiter_statement(%L)', access_test.id('rA')), 'p_from'),
+  (format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'')', access_test.id('rA')), 'p_to'),
+  (format('select count(*) from public.admin_recruiter_statement(%L, ''2000-01-01'', ''2001-01-01'')', access_test.id('rA')),
+   'p_currency'),
+  ('select count(*) from public.admin_statement_summary()', 'p_from'),
+  ('select count(*) from public.admin_statement_summary(''2000-01-01'')', 'p_to'),
+  ('select count(*) from public.admin_yearly_totals()', 'p_year');
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;
@@ -78,7 +86,9 @@ select is(
                             'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain',
                             -- null: every recruiter / the caller's own recruiter account
                             'admin_connect_status', 'begin_connect_onboarding',
-                            'admin_action_requests')
+                            'admin_action_requests',
+                            -- the recruiter's own reads: 42501 for an admin (statements.test.sql: their PT400s)
+                            'my_statement', 'my_yearly_totals')
       and not exists (select 1 from missing m where m.sql ~ ('public\.' || p.proname || '\('))),
   null, 'every RPC that needs an argument is covered');
 

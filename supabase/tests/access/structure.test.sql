@@ -171,16 +171,18 @@ insert into rpcs values
   ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor'),
   ('my_connect_status'), ('admin_connect_status'), ('begin_connect_onboarding'),
   ('reissue_placement_invoice'), ('set_company_billing_email'),
-  ('request_admin_action'), ('approve_admin_action'), ('reject_admin_action'), ('admin_action_requests');
+  ('request_admin_action'), ('approve_admin_action'), ('reject_admin_action'), ('admin_action_requests'),
+  ('my_statement'), ('admin_recruiter_statement'), ('admin_statement_summary'), ('my_yearly_totals'),
+  ('admin_yearly_totals');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 42 RPCs in public');
+  'authenticated executes exactly the 47 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  42, 'one overload per RPC');
+  47, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -209,7 +211,8 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)
       -- not admin RPCs: their bodies decide per caller (a party, the recruiter themself or an admin)
-      and p.proname not in ('placement_escrow_total', 'my_connect_status', 'begin_connect_onboarding')
+      and p.proname not in ('placement_escrow_total', 'my_connect_status', 'begin_connect_onboarding',
+                            'my_statement', 'my_yearly_totals')
       and not (p.prolang = (select l.oid from pg_language l where l.lanname = 'sql')
                and p.prosrc ~ ('^\s*select private\.rpc_' || p.proname || '\([^;]*\) from private\.require_platform_admin\(\)\s*$'))),
   null, 'every admin RPC is one line of SQL: select private.rpc_<name>(...) from private.require_platform_admin()');
@@ -242,7 +245,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         -- four-eyes approval (20261202120000_admin_approvals)
         'grant_platform_admin', 'admin_action_plan', 'require_four_eyes', 'execute_admin_action',
         'admin_action_request_json', 'lock_pending_admin_action', 'decide_admin_action', 'break_glass_admin_action')));
-select is((select count(*)::int from access_functions), 42 + 42 + 8 + 8 + 8, 'the access layer has its 108 functions');
+select is((select count(*)::int from access_functions), 47 + 47 + 8 + 8 + 8, 'the access layer has its 118 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -385,8 +385,10 @@ type _AllRelations = Assert<
   >
 >;
 
-/** The RPCs a party (not only an admin) may call: their bodies decide per caller. */
-export type PartyRpc = "placement_escrow_total" | "my_connect_status" | "begin_connect_onboarding";
+/** The RPCs a party (not only an admin) may call: their bodies decide per caller. The recruiter's
+ * own reads (my_statement, my_yearly_totals) are refused for everyone who is no recruiter:
+ * `recruiterRpcCalls`. */
+export type PartyRpc = "placement_escrow_total" | "my_connect_status" | "begin_connect_onboarding" | "my_statement" | "my_yearly_totals";
 
 /** Admin-only RPCs with arguments that would be valid for an admin (ids from the fixture). */
 export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: unknown } {
@@ -440,10 +442,30 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     verify_audit_chain: { p_entity_type: "payout", p_entity_id: w.payout.A.id },
     payout_audit_anchor: { p_day: "2026-12-01" },
     admin_connect_status: { p_recruiter_id: w.recruiter.A.id },
+    admin_recruiter_statement: {
+      p_recruiter_id: w.recruiter.A.id,
+      p_from: "2026-01-01T00:00:00Z",
+      p_to: "2027-01-01T00:00:00Z",
+      p_currency: "USD",
+    },
+    admin_statement_summary: { p_from: "2026-01-01T00:00:00Z", p_to: "2027-01-01T00:00:00Z" },
+    admin_yearly_totals: { p_year: 2026 },
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };
 }
+
+/** The recruiter's own statement reads (refused with 42501 for everyone who is no recruiter). */
+export function recruiterRpcCalls(): { [N in "my_statement" | "my_yearly_totals"]: unknown } {
+  return {
+    my_statement: { p_from: STATEMENT_FROM, p_to: STATEMENT_TO, p_currency: "USD" },
+    my_yearly_totals: { p_year: new Date().getUTCFullYear() },
+  };
+}
+/** A period covering the fixture (built around now). */
+export const STATEMENT_FROM = new Date(Date.now() - 400 * 86400_000).toISOString();
+export const STATEMENT_TO = new Date(Date.now() + 86400_000).toISOString();
+export const RPC_STATEMENT_PERIOD = { p_from: STATEMENT_FROM, p_to: STATEMENT_TO };
 
 /**
  * Calls every admin RPC as a non-admin: each is refused with 42501 and the HTTP status PostgREST

@@ -28,7 +28,19 @@ import {
   PlacementSplitSchema,
   RecruiterSchema,
 } from "../../../types/schemas.ts";
-import { type Actor, assertRefused, type Client, ids, ok, RELATIONS, rpcOk, untyped, type World } from "./_support.ts";
+import {
+  type Actor,
+  assertRefused,
+  type Client,
+  ids,
+  ok,
+  recruiterRpcCalls,
+  RELATIONS,
+  RPC_STATEMENT_PERIOD,
+  rpcOk,
+  untyped,
+  type World,
+} from "./_support.ts";
 
 /** Parses rows with a schema that also refuses keys it does not know (so the schema lists every column). */
 export function parseRows<S extends z.ZodObject>(schema: S, rows: unknown): z.output<S>[] {
@@ -355,4 +367,42 @@ export async function assertMemberView(w: World, me: Actor) {
   assert.deepEqual(ok(await db.from("placement_invoices").select("id").eq("id", w.invoiceP2.id)), []);
   assert.deepEqual(ok(await db.from("placement_escrow_holds").select("id").eq("id", w.hold.C.id)), []);
   assert.deepEqual(ids(summaries), ids([w.hold.A, w.hold.B]));
+}
+
+/**
+ * A recruiter's statement through the API (docs/statements.md): only their own lines, and its
+ * closing balances are the buckets of the payouts they can list (owed = payable + in flight, held);
+ * the yearly totals' paid is their paid_amount of the year.
+ */
+export async function assertStatementView(w: World, who: "A" | "B" | "C") {
+  const db = who === "A" ? w.ra.db : who === "B" ? w.rb.db : w.rc.db;
+  const me = w.recruiter[who].id;
+  const lines = await rpcOk(db, "my_statement", { ...RPC_STATEMENT_PERIOD, p_currency: "USD" });
+  assert.ok(lines.length >= 2);
+  assert.ok(lines.every((l) => l.recruiter_id === me), "only the caller's own lines");
+  assert.deepEqual([lines[0].kind, lines.at(-1)!.kind], ["opening_balance", "closing_balance"]);
+  const payouts = ok(await db.from("payouts").select("*").eq("recruiter_id", me));
+  const sum = (f: (p: any) => number) => payouts.reduce((a: number, p: any) => a + f(p), 0);
+  const closing = lines.at(-1)!;
+  assert.deepEqual(
+    [closing.owed_balance, closing.held_balance],
+    [sum((p) => p.payable_amount + p.in_flight_amount), sum((p) => p.held_amount)],
+    "closing balances = the buckets",
+  );
+  assert.equal(
+    lines.filter((l) => l.kind === "transfer_paid").reduce((a, l) => a + l.amount!, 0),
+    sum((p) => p.paid_amount),
+    "paid lines = paid_amount",
+  );
+  const others = Object.values(w.payout).map((p) => p.id).filter((id) => !payouts.some((p: any) => p.id === id));
+  assert.ok(lines.every((l) => l.payout_id === null || !others.includes(l.payout_id)), "no line of another's payout");
+  const totals = await rpcOk(db, "my_yearly_totals", { p_year: new Date().getUTCFullYear() });
+  assert.ok(totals.every((t) => t.recruiter_id === me));
+}
+
+/** Someone who is no recruiter: the recruiter's own statement reads answer 42501. */
+export async function assertStatementRefused(db: Client, status: 401 | 403) {
+  for (const [name, args] of Object.entries(recruiterRpcCalls())) {
+    assertRefused(await untyped(db).rpc(name, args), "42501", status, name);
+  }
 }

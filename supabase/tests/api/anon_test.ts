@@ -3,7 +3,7 @@
 // reports a missing privilege for the anon role.
 import { assertRefused, buildWorld, RELATIONS, untyped, type World } from "./_support.ts";
 import { RPC, type RpcName } from "../../../types/schemas.ts";
-import { adminRpcCalls } from "./_support.ts";
+import { adminRpcCalls, recruiterRpcCalls } from "./_support.ts";
 
 let w: World;
 
@@ -25,6 +25,7 @@ Deno.test({
       await t.step("every RPC: 42501 / 401 (POST, and GET for the stable reads)", async () => {
         const calls = {
           ...adminRpcCalls(w),
+          ...recruiterRpcCalls(),
           placement_escrow_total: { p_placement_id: w.P1.id },
           my_connect_status: {},
           begin_connect_onboarding: { p_recruiter_id: w.recruiter.A.id },

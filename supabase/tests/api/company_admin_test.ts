@@ -3,7 +3,7 @@
 // summaries without amounts and placement-wide escrow totals; no recruiter money; every admin RPC,
 // hidden column and write is refused the way PostgREST reports it.
 import { assertAdminRpcsRefused, buildWorld, type World } from "./_support.ts";
-import { assertHiddenColumnsRefused, assertMemberView, assertWritesRefused } from "./_views.ts";
+import { assertHiddenColumnsRefused, assertMemberView, assertStatementRefused, assertWritesRefused } from "./_views.ts";
 
 let w: World;
 
@@ -16,6 +16,9 @@ Deno.test({
     try {
       await t.step("reads the company's placements, invoices, members, hold summaries and escrow totals", async () => {
         await assertMemberView(w, w.cadm);
+      });
+      await t.step("no statement: only recruiters have one (42501, 403)", async () => {
+        await assertStatementRefused(w.cadm.db, 403);
       });
       await t.step("hidden columns are refused (42501, 403)", async () => {
         await assertHiddenColumnsRefused(w.cadm.db);

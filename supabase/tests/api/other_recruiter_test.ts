@@ -2,7 +2,7 @@
 // own payouts, holds, schedules and tranches, reads escrow totals of their own holds, and every
 // admin RPC, hidden column and write is refused the way PostgREST reports it.
 import { assertAdminRpcsRefused, buildWorld, type World } from "./_support.ts";
-import { assertHiddenColumnsRefused, assertRecruiterView, assertWritesRefused } from "./_views.ts";
+import { assertHiddenColumnsRefused, assertRecruiterView, assertStatementView, assertWritesRefused } from "./_views.ts";
 
 let w: World;
 
@@ -19,6 +19,9 @@ Deno.test({
           await assertRecruiterView(w, "C");
         },
       );
+      await t.step("own statement: only their lines, closing on their buckets; yearly totals", async () => {
+        await assertStatementView(w, "C");
+      });
       await t.step("hidden columns are refused (42501, 403)", async () => {
         await assertHiddenColumnsRefused(w.rc.db);
       });

@@ -43,11 +43,19 @@ import {
   ids,
   KILL_SWITCH_LOCK,
   ok,
+  RPC_STATEMENT_PERIOD,
   rpcOk,
   untyped,
   type World,
 } from "./_support.ts";
-import { assertHiddenColumnsRefused, assertWritesRefused, holdSummary, parseEvents, parseRows } from "./_views.ts";
+import {
+  assertHiddenColumnsRefused,
+  assertStatementRefused,
+  assertWritesRefused,
+  holdSummary,
+  parseEvents,
+  parseRows,
+} from "./_views.ts";
 
 let w: World;
 let db: World["admin"]["db"];
@@ -271,6 +279,29 @@ Deno.test({
       let payoutA3: Payout;
       let payoutB3: Payout;
       let recD: Actor;
+      await t.step("statements: any recruiter's, the platform summary, yearly totals; none of their own", async () => {
+        const period = { ...RPC_STATEMENT_PERIOD, p_currency: "USD" };
+        const asAdmin = await rpcOk(db, "admin_recruiter_statement", { p_recruiter_id: w.recruiter.A.id, ...period });
+        const asA = await rpcOk(w.ra.db, "my_statement", period);
+        assert.deepEqual(asAdmin, asA, "the admin reads exactly what recruiter A reads");
+        const summary = await rpcOk(db, "admin_statement_summary", RPC_STATEMENT_PERIOD);
+        const usd = summary.find((r) => r.currency === "USD")!;
+        assert.ok(usd.paid >= asA.filter((l) => l.kind === "transfer_paid").reduce((a, l) => a + l.amount!, 0));
+        const year = new Date().getUTCFullYear();
+        const totals = await rpcOk(db, "admin_yearly_totals", { p_year: year, p_recruiter_id: w.recruiter.A.id });
+        assert.deepEqual(totals, await rpcOk(w.ra.db, "my_yearly_totals", { p_year: year }));
+        await assertInputError(
+          "admin_recruiter_statement",
+          { p_recruiter_id: crypto.randomUUID(), ...period },
+          "PT404",
+        );
+        await assertInputError("admin_statement_summary", {
+          p_from: RPC_STATEMENT_PERIOD.p_to,
+          p_to: RPC_STATEMENT_PERIOD.p_from,
+        }, "PT400");
+        await assertInputError("admin_yearly_totals", { p_year: 0 }, "PT400");
+        await assertStatementRefused(db, 403);
+      });
       await t.step("intake: companies, recruiters, placements with splits, invoices", async () => {
         await assertInputError("create_company", { p_name: "Dup", p_stripe_customer_id: `cus_${w.tag}X` }, "PT409");
         await assertInputError("create_company", { p_name: "  " }, "PT400");

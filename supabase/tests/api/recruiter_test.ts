@@ -3,7 +3,7 @@
 // admin RPC, hidden column and write is refused the way PostgREST reports it.
 import assert from "node:assert/strict";
 import { assertAdminRpcsRefused, assertRefused, buildWorld, rpcOk, untyped, type World } from "./_support.ts";
-import { assertHiddenColumnsRefused, assertRecruiterView, assertWritesRefused } from "./_views.ts";
+import { assertHiddenColumnsRefused, assertRecruiterView, assertStatementView, assertWritesRefused } from "./_views.ts";
 
 let w: World;
 
@@ -20,6 +20,9 @@ Deno.test({
           await assertRecruiterView(w, "A");
         },
       );
+      await t.step("own statement: only their lines, closing on their buckets; yearly totals", async () => {
+        await assertStatementView(w, "A");
+      });
       await t.step("hidden columns are refused (42501, 403)", async () => {
         await assertHiddenColumnsRefused(w.ra.db);
       });

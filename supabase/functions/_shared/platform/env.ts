@@ -242,7 +242,7 @@ export const ENV = {
     min: 1,
     max: 10,
   }),
-  // Connect onboarding (connect-onboarding)
+  // the API (set by Supabase): connect-onboarding and statement-export call PostgREST with the caller's JWT
   SUPABASE_URL: text("the project's API URL (set by Supabase): the function calls PostgREST with the caller's JWT", {
     def: "required",
     re: /^https?:\/\/\S+$/,
@@ -264,6 +264,11 @@ export const ENV = {
   CONNECT_PLATFORM_COUNTRY: text(
     "the platform's country: recruiters there get the full service agreement, others the recipient one (cross-border)",
     { def: "US", re: /^[A-Z]{2}$/, expected: "be an ISO 3166-1 alpha-2 code" },
+  ),
+  // statement-export
+  SUPABASE_SERVICE_ROLE_KEY: text(
+    "the project's service role key (set by Supabase); the statement export only derives its cursor-signing key from it and never calls the API with it",
+    { def: "required", re: /^\S{20,}$/, expected: "be a key", secret: true },
   ),
   // logs
   LOG_LEVEL: text("lowest level logged (debug, info, warn, error)", {
@@ -608,3 +613,23 @@ export type ConnectOnboardingEnv = ReturnType<typeof connectOnboardingEnv.parse>
 /** `reverse-payouts`, `reconcile-payouts`, `stripe-events-catch-up`. */
 export const stripeSyncJobEnv = envGroups({ db: stripeSyncDbEnv, budget: budgetEnv, stripe: stripeEnv });
 export type StripeSyncJobEnv = ReturnType<typeof stripeSyncJobEnv.parse>;
+
+/** `statement-export`: PostgREST as the caller, a cursor-signing key, the CPU and wall-clock budget. */
+export interface StatementApiEnv {
+  apiUrl: string;
+  anonKey: string;
+  /** Key material of the cursor's HMAC (never sent anywhere). */
+  cursorKeyMaterial: string;
+}
+
+export const statementApiEnv: EnvGroup<StatementApiEnv> = group(
+  ["SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY"],
+  (v) => ({
+    apiUrl: (v.SUPABASE_URL ?? "").replace(/\/$/, ""),
+    anonKey: v.SUPABASE_ANON_KEY,
+    cursorKeyMaterial: v.SUPABASE_SERVICE_ROLE_KEY,
+  }),
+);
+
+export const statementExportEnv = envGroups({ api: statementApiEnv, budget: budgetEnv });
+export type StatementExportEnv = ReturnType<typeof statementExportEnv.parse>;

@@ -32,7 +32,7 @@ export class OutboxConsumer {
   repeats: number[] = [];
 
   /** Reads every page the safe cursor allows now and commits the cursor (as a consumer would). */
-  async drain(w: World): Promise<void> {
+  async drain(w: Probe): Promise<void> {
     for (;;) {
       const rows = await w.q((sql) =>
         sql<{ id: string; txid: string }[]>`
@@ -53,7 +53,7 @@ export class OutboxConsumer {
 }
 
 /** SQL of "each audited row equals its latest audit row", over every table with the audit trigger. */
-async function auditMismatchSql(w: World): Promise<string> {
+async function auditMismatchSql(w: Probe): Promise<string> {
   const tables = await w.q((sql) =>
     sql<{ tbl: string; entity: string }[]>`
       select t.tgrelid::regclass::text as tbl,
@@ -73,10 +73,13 @@ async function auditMismatchSql(w: World): Promise<string> {
              order by a.entity_seq desc limit 1) is distinct from r.row`;
 }
 
+/** What the invariants need of the stack: superuser SQL and the stand-in's control API. */
+export type Probe = Pick<World, "q" | "standin">;
+
 export class Invariants {
   #auditSql = "";
   readonly outbox = new OutboxConsumer();
-  constructor(readonly w: World) {}
+  constructor(readonly w: Probe) {}
 
   async quick(): Promise<Violation[]> {
     const out: Violation[] = [];

@@ -41,7 +41,10 @@ function summary(r: SoakReport): string {
 }
 
 const log = values.quiet ? () => {} : (l: string) => console.log(l);
-const report = await runSoak({ seed, steps, minutes, without, keep: values.keep, log });
+// Ctrl-C / SIGTERM: stop drawing steps, settle, check, report, and take the stack down.
+const stop = new AbortController();
+for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stop.abort());
+const report = await runSoak({ seed, steps, minutes, without, keep: values.keep, log, signal: stop.signal });
 console.log(summary(report));
 if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(report, null, 2));
 if (report.violations.length === 0) Deno.exit(0);

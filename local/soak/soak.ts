@@ -17,6 +17,8 @@ export interface SoakOptions {
   /** Keep the stack's folder (logs) even when nothing failed. */
   keep?: boolean;
   log?: (line: string) => void;
+  /** Aborted (SIGINT/SIGTERM): no more steps; the settle and final checks still run. */
+  signal?: AbortSignal;
 }
 
 export interface SoakReport {
@@ -360,9 +362,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       case "doorbell": {
         const which = r.weighted({ payout_doorbell: 5, escrow_release_doorbell: 2, reversal_doorbell: 1 });
         const lose = enabled.has("pg_net_request_lost") && r.chance(0.4);
+        // sometimes the doorbell looks from a later time (p_now): across a backoff or a release date
+        const ahead = r.chance(0.3) ? r.pick([60, 3600, 7200, 86_400]) : 0;
         const lost = await w.q((sql) =>
           sql.begin(async (t) => {
-            const [{ id }] = await t.unsafe(`select private.${which}() as id`);
+            const [{ id }] = await t.unsafe(`select private.${which}(now() + make_interval(secs => ${ahead})) as id`);
             if (!lose || id == null) return false;
             // pg_net lost the request: the ring is logged, the request never leaves.
             const del = await t`delete from net.http_request_queue where id = ${id} returning id`;
@@ -370,7 +374,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           })
         );
         if (lost) fault("pg_net_request_lost");
-        return `${which}${lost ? " (request lost)" : ""}`;
+        return `${which}${ahead ? ` at now+${ahead}s` : ""}${lost ? " (request lost)" : ""}`;
       }
       case "stripe_faults": {
         const n = r.int(3, 8);
@@ -571,7 +575,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         rpc = r.chance(0.7) ? "process_due_payout_schedules" : "process_due_escrow_releases";
         break;
     }
+    // half the time the action races a payout run already working
+    const racing = r.chance(0.5) ? await invokePayouts(1) : [];
     const res = await w.adminRpc(rpc, args);
+    await awaitInvocations(racing, 3000);
     if (res.ok && rpc === "pause_payouts") platformPaused = true;
     if (res.ok && rpc === "resume_payouts") platformPaused = false;
     if (res.status >= 500 || res.status === 0) noteOutcome(`${rpc} ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
@@ -718,7 +725,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await w.q((sql) => sql`select count(*) from private.setup_cron(true)`);
     const deadline = opts.minutes ? started + opts.minutes * 60_000 : Infinity;
     for (let i = 1; i <= opts.steps; i++) {
-      if (Date.now() > deadline) break;
+      if (Date.now() > deadline || opts.signal?.aborted) break;
       let what: string;
       const t = Date.now();
       try {

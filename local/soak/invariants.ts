@@ -30,9 +30,15 @@ export class OutboxConsumer {
   id = 0;
   readonly seen = new Set<number>();
   repeats: number[] = [];
+  #registered = false;
+  constructor(readonly name: string) {}
 
   /** Reads every page the safe cursor allows now and commits the cursor (as a consumer would). */
   async drain(w: Probe): Promise<void> {
+    if (!this.#registered) {
+      await w.q((sql) => sql`select 1 from private.register_payout_event_consumer(${this.name})`);
+      this.#registered = true;
+    }
     for (;;) {
       const rows = await w.q((sql) =>
         sql<{ id: string; txid: string }[]>`
@@ -47,7 +53,7 @@ export class OutboxConsumer {
       const last = rows[rows.length - 1];
       this.txid = last.txid;
       this.id = Number(last.id);
-      await w.q((sql) => sql`select 1 from private.commit_payout_event_cursor('soak', ${this.txid}::xid8, ${this.id})`);
+      await w.q((sql) => sql`select 1 from private.commit_payout_event_cursor(${this.name}, ${this.txid}::xid8, ${this.id})`);
     }
   }
 }
@@ -78,8 +84,11 @@ export type Probe = Pick<World, "q" | "standin">;
 
 export class Invariants {
   #auditSql = "";
-  readonly outbox = new OutboxConsumer();
-  constructor(readonly w: Probe) {}
+  readonly outbox: OutboxConsumer;
+  /** consumer: the outbox consumer's name (registered on first use; one reader per name). */
+  constructor(readonly w: Probe, consumer = "soak") {
+    this.outbox = new OutboxConsumer(consumer);
+  }
 
   async quick(): Promise<Violation[]> {
     const out: Violation[] = [];

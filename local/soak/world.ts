@@ -94,8 +94,6 @@ export class World {
     await sql`select private.bootstrap_platform_admin(${email})`;
     this.adminUserId = u.id;
     this.#adminJwt = await userJwt(u.id, email);
-    // A consumer of the outbox (its cursor is checked for gaps).
-    await sql`select private.register_payout_event_consumer('soak')`.catch(() => {});
   }
 
   get webhookUrl(): string {

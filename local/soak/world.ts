@@ -83,7 +83,8 @@ export class World {
       p_settlement_buffer => interval '0', p_retry_base_delay => interval '1 second',
       p_retry_max_delay => interval '4 seconds', p_invocation_stale_after => interval '4 seconds',
       p_reason => 'soak: short waits')`;
-    await this.stack.functions.setEnv({ PAYOUT_HEARTBEAT_MS: "1000", PAYOUT_DEFER_SECONDS: "1" });
+    // The settle delay stays above the stand-in's longest latency fault (2.5 s).
+    await this.stack.functions.setEnv({ PAYOUT_HEARTBEAT_MS: "1000", PAYOUT_DEFER_SECONDS: "1", PAYOUT_RECONCILE_SETTLE_SECONDS: "6" });
     // The stand-in delivers its signed events to the product's webhook endpoint.
     await this.standin("POST", "/_standin/webhooks/config", { url: this.webhookUrl, auto: true });
     // A platform admin for the admin RPCs (PostgREST, RLS, JWT claims as hosted).

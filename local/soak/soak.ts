@@ -342,7 +342,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const n = enabled.has("concurrent_invocations") && r.chance(0.5) ? r.int(2, 8) : 1;
         if (n > 1) fault("concurrent_invocations");
         const ids = await invokePayouts(n);
-        await awaitInvocations(ids, r.int(300, 4000));
+        await awaitInvocations(ids, r.int(200, 2500));
         return `payout run x${n}`;
       }
       case "run_other": {
@@ -449,7 +449,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         await sleep(r.int(0, 700));
         const killed = await killWorker(name);
         if (killed) fault("worker_sigkill");
-        await awaitInvocations(ids, 1500);
+        await awaitInvocations(ids, 1000);
         return `SIGKILL ${name}${killed ? "" : " (no worker)"}`;
       }
       case "cpu_kill": {
@@ -479,7 +479,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         await w.standin("POST", "/_standin/clock", { advance_seconds: s });
         virtualS += s;
         // the product's own waits (backoff, stale heartbeat, leases) are seconds here: let some pass
-        await sleep(r.int(100, 1500));
+        await sleep(r.int(100, 1000));
         return `clock +${s}s`;
       }
       case "lost_transfer_events": {

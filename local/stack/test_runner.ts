@@ -1,6 +1,6 @@
 // `npm test`: every check on a throwaway stack (own folder and ports; never the `npm start`
 // cluster), then one closing line `N passed, M failed`. Non-zero exit on any failure.
-//   --only pgtap|deno|static   run one group (for quick local iterations)
+//   --only pgtap|deno|static|soak   run one group (for quick local iterations)
 //   --match <substring>        only the pgTAP / deno test files whose path contains it
 import { parseArgs } from "node:util";
 import { cliDbUrl, dbUrl, ROOT, stackConfig } from "./config.ts";
@@ -227,6 +227,37 @@ try {
       failed,
       detail: res.stdout.split("\n").slice(-60).join("\n") + res.stderr.slice(-4000),
     });
+  }
+  if (want("soak")) {
+    // The seeded fault soak (docs/soak.md) on a stack of its own (fsync on), then the regression
+    // seeds of local/soak/seeds.json: each must inject its faults and violate nothing.
+    const seeds = JSON.parse(await Deno.readTextFile(join(ROOT, "local", "soak", "seeds.json")));
+    const runs: { seed: number; steps: number; min_faults?: number; skip_in_npm_test?: boolean }[] = [
+      seeds.test_run,
+      ...seeds.regressions,
+    ].filter((r) => !r.skip_in_npm_test);
+    for (const r of runs) {
+      const out = join(stateDir, `soak-${r.seed}.json`);
+      const res = await run(Deno.execPath(), [
+        "run", "-A", "--quiet", join(ROOT, "local", "soak", "main.ts"),
+        "--seed", String(r.seed), "--steps", String(r.steps), "--quiet", "--json", out,
+      ], { cwd: ROOT, allowFail: true, env: { NO_COLOR: "1" } });
+      const rep = JSON.parse(await Deno.readTextFile(out).catch(() => "null"));
+      const problems: string[] = [];
+      if (!rep) problems.push("the soak wrote no report");
+      else {
+        if (rep.violations.length) problems.push(`${rep.violations.length} invariant violations`);
+        if (r.min_faults && rep.faultsTotal < r.min_faults) problems.push(`${rep.faultsTotal} faults injected, fewer than ${r.min_faults}`);
+        if (rep.stepsRun < r.steps) problems.push(`${rep.stepsRun} of ${r.steps} steps ran`);
+      }
+      if (res.code !== 0 && !problems.length) problems.push(`exit code ${res.code}`);
+      report({
+        name: `soak seed ${r.seed}, ${r.steps} steps${rep ? `: ${rep.faultsTotal} faults, ${rep.violations.length} violations, ${Math.round(rep.wallMs / 1000)} s` : ""}`,
+        passed: problems.length ? 0 : 1,
+        failed: problems.length ? 1 : 0,
+        detail: [...problems, res.stdout.slice(-6000), res.stderr.slice(-2000)].join("\n"),
+      });
+    }
   }
 } finally {
   await stack.stop();

@@ -191,6 +191,13 @@ async function route(state: StandInState, req: RawRequest, body: Body): Promise<
     await state.webhooks.idle();
     return { deliveries: state.webhooks.deliveries };
   }
+  if (m === "POST" && p === "/_standin/webhooks/redeliver") {
+    const ids = body.event_ids;
+    if (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => typeof x === "string"))) {
+      bad("event_ids: a list of event ids");
+    }
+    return { deliveries: await state.webhooks.redeliverFailed(ids as string[] | undefined) };
+  }
   if (m === "GET" && p === "/_standin/webhooks") {
     return { url: state.webhooks.url ?? null, events: state.webhooks.events, deliveries: state.webhooks.deliveries };
   }

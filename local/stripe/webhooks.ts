@@ -137,6 +137,28 @@ export class WebhookDispatcher {
     return await this.track(run());
   }
 
+  /**
+   * Stripe's automatic retries: every event (or the listed ones) none of whose deliveries was
+   * answered 2xx is delivered again, once, with its same id and body. Stripe retries for up to
+   * three days with a backoff; a caller triggers the retry round it wants (tests: when time has
+   * passed). Resolves with the new deliveries.
+   */
+  async redeliverFailed(eventIds?: string[]): Promise<Delivery[]> {
+    const ok = new Set(
+      this.deliveries.filter((d) => d.status !== null && d.status >= 200 && d.status < 300).map((d) => d.event_id),
+    );
+    const delivered = new Map<string, SecretKind>();
+    for (const d of this.deliveries) delivered.set(d.event_id, d.secret);
+    const wanted = eventIds ? new Set(eventIds) : null;
+    const due = this.events.filter((e) => delivered.has(e.id) && !ok.has(e.id) && (!wanted || wanted.has(e.id)));
+    const run = async () => {
+      const out: Delivery[] = [];
+      for (const ev of due) out.push(await this.deliver(ev, delivered.get(ev.id)!));
+      return out;
+    };
+    return await this.track(run());
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p);
     p.finally(() => this.inflight.delete(p)).catch(() => {});

@@ -656,6 +656,40 @@ Deno.test("webhooks: signed events verify with the SDK; connect secret; duplicat
   }
 });
 
+Deno.test("webhooks: redeliver sends again, same id and body, only the events no delivery answered 2xx", async () => {
+  const got: { id: string; body: string }[] = [];
+  let failNext = 1; // the receiver answers the first delivery 500, then 200
+  const receiver = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
+    const body = await req.text();
+    got.push({ id: JSON.parse(body).id, body });
+    if (failNext > 0) {
+      failNext--;
+      return new Response("down", { status: 500 });
+    }
+    return new Response("ok");
+  });
+  try {
+    await withStandIn(async (s) => {
+      const events = ["a", "b"].map((x) => ({ type: "invoice.paid", data: { object: { id: `in_${x}`, object: "invoice" } } }));
+      const sent = await ctl<{ events: { id: string }[] }>(s, "POST", "/_standin/webhooks/send", { events });
+      const [first, second] = sent.events.map((e) => e.id);
+      assert.deepEqual(got.map((g) => g.id), [first, second]);
+      // an event never delivered (no delivery at all) is not Stripe's to retry
+      s.state.webhooks.createEvent("invoice.paid", { id: "in_c", object: "invoice" });
+
+      const r = await ctl<{ deliveries: { event_id: string; status: number }[] }>(s, "POST", "/_standin/webhooks/redeliver", {});
+      assert.deepEqual(r.deliveries.map((d) => [d.event_id, d.status]), [[first, 200]]);
+      assert.equal(got[2].id, first);
+      assert.equal(got[2].body, got[0].body, "the same event, byte for byte");
+      // now every delivered event has a 2xx: nothing more to retry
+      assert.deepEqual((await ctl<{ deliveries: unknown[] }>(s, "POST", "/_standin/webhooks/redeliver", {})).deliveries, []);
+      await assert.rejects(ctl(s, "POST", "/_standin/webhooks/redeliver", { event_ids: "x" }), /event_ids/);
+    }, { webhookUrl: `http://127.0.0.1:${receiver.addr.port}/` });
+  } finally {
+    await receiver.shutdown();
+  }
+});
+
 Deno.test("no fault is silently ignored: each kind acts once, exactly where configured", async () => {
   await withStandIn(async (s) => {
     const dest = await account(s);

@@ -391,40 +391,55 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_state text;
+  r record;
   v_prev jsonb;
 begin
-  select case when bool_or(d.status = 'lost') then 'lost' when bool_or(d.status = 'open') then 'open' end
-    into v_state
-  from private.payment_disputes d
-  where d.placement_id = new.placement_id and d.status in ('open', 'lost');
-  if v_state is null then
-    return null;
-  end if;
-
-  v_prev := private.enter_transition('payout.dispute_enforce', 'payment ' || case v_state when 'lost' then 'dispute lost'
-                                                                                        else 'disputed' end);
-  if new.payable_amount > old.payable_amount then
-    if v_state = 'open' then
-      perform private.hold_disputed_payables(new.placement_id, array[new.id], pg_catalog.now());
-    else
-      perform private.forfeit_disputed_payables(new.placement_id, array[new.id], 'payment dispute lost', pg_catalog.now());
+  -- Per disputed placement of the statement's payouts whose payable or paid money grew.
+  for r in
+    select n.placement_id, st.state,
+           pg_catalog.array_agg(n.id order by n.id) filter (where n.payable_amount > o.payable_amount) as payable_ids,
+           pg_catalog.bool_or(n.paid_amount > o.paid_amount) as paid_grew
+      from new_rows n
+      join old_rows o on o.id = n.id
+      cross join lateral (
+        select case when pg_catalog.bool_or(d.status = 'lost') then 'lost'
+                    when pg_catalog.bool_or(d.status = 'open') then 'open' end as state
+          from private.payment_disputes d
+         where d.placement_id = n.placement_id and d.status in ('open', 'lost')) st
+     where st.state is not null
+       and (n.payable_amount > o.payable_amount or n.paid_amount > o.paid_amount)
+     group by n.placement_id, st.state
+     order by n.placement_id
+  loop
+    v_prev := private.enter_transition('payout.dispute_enforce', 'payment ' || case r.state when 'lost' then 'dispute lost'
+                                                                                          else 'disputed' end);
+    if r.payable_ids is not null then
+      if r.state = 'open' then
+        perform private.hold_disputed_payables(r.placement_id, r.payable_ids, pg_catalog.now());
+      else
+        perform private.forfeit_disputed_payables(r.placement_id, r.payable_ids, 'payment dispute lost', pg_catalog.now());
+      end if;
     end if;
-  end if;
-  if new.paid_amount > old.paid_amount then
-    perform private.flag_disputed_payouts(new.placement_id,
-      case v_state when 'lost' then 'payout.reversal_flagged' else 'payout.dispute_flagged' end,
-      'paid while the payment was ' || case v_state when 'lost' then 'lost in a dispute' else 'disputed' end,
-      pg_catalog.now());
-  end if;
-  perform private.leave_transition(v_prev);
+    if r.paid_grew then
+      perform private.flag_disputed_payouts(r.placement_id,
+        case r.state when 'lost' then 'payout.reversal_flagged' else 'payout.dispute_flagged' end,
+        'paid while the payment was ' || case r.state when 'lost' then 'lost in a dispute' else 'disputed' end,
+        pg_catalog.now());
+    end if;
+    perform private.leave_transition(v_prev);
+  end loop;
   return null;
 end
 $$;
 comment on function private.enforce_payment_dispute() is
-  'Trigger (AFTER UPDATE on payouts, when payable or paid grows): while a dispute of the placement is open, new payable money goes on a dispute hold and newly paid money is flagged; after a lost dispute payable money is forfeited (and paid money flagged for reversal).';
+  'Trigger (AFTER UPDATE on payouts, per statement, when payable or paid grew): while a dispute of the placement is open, new payable money goes on a dispute hold and newly paid money is flagged; after a lost dispute payable money is forfeited (and paid money flagged for reversal).';
+-- Per statement, and named after payout_audit_update (triggers of one kind fire in name order):
+-- the statement's own audit row is written first, then these changes with theirs, so the latest
+-- audit row of a payout is its current row. A row trigger fired before the statement's audit
+-- trigger: its changes were audited first and the statement's older row last (found by the soak).
 create trigger payout_payment_dispute after update on public.payouts
-  for each row when (new.payable_amount > old.payable_amount or new.paid_amount > old.paid_amount)
+  referencing old table as old_rows new table as new_rows
+  for each statement
   execute function private.enforce_payment_dispute();
 
 revoke execute on function

@@ -3,7 +3,7 @@
 -- forfeits and flags for reversal; reversals recorded once each, reversed <= paid.
 begin;
 \ir ../money/_fixtures.psql
-select plan(27);
+select plan(28);
 
 -- placement: A 60000 (12000 held back), B 40000 (8000 held back); invoice paid at Stripe
 select money_test.remember('pl', money_test.placement(100000, 2000, '{6000,4000}'));
@@ -50,6 +50,12 @@ select private.transition_escrow_hold(
   'released', 'admin release', '2000-01-15');
 select is(money_test.buckets(money_test.id('a')), '48000/0/0/12000/0 partially_paid',
   'a released guarantee hold is held again for the dispute');
+select is((select array_agg(po.id order by po.id) from public.payouts po
+            where po.id in (money_test.id('a'), money_test.id('b'))
+              and (select l.new_values from public.payout_audit_log l
+                    where l.entity_type = 'payout' and l.entity_id = po.id
+                    order by l.entity_seq desc limit 1) is distinct from pg_catalog.to_jsonb(po)),
+  null, 'each payout''s latest audit row is its current row (the dispute hold is audited after the release or failure it follows)');
 select is((select count(*)::int from money_test.claim('2000-01-16 02:00Z') where outcome = 'claimed'), 0,
   'nothing is claimed while disputed');
 select ok(money_test.consistent(), 'consistent while disputed');

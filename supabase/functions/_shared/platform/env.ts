@@ -174,8 +174,8 @@ export const ENV = {
     max: 400_000,
   }),
   ESCROW_BATCH_SIZE: num(
-    "due escrow holds released per transaction by process-escrow-releases (each audited row takes a chain lock: keep it well below max_locks_per_transaction x max_connections / 3)",
-    { def: 1_000, min: 1, max: 2_000 },
+    "due escrow holds released per transaction by process-escrow-releases (the transaction holds these payouts' row locks: the payout run may wait for it)",
+    { def: 1_000, min: 1, max: 10_000 },
   ),
   PAYOUT_BATCH_SIZE: num("tranches claimed per batch, and paid outcomes recorded per transaction", {
     def: 25,

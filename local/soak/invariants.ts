@@ -165,7 +165,7 @@ export class Invariants {
       const p = transferById.get(r.transfer)?.metadata?.payout_id;
       if (p) reversedByPayout.set(p, (reversedByPayout.get(p) ?? 0) + r.amount);
     }
-    const off: unknown[] = [];
+    const off: { payout: string; stripe_sent: number; stripe_reversed: number; paid: number; reversed: number; in_flight: number }[] = [];
     for (const p of payouts) {
       const sent = sentByPayout.get(p.id) ?? 0;
       const rev = reversedByPayout.get(p.id) ?? 0;
@@ -178,6 +178,8 @@ export class Invariants {
       if (!ok) off.push({ payout: p.id, stripe_sent: sent, stripe_reversed: rev, paid, reversed, in_flight: inFlight });
     }
     if (off.length) {
+      // money sent beyond what the database knows of first: the double pays, before the shortfalls
+      off.sort((a, b) => (b.stripe_sent - b.paid - b.in_flight) - (a.stripe_sent - a.paid - a.in_flight));
       out.push({
         invariant: strict
           ? "per payout Σ transfers − Σ reversals = paid − reversed (DB and Stripe agree after reconciliation)"

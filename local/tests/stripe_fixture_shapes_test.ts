@@ -107,14 +107,21 @@ const CASES: { resource: string; get: (w: World) => Promise<unknown> | unknown; 
   // account of a Connect event and `previous_attributes` what an update changed (Stripe's API reference)
   {
     resource: "event",
-    get: (w) => lastEvent(w, "account.updated"),
+    get: (w) => lastEvent(w, "account.updated", w.onboarded.id),
     rules: { skip: ["data.object"], extra: { "": ["account"], data: ["previous_attributes"] } },
   },
-  { resource: "account", get: async (w) => (await lastEvent(w, "account.updated")).data.object, rules: ACCOUNT },
+  {
+    resource: "account",
+    get: async (w) => (await lastEvent(w, "account.updated", w.onboarded.id)).data.object,
+    rules: ACCOUNT,
+  },
 ];
 
-async function lastEvent(w: World, type: string): Promise<Stripe.Event> {
-  return (await w.stripe.events.list({ type, limit: 1 })).data[0];
+/** The newest event of a type; a Connect event is listed under its account (`Stripe-Account`), as Stripe lists them. */
+async function lastEvent(w: World, type: string, account?: string): Promise<Stripe.Event> {
+  const page = await w.stripe.events.list({ type, limit: 1 }, account ? { stripeAccount: account } : undefined);
+  assert.ok(page.data[0], `no ${type} event${account ? ` of ${account}` : ""}`);
+  return page.data[0];
 }
 
 async function buildWorld(standIn: StandIn): Promise<World> {

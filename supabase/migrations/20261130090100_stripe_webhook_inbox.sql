@@ -107,8 +107,9 @@ comment on table private.stripe_event_catch_up is
   'The events catch-up''s state (one row, audited): cursor_at (every Stripe event created before it is in the webhook inbox; only moves forward), the run under way (window, source, covered_from) and the last retention gap (public.payout_alerts stripe_events_gap). Written by the functions of 20261202090000.';
 alter table private.stripe_event_catch_up enable row level security;
 revoke all on table private.stripe_event_catch_up from public, anon, authenticated, service_role;
-insert into private.stripe_event_catch_up (updated_at) values ('-infinity');
+-- audited from its first row: the row and its latest audit row agree from the start
 select private.enable_audit('private.stripe_event_catch_up'::regclass, 'stripe_event_catch_up');
+insert into private.stripe_event_catch_up (updated_at) values ('-infinity');
 
 create function private.receive_stripe_webhook_event(
   p_event jsonb, p_endpoint text, p_now timestamptz default pg_catalog.now())

@@ -731,10 +731,11 @@ begin
   end if;
   perform private.set_audit_context('company.billing_email', null);
   update public.companies c set billing_email = v_email where c.id = p_company_id returning * into v_row;
-  perform private.clear_audit_context();
+  -- FOUND of the UPDATE (a PERFORM in between would reset it)
   if not found then
     raise exception 'company % not found', p_company_id using errcode = 'PT404';
   end if;
+  perform private.clear_audit_context();
   return v_row;
 end
 $$;

@@ -156,8 +156,29 @@ export class World {
     return { status: res.status, body: parsed };
   }
 
-  /** An admin RPC through PostgREST (the platform admin's JWT); the answer, or the error. */
+  /**
+   * An admin RPC through PostgREST (the platform admin's JWT); the answer, or the error. An action
+   * that needs a second admin (four-eyes: 428, PT428) is requested through the API and, the soak
+   * having one admin, executed by break glass as postgres (docs/operator-safety.md), as an
+   * operator alone would.
+   */
   async adminRpc(name: string, args: Record<string, unknown> = {}): Promise<{ ok: boolean; status: number; body: unknown }> {
+    const res = await this.#adminRpcOnce(name, args);
+    if (res.status !== 428) return res;
+    const req = await this.#adminRpcOnce("request_admin_action", { p_action: name, p_args: args });
+    const id = (req.body as { id?: string } | null)?.id;
+    if (!req.ok || !id) return req;
+    try {
+      const [row] = await this.q((sql) =>
+        sql<{ result: unknown }[]>`select result from private.break_glass_admin_action(${id}::uuid, 'soak: one admin')`
+      );
+      return { ok: true, status: 200, body: row?.result ?? null };
+    } catch (e) {
+      return { ok: false, status: 409, body: String(e) };
+    }
+  }
+
+  async #adminRpcOnce(name: string, args: Record<string, unknown>): Promise<{ ok: boolean; status: number; body: unknown }> {
     const res = await fetch(`${this.env.SUPABASE_URL}/rest/v1/rpc/${name}`, {
       method: "POST",
       headers: {

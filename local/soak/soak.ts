@@ -616,8 +616,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (catchUp) {
       // Events whose delivery was lost: the catch-up lists /v1/events since its cursor and
       // processes what the inbox lacks.
-      const res = await w.callFunction(CATCH_UP_FUNCTION);
-      if (res.status >= 300) report.notes.push(`${CATCH_UP_FUNCTION} -> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      // processes what the inbox lacks. A run that failed (Stripe still answering 429/5xx while
+      // the stand-in drains) or stopped for CPU is rung again, as cron would ring it, until one
+      // finishes: its cursor moves only then.
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        const res = await w.callFunction(CATCH_UP_FUNCTION);
+        if (res.status < 300 && (res.body as { status?: string } | null)?.status === "finished") break;
+        report.notes.push(`${CATCH_UP_FUNCTION} #${attempt} -> ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        await sleep(1000);
+      }
     }
     const until = Date.now() + 150_000;
     let quiet = 0;

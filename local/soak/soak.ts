@@ -616,7 +616,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await stripeRetries();
     if (catchUp) {
       // Events whose delivery was lost: the catch-up lists /v1/events since its cursor and
-      // processes what the inbox lacks.
       // processes what the inbox lacks. A run that failed (Stripe still answering 429/5xx while
       // the stand-in drains) or stopped for CPU is rung again, as cron would ring it, until one
       // finishes: its cursor moves only then.

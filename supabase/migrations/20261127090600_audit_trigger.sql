@@ -152,16 +152,20 @@ begin
       into v_changes
       from (select pg_catalog.to_jsonb(n) as v from new_rows n) r;
   elsif tg_op = 'UPDATE' then
-    -- Old and new rows are paired by id, which enable_audit makes immutable.
+    -- Old and new rows are paired by id, which enable_audit makes immutable. The join is on
+    -- the rows' uuid and each row is turned into jsonb once, after the join: joining the jsonb
+    -- forms on their text id let the planner (no statistics on transition tables) pick a nested
+    -- loop that rebuilt the inner row's jsonb for every outer row, quadratic in the statement.
     select pg_catalog.array_agg(row(
-             (n.v ->> 'id')::uuid,
+             y.id,
              coalesce((n.v ->> v_placement_key)::uuid, (o.v ->> v_placement_key)::uuid),
              coalesce((n.v ->> v_payout_key)::uuid, (o.v ->> v_payout_key)::uuid),
              (n.v ->> v_recruiter_key)::uuid, o.v, n.v)::private.payout_audit_change)
       into v_changes
-      from (select pg_catalog.to_jsonb(x) as v from old_rows x) o
-      join (select pg_catalog.to_jsonb(x) as v from new_rows x) n
-        on (n.v ->> 'id') = (o.v ->> 'id');
+      from old_rows x
+      join new_rows y on y.id = x.id
+      cross join lateral (select pg_catalog.to_jsonb(x) as v) o
+      cross join lateral (select pg_catalog.to_jsonb(y) as v) n;
   else
     select pg_catalog.array_agg(row(
              (r.v ->> 'id')::uuid, (r.v ->> v_placement_key)::uuid, (r.v ->> v_payout_key)::uuid,

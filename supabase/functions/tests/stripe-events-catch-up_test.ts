@@ -193,6 +193,41 @@ Deno.test("catch-up (unit): a connected account Stripe no longer lets us read is
   assert.ok(f.calls.at(-1)?.includes('"sources_skipped":["acct_gone"]'));
 });
 
+Deno.test("catch-up (unit): Stripe still failing after the retries: stopped with the cause, position kept, no hand-over, not finished", async () => {
+  const f = fakes({
+    events: { platform: [evt("evt_a", 1_500_004), evt("evt_b", 1_500_003), evt("evt_c", 1_500_002)] },
+  });
+  const listEvents = f.deps.stripe.listEvents;
+  let pages = 0;
+  const out = await catchUpEvents({
+    ...f.deps,
+    stripe: {
+      // the first page comes back, the second meets a 429 the reader gave up on
+      listEvents: (source, q) =>
+        ++pages === 1 ? listEvents(source, q) : Promise.resolve({
+          kind: "retry_same_key",
+          reason: "rate_limited",
+          delayMs: 1_000,
+          rateLimited: true,
+          mayHaveExecuted: false,
+          attempts: 3,
+          error: new Error("429"),
+        }),
+    },
+  }, { runId: "run-1", overlapS: 600 });
+  assert.equal(out.status, "stopped");
+  assert.equal(out.stopped, "stripe_error");
+  assert.equal(out.stripe_error, "retry_same_key");
+  assert.equal(out.recovered, 2);
+  // the first page (the newest two) is done; its oldest second may go on in the next page, so
+  // the position is the second above it
+  assert.deepEqual(out.covered, { source: "platform", covered_from: new Date(1_500_004 * 1000).toISOString() });
+  assert.ok(f.calls.includes("progress platform 1500004"));
+  assert.equal(out.handover, null);
+  assert.ok(!f.calls.includes("handover"), "no ring at once: the next cron ring continues");
+  assert.ok(!f.calls.some((c) => c.startsWith("finish")), "the run stays unfinished, its cursor unmoved");
+});
+
 Deno.test("catch-up (unit): stopped before doing anything: position kept, no hand-over (no busy loop)", async () => {
   const f = fakes({ events: { platform: [evt("evt_a", 1_500_003)] } });
   f.deps.budget.cpu.charge(5_000);

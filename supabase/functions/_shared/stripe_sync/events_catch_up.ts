@@ -15,8 +15,11 @@
  * 4. `finish`: the cursor moves to the window's end (never backwards).
  *
  * A connected account whose events Stripe refuses to list (no longer connected: `account_invalid`)
- * is skipped with a warning (and named in the run's result); any other failure ends the invocation
- * with the run unfinished, continued by the next one.
+ * is skipped with a warning (and named in the run's result). Any other listing failure (Stripe
+ * still answering 429/5xx after the reader's retries, a refused key) stops the invocation as a
+ * budget stop does, position recorded, but answers `stopped: "stripe_error"` with the cause and
+ * rings nothing: ringing again at once would hammer a Stripe that is failing; the next cron ring
+ * continues the run.
  *
  * Within the isolate's budget (platform/budget.ts): the budget is checked before each page and each
  * event. On a stop, the position is recorded (`progress`: sources before this one done; of this one,
@@ -96,7 +99,9 @@ export interface CatchUpSummary {
   sources_done: number;
   /** Connected accounts whose events Stripe refused to list (e.g. disconnected: account_invalid). */
   sources_skipped: string[];
-  stopped?: StopReason;
+  stopped?: StopReason | "stripe_error";
+  /** With `stopped: "stripe_error"`: what the listing met, e.g. `retry_same_key` or `definitive_failure api_key_invalid`. */
+  stripe_error?: string;
   covered?: { source: string; covered_from: string | null };
   handover?: number | null;
   cursor_at?: unknown;
@@ -130,20 +135,20 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
   let moved = false;
 
   /** Records the position, hands over when this invocation moved it; returns the summary. */
-  const stop = async (why: StopReason, source: string, coveredFromS: number | null) => {
+  const stop = async (why: StopReason | "stripe_error", source: string, coveredFromS: number | null) => {
     const coveredFrom = coveredFromS === null ? null : new Date(coveredFromS * 1000);
     moved = (await db.progress(run.run_id, source, coveredFrom)) || moved;
     out.status = "stopped";
     out.stopped = why;
     out.covered = { source, covered_from: coveredFrom?.toISOString() ?? null };
     // no progress at all: a fresh isolate would stop at the same place; the cron ring continues
-    out.handover = moved
+    out.handover = moved && why !== "stripe_error"
       ? await db.handover(run.run_id).catch((e) => {
         log.warn("hand-over ring failed: the next cron ring continues the run", { error: e });
         return null;
       })
       : null;
-    log.info("stripe events catch-up stopped, handing over", { ...out });
+    log.info("stripe events catch-up stopped", { ...out });
     return out;
   };
 
@@ -168,7 +173,14 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
         out.sources_skipped.push(source);
         break;
       }
-      if (page.kind !== "ok") throw new Error(`events.list (${source}): ${page.kind}`);
+      if (page.kind !== "ok") {
+        out.stripe_error = page.kind === "definitive_failure" ? `${page.kind} ${page.code}` : page.kind;
+        log.warn("stripe events catch-up: Stripe's event listing failed; the next cron ring continues", {
+          source,
+          error: out.stripe_error,
+        });
+        return await stop("stripe_error", source, doneFromS);
+      }
       const events = page.value.data;
       out.listed += events.length;
       const missing = events.length ? await db.notInInbox(events.map((e) => e.id)) : new Set<string>();

@@ -39,6 +39,8 @@ select dblink_send_query('w2', pg_temp.append_sql(3));
 do $$
 begin
   for i in 1..6000 loop  -- up to a minute on a loaded machine
+    -- pg_stat_activity is a snapshot taken once per transaction: drop it to see w2 now
+    perform pg_stat_clear_snapshot();
     exit when exists (select 1 from pg_stat_activity
                        where wait_event_type = 'Lock' and query like '%race_probe%');
     perform pg_sleep(0.01);

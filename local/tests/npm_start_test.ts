@@ -18,13 +18,13 @@ const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;
 const owner = async (p: string) => (await Deno.stat(p)).uid;
 const exists = (p: string) => Deno.lstat(p).then(() => true, () => false);
 
-/** A free block of 9 ports (the dev stack's API port and the ones after it). */
+/** A free block of 10 ports (the dev stack's API port and the ones after it). */
 function freePortBlock(): number {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 20000);
     const held: Deno.Listener[] = [];
     try {
-      for (let i = 0; i <= 8; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
+      for (let i = 0; i <= 9; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
       return base;
     } catch {
       // taken: try another block
@@ -32,7 +32,7 @@ function freePortBlock(): number {
       for (const l of held) l.close();
     }
   }
-  throw new Error("no free block of 9 ports");
+  throw new Error("no free block of 10 ports");
 }
 
 /** This checkout as a fresh clone: HEAD, then the working tree's added, changed and removed files. */

@@ -220,12 +220,29 @@ export class AuthStandIn {
     });
     if (result.exists) throw unprocessable("user_already_exists", "User already registered");
     if ("session" in result && result.session) return json(200, result.session);
+    if (result.fake) {
+      // Confirmations on, address already registered: a look-alike new user, so sign-up does not
+      // tell who has an account (GoTrue's sanitized user).
+      const at = now.toISOString();
+      return json(200, {
+        id: crypto.randomUUID(),
+        aud: AUD,
+        role: "",
+        email: lower,
+        phone: "",
+        confirmation_sent_at: at,
+        app_metadata: { provider: "email", providers: ["email"] },
+        user_metadata: data,
+        identities: [],
+        created_at: at,
+        updated_at: at,
+        is_anonymous: false,
+      });
+    }
     // Confirmations on: the user, without a session (no email is sent locally).
     const user = await store.findUserById(this.o.sql, result.userId);
     if (!user) throw new Error("signed-up user vanished");
-    const body = userJson(user, result.fake ? [] : await store.identitiesOf(this.o.sql, user.id));
-    if (result.fake) Object.assign(body, { id: crypto.randomUUID(), identities: [] });
-    return json(200, body);
+    return json(200, userJson(user, await store.identitiesOf(this.o.sql, user.id)));
   }
 
   /** A new session and its tokens: GoTrue's AccessTokenResponse. */

@@ -65,6 +65,8 @@ export function startGateway(opts: {
       const res = refused ?? await forward(req, url, `http://127.0.0.1:${opts.authPort}${auth[1] ?? "/"}`, "Auth");
       const headers = new Headers(res.headers);
       headers.set("access-control-allow-origin", "*");
+      // supabase-js reads the API version of an error answer (the JSON's shape depends on it).
+      headers.set("access-control-expose-headers", "X-Total-Count, Link, X-Supabase-Api-Version");
       return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
     }
     // Local only: the Auth stand-in's clock (tests move it instead of sleeping; local/auth/server.ts).

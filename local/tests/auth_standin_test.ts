@@ -4,6 +4,8 @@
 // the stand-in's clock (POST /_local/auth/clock), never slept on.
 import { AuthApiError, AuthWeakPasswordError, createClient, type SupabaseClient } from "@supabase/supabase-js";
 import assert from "node:assert/strict";
+import { type AuthSettings, authSettings } from "../auth/config.ts";
+import { AuthStandIn } from "../auth/server.ts";
 import { signJwt, verifyJwt } from "../stack/jwt.ts";
 import { adminSql, stackEnv } from "./support.ts";
 
@@ -29,6 +31,29 @@ async function setClock(seconds: number) {
   const r = await fetch(`${url}/_local/auth/clock`, { method: "POST", body: JSON.stringify({ offset_seconds: seconds }) });
   const body = await r.text();
   assert.equal(r.status, 200, body);
+}
+
+/**
+ * A second stand-in on the same database with other `[auth]` settings (the stack's reads
+ * supabase/config.toml), served at <its url>/auth/v1 as the gateway serves the stack's.
+ */
+function standInWith(settings: AuthSettings) {
+  const sql = adminSql();
+  const standIn = new AuthStandIn({ sql, jwtSecret: secret, issuer: "http://127.0.0.1/auth/v1", settings });
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
+    const u = new URL(req.url);
+    u.pathname = u.pathname.replace(/^\/auth\/v1/, "");
+    return standIn.handle(new Request(u, req));
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    client: () =>
+      createClient(base, anonKey, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }),
+    close: async () => {
+      await server.shutdown();
+      await sql.end();
+    },
+  };
 }
 
 /** A raw request to /auth/v1, as curl would send it (no supabase-js). */
@@ -239,6 +264,63 @@ Deno.test({
           headers: { apikey: await signJwt({ role: "anon" }, secret) },
         });
         assert.deepEqual([forged.status, forged.body.message], [401, "Invalid API key"]);
+      });
+
+      await t.step("settings from config.toml: confirmations, sign-ups off, password requirements", async () => {
+        assert.deepEqual(authSettings(""), {
+          jwtExpiry: 3600,
+          signupEnabled: true,
+          emailConfirmations: false,
+          refreshTokenRotation: true,
+          refreshTokenReuseInterval: 10,
+          minimumPasswordLength: 6,
+          requiredCharacters: [],
+        }, "the Supabase CLI's defaults");
+        const confirming = standInWith(authSettings("[auth.email]\nenable_confirmations = true\n"));
+        try {
+          const pending = `pending-${email}`;
+          const up = await confirming.client().auth.signUp({ email: pending, password: PASSWORD });
+          assert.equal(up.error, null, JSON.stringify(up.error));
+          assert.equal(up.data.session, null, "no session before the address is confirmed");
+          assert.ok(up.data.user?.confirmation_sent_at);
+          assert.equal(up.data.user?.email_confirmed_at, undefined);
+          const early = await confirming.client().auth.signInWithPassword({ email: pending, password: PASSWORD });
+          assert.deepEqual([early.error?.status, (early.error as AuthApiError).code], [400, "email_not_confirmed"]);
+
+          // A registered address gets a look-alike user: sign-up does not tell who has an account.
+          const [known] = await sql<{ id: string }[]>`select id from auth.users where email = ${email}`;
+          const again = await confirming.client().auth.signUp({ email, password: "another-password" });
+          assert.equal(again.error, null, JSON.stringify(again.error));
+          assert.equal(again.data.session, null);
+          assert.notEqual(again.data.user?.id, known.id);
+          assert.deepEqual(again.data.user?.identities, []);
+          const [{ n }] = await sql<{ n: number }[]>`
+            select count(*)::int as n from auth.users where email = ${email} and encrypted_password = extensions.crypt(${PASSWORD}, encrypted_password)`;
+          assert.equal(n, 1, "the registered user is untouched");
+        } finally {
+          await confirming.close();
+        }
+
+        const closed = standInWith({ ...authSettings(""), signupEnabled: false });
+        try {
+          const r = await closed.client().auth.signUp({ email: `closed-${email}`, password: PASSWORD });
+          assert.deepEqual([r.error?.status, (r.error as AuthApiError).code], [422, "signup_disabled"]);
+        } finally {
+          await closed.close();
+        }
+
+        const strict = standInWith(
+          authSettings('[auth]\nminimum_password_length = 10\npassword_requirements = "lower_upper_letters_digits"\n'),
+        );
+        try {
+          for (const [password, reasons] of [["lowercase-only-1", ["characters"]], ["Ab1", ["length"]], ["short", ["length", "characters"]]] as const) {
+            const r = await strict.client().auth.signUp({ email: `strict-${email}`, password });
+            assert.ok(r.error instanceof AuthWeakPasswordError, password);
+            assert.deepEqual(r.error.reasons, reasons, password);
+          }
+        } finally {
+          await strict.close();
+        }
       });
 
       await t.step("a user row with NULL in a column GoTrue reads as a string cannot sign in (500)", async () => {

@@ -96,7 +96,7 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- People and companies
 -- ---------------------------------------------------------------------------------------------
--- Every demo user signs in with the password `demo-password` (README.md, "Demo users"): a bcrypt
+-- Every demo user signs in with the password `demo-password` (README.md, "Demo data"): a bcrypt
 -- hash through pgcrypto, the email confirmed, and the columns Supabase Auth reads as strings set
 -- to '' (left NULL, Auth cannot load the user: "Database error querying schema").
 create function pg_temp.demo_user(p_id uuid, p_email text) returns void language sql as $$

@@ -22,7 +22,8 @@
 -- Business due times (UTC): payouts fall due at 02:00, escrow holds are released at 03:00.
 --
 -- Demo users (auth.users) alice/bob/carol/dan/erin@demo.test have fixed ids 00000000-...-00000000000{1..5},
--- admin@demo.test ...6, hr@ / manager@acme.demo.test ...7 / ...8.
+-- admin@demo.test ...6, hr@ / manager@acme.demo.test ...7 / ...8; each signs in with the password
+-- `demo-password` (locally through the Auth stand-in at /auth/v1).
 --
 -- Payments are made at Stripe, as a payout run makes them. Where the history has a run paying
 -- the tranches it has just claimed, the seed prints them (`seed:stripe {...}`, built by
@@ -95,13 +96,24 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- People and companies
 -- ---------------------------------------------------------------------------------------------
-insert into auth.users (id, email, aud, role, raw_app_meta_data) values
-  ('00000000-0000-0000-0000-000000000001', 'alice@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000002', 'bob@demo.test',   'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000003', 'carol@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000004', 'dan@demo.test',   'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000005', 'erin@demo.test',  'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000006', 'admin@demo.test', 'authenticated', 'authenticated', '{"provider":"email"}');
+-- Every demo user signs in with the password `demo-password` (README.md, "Demo data"): a bcrypt
+-- hash through pgcrypto, the email confirmed, and the columns Supabase Auth reads as strings set
+-- to '' (left NULL, Auth cannot load the user: "Database error querying schema").
+create function pg_temp.demo_user(p_id uuid, p_email text) returns void language sql as $$
+  insert into auth.users (instance_id, id, email, aud, role, encrypted_password, email_confirmed_at,
+                          confirmation_token, recovery_token, email_change_token_new, email_change,
+                          raw_app_meta_data, raw_user_meta_data)
+  values ('00000000-0000-0000-0000-000000000000', p_id, p_email, 'authenticated', 'authenticated',
+          extensions.crypt('demo-password', extensions.gen_salt('bf', 10)), now(), '', '', '', '',
+          '{"provider":"email","providers":["email"]}', '{"email_verified":true}')
+$$;
+select pg_temp.demo_user(id::uuid, email) from (values
+  ('00000000-0000-0000-0000-000000000001', 'alice@demo.test'),
+  ('00000000-0000-0000-0000-000000000002', 'bob@demo.test'),
+  ('00000000-0000-0000-0000-000000000003', 'carol@demo.test'),
+  ('00000000-0000-0000-0000-000000000004', 'dan@demo.test'),
+  ('00000000-0000-0000-0000-000000000005', 'erin@demo.test'),
+  ('00000000-0000-0000-0000-000000000006', 'admin@demo.test')) as u (id, email);
 -- The platform admin, with the documented one-line bootstrap; the decisions below are theirs.
 select private.bootstrap_platform_admin('admin@demo.test');
 
@@ -309,9 +321,8 @@ $$;
 -- ---------------------------------------------------------------------------------------------
 -- Members of Acme, added by the platform admin
 -- ---------------------------------------------------------------------------------------------
-insert into auth.users (id, email, aud, role, raw_app_meta_data) values
-  ('00000000-0000-0000-0000-000000000007', 'hr@acme.demo.test', 'authenticated', 'authenticated', '{"provider":"email"}'),
-  ('00000000-0000-0000-0000-000000000008', 'manager@acme.demo.test', 'authenticated', 'authenticated', '{"provider":"email"}');
+select pg_temp.demo_user('00000000-0000-0000-0000-000000000007', 'hr@acme.demo.test');
+select pg_temp.demo_user('00000000-0000-0000-0000-000000000008', 'manager@acme.demo.test');
 do $$
 begin
   -- as the demo admin (transaction-local claims, as PostgREST sets them)

@@ -35,7 +35,7 @@ export function devPortBase(): number {
   const v = Deno.env.get("LOCAL_STACK_PORT");
   if (!v) return 54321;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1024 || n > 65535 - 8) throw new Error(`LOCAL_STACK_PORT: not a port: ${v}`);
+  if (!Number.isInteger(n) || n < 1024 || n > 65535 - 9) throw new Error(`LOCAL_STACK_PORT: not a port: ${v}`);
   return n;
 }
 
@@ -48,6 +48,8 @@ export interface StackConfig {
   postgrestPort: number;
   postgrestAdminPort: number;
   stripePort: number;
+  /** The Auth stand-in (local/auth/), behind the gateway at /auth/v1. */
+  authPort: number;
   jwtSecret: string;
   dbPassword: string;
 }
@@ -64,6 +66,7 @@ export function stackConfig(profile: "dev" | "test", stateDir?: string, base?: n
     postgrestPort: port(6),
     postgrestAdminPort: port(8),
     stripePort: port(7),
+    authPort: port(9),
     jwtSecret: LOCAL_JWT_SECRET,
     dbPassword: "postgres",
   };
@@ -89,3 +92,4 @@ export const dbUrl = (c: StackConfig, user = "postgres", password = c.dbPassword
 export const cliDbUrl = (c: StackConfig) => `${dbUrl(c)}?sslmode=disable`;
 export const apiUrl = (c: StackConfig) => `http://127.0.0.1:${c.apiPort}`;
 export const stripeUrl = (c: StackConfig) => `http://127.0.0.1:${c.stripePort}`;
+export const authUrl = (c: StackConfig) => `http://127.0.0.1:${c.authPort}`;

@@ -1,7 +1,9 @@
 // Brings the whole local stack up and down: Postgres (+ pg_cron), bootstrap, migrations,
-// seed, PostgREST, the pg_net worker, the Stripe stand-in, Edge Functions and the gateway.
+// seed, PostgREST, the pg_net worker, the Stripe stand-in, the Auth stand-in, Edge Functions and
+// the gateway.
 import {
   apiUrl,
+  authUrl,
   dbUrl,
   logDir,
   pidFile,
@@ -119,10 +121,31 @@ export async function startStack(
     ], join(logs, "stripe.log")),
   );
 
+  // Auth (local/auth/): sign-up, sign-in, refresh, getUser and sign-out for supabase-js, at /auth/v1.
+  children.push(
+    await spawnLogged(deno, [
+      "run",
+      "-A",
+      "--quiet",
+      join(ROOT, "local", "auth", "main.ts"),
+      "--port",
+      String(c.authPort),
+      "--db-url",
+      dbUrl(c),
+      "--jwt-secret",
+      c.jwtSecret,
+      "--issuer",
+      `${apiUrl(c)}/auth/v1`,
+      "--config",
+      join(ROOT, "supabase", "config.toml"),
+    ], join(logs, "auth.log")),
+  );
+
   const functions = new FunctionsServer({ jwtSecret: c.jwtSecret, env, logDir: logs });
   const gateway = startGateway({
     port: c.apiPort,
     postgrestPort: c.postgrestPort,
+    authPort: c.authPort,
     functions,
     apiKeys: [keys.anon, keys.serviceRole],
   });
@@ -153,9 +176,12 @@ export async function startStack(
         for (const ch of children) if (!isAlive(ch.pid)) throw new Error(`a stack process exited; see ${logs}`);
         const r = await fetch(`http://127.0.0.1:${c.postgrestAdminPort}/ready`).catch(() => null);
         await r?.body?.cancel();
-        return r?.ok && (await tcpUp(c.stripePort));
+        if (!r?.ok || !(await tcpUp(c.stripePort))) return false;
+        const auth = await fetch(`${authUrl(c)}/health`).catch(() => null);
+        await auth?.body?.cancel();
+        return auth?.ok;
       },
-      "PostgREST and the Stripe stand-in",
+      "PostgREST, the Stripe stand-in and the Auth stand-in",
       30000,
     );
     // Seed once per cluster (a marker survives restarts; `npm run reset` seeds again). The seed
@@ -185,6 +211,7 @@ export function statusText(s: RunningStack): string {
     `         API URL: ${e.SUPABASE_URL}`,
     `     GraphQL URL: (not served locally)`,
     `  Functions URL: ${e.SUPABASE_URL}/functions/v1`,
+    `        Auth URL: ${e.SUPABASE_URL}/auth/v1 (local Auth stand-in; demo users' password in README.md)`,
     `          DB URL: ${e.SUPABASE_DB_URL}`,
     `      JWT secret: ${e.SUPABASE_JWT_SECRET}`,
     `        anon key: ${e.SUPABASE_ANON_KEY}`,

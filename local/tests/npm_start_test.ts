@@ -5,7 +5,9 @@
 // (LOCAL_STACK_PORT) and its own state folder (config.devStateDir), so a running dev stack is
 // not disturbed. Also shows the demo's transfers are the Stripe stand-in's (seed.ts) and survive
 // a restart (the stand-in's state file). Everything it starts and creates is removed at the end.
-// Takes one to three minutes.
+// The seed's demo users sign in with their documented password (README.md, "Demo users") through
+// the Auth stand-in. Takes one to three minutes.
+import { createClient } from "@supabase/supabase-js";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { DEV_STATE_ROOT, devStateDir, ROOT } from "../stack/config.ts";
@@ -18,13 +20,13 @@ const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;
 const owner = async (p: string) => (await Deno.stat(p)).uid;
 const exists = (p: string) => Deno.lstat(p).then(() => true, () => false);
 
-/** A free block of 9 ports (the dev stack's API port and the ones after it). */
+/** A free block of 10 ports (the dev stack's API port and the ones after it). */
 function freePortBlock(): number {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 20000);
     const held: Deno.Listener[] = [];
     try {
-      for (let i = 0; i <= 8; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
+      for (let i = 0; i <= 9; i++) held.push(Deno.listen({ hostname: "127.0.0.1", port: base + i }));
       return base;
     } catch {
       // taken: try another block
@@ -32,7 +34,7 @@ function freePortBlock(): number {
       for (const l of held) l.close();
     }
   }
-  throw new Error("no free block of 9 ports");
+  throw new Error("no free block of 10 ports");
 }
 
 /** This checkout as a fresh clone: HEAD, then the working tree's added, changed and removed files. */
@@ -190,6 +192,38 @@ Deno.test({
           const open =
             await sql`select kind, subject, details from private.reconciliation_findings where resolved_at is null`;
           assert.equal(open.length, 0, `no open reconciliation findings: ${JSON.stringify(open)}`);
+        } finally {
+          await sql.end();
+        }
+      });
+
+      await t.step("the seed's demo users sign in with `demo-password` and read their own payouts", async () => {
+        const auth = { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false };
+        const api = `http://127.0.0.1:${base}`;
+        const anon = field(started!.output(), "anon key");
+        const demo = ["alice", "bob", "carol", "dan", "erin", "admin"].map((n) => `${n}@demo.test`)
+          .concat(["hr@acme.demo.test", "manager@acme.demo.test"]);
+        for (const email of demo) {
+          const r = await createClient(api, anon, { auth }).auth.signInWithPassword({ email, password: "demo-password" });
+          assert.equal(r.error, null, `${email}: ${JSON.stringify(r.error)}`);
+        }
+        const wrong = await createClient(api, anon, { auth }).auth.signInWithPassword({
+          email: "alice@demo.test",
+          password: "not-the-password",
+        });
+        assert.equal(wrong.error?.code, "invalid_credentials");
+
+        const alice = createClient(api, anon, { auth });
+        assert.equal((await alice.auth.signInWithPassword({ email: "alice@demo.test", password: "demo-password" })).error, null);
+        const mine = await alice.from("payouts").select("id").order("id");
+        assert.equal(mine.error, null, JSON.stringify(mine.error));
+        const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+        try {
+          const expected = await sql<{ id: string }[]>`
+            select p.id from public.payouts p join public.recruiters r on r.id = p.recruiter_id
+             where r.user_id = '00000000-0000-0000-0000-000000000001' order by p.id`;
+          assert.ok(expected.length > 0, "Alice has payouts in the demo");
+          assert.deepEqual(mine.data, expected.map((e) => ({ id: e.id })), "Alice reads exactly her payouts under RLS");
         } finally {
           await sql.end();
         }

@@ -422,6 +422,9 @@ declare
   v_day date := coalesce(p_day, (pg_catalog.now() at time zone 'UTC')::date);
 begin
   perform private.require_platform_admin();
+  if not pg_catalog.isfinite(v_day) then
+    raise exception 'p_day must be a date (UTC day), or null for today (got %)', v_day using errcode = 'PT400';
+  end if;
   return query
   with scope as (
     -- the platform scope of every capped currency, and every recruiter counted that day
@@ -496,7 +499,7 @@ as $$
   select private.rpc_payout_caps(p_day) from private.require_platform_admin()
 $$;
 comment on function public.payout_caps(date) is
-  'Admin: the velocity caps on a UTC day (default today): one row per capped currency''s platform scope (recruiter_id null) and per recruiter counted that day; cap (null = unlimited), used_amount (claimed and not failed, minor units), remaining (null = unlimited or lifted), reached_at (a tranche did not fit: closed for the day), deferred count and amount, lifted. 42501.';
+  'Admin: the velocity caps on a UTC day (default today): one row per capped currency''s platform scope (recruiter_id null) and per recruiter counted that day; cap (null = unlimited), used_amount (claimed and not failed, minor units), remaining (null = unlimited or lifted), reached_at (a tranche did not fit: closed for the day), deferred count and amount, lifted. 42501; PT400 an infinite day.';
 
 revoke execute on function public.lift_payout_cap(text, uuid, date, text), public.payout_caps(date)
 from public, anon, authenticated, service_role;

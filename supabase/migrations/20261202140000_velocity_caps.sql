@@ -88,7 +88,7 @@ create table private.payout_cap_usage (
   used_amount bigint not null default 0 check (used_amount >= 0),
   -- the first time a tranche did not fit: the scope is closed for the rest of the day
   reached_at timestamptz,
-  deferred_count integer not null default 0 check (deferred_count >= 0),
+  deferred_count bigint not null default 0 check (deferred_count >= 0),
   deferred_amount bigint not null default 0 check (deferred_amount >= 0),
   updated_at timestamptz not null default pg_catalog.now(),
   unique nulls not distinct (currency, day, recruiter_id)
@@ -210,7 +210,7 @@ begin
   if p_skipped_ids is not null then
     insert into private.payout_cap_usage (currency, day, recruiter_id, reached_at, deferred_count, deferred_amount)
     select po.currency, p_day, case when k.scope = 'recruiter' then po.recruiter_id end, p_now,
-           pg_catalog.count(*)::integer, pg_catalog.sum(po.payable_amount)::bigint
+           pg_catalog.count(*), pg_catalog.sum(po.payable_amount)::bigint
     from rows from (pg_catalog.unnest(p_skipped_ids), pg_catalog.unnest(p_skipped_scopes)) k(sid, scope)
     join public.payout_schedules s on s.id = k.sid and s.skip_reason = 'cap_reached' and s.skipped_at = p_now
     join public.payouts po on po.id = s.payout_id
@@ -410,7 +410,7 @@ returns table (
   used_amount bigint,
   remaining bigint,
   reached_at timestamptz,
-  deferred_count integer,
+  deferred_count bigint,
   deferred_amount bigint,
   lifted boolean)
 language plpgsql
@@ -437,7 +437,7 @@ begin
   select sc.currency, sc.rid, v_day, sc.cap, coalesce(u.used_amount, 0::bigint),
          case when sc.cap is null or l.id is not null then null
               else greatest(sc.cap - coalesce(u.used_amount, 0), 0) end,
-         u.reached_at, coalesce(u.deferred_count, 0), coalesce(u.deferred_amount, 0::bigint), l.id is not null
+         u.reached_at, coalesce(u.deferred_count, 0::bigint), coalesce(u.deferred_amount, 0::bigint), l.id is not null
   from scope sc
   left join private.payout_cap_usage u on u.currency = sc.currency and u.day = v_day
                                       and u.recruiter_id is not distinct from sc.rid
@@ -488,7 +488,7 @@ returns table (
   used_amount bigint,
   remaining bigint,
   reached_at timestamptz,
-  deferred_count integer,
+  deferred_count bigint,
   deferred_amount bigint,
   lifted boolean)
 language sql

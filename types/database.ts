@@ -809,6 +809,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"lift_payout_cap":
+{ Args: { "p_currency"?: string,"p_day"?: string,"p_reason"?: string,"p_recruiter_id"?: string }; Returns: Json
+                           },
 "my_connect_status":
 { Args: Record<PropertyKey, never>; Returns: Database["public"]['CompositeTypes']["connect_status"][]
                           SetofOptions: {
@@ -854,6 +857,11 @@ isOneToOne: false
 "payout_audit_anchor":
 { Args: { "p_day"?: string }; Returns: {
               "day": string,"digest": string,"rows_total": number,"through_id": number,"through_txid": string,"verification_id": number,"verified_at": string
+            }[]
+                           },
+"payout_caps":
+{ Args: { "p_day"?: string }; Returns: {
+              "cap": number,"currency": string,"day": string,"deferred_amount": number,"deferred_count": number,"lifted": boolean,"reached_at": string,"recruiter_id": string,"remaining": number,"used_amount": number
             }[]
                            },
 "payout_controls":

@@ -237,6 +237,16 @@ export type AdminAction = (typeof S.ADMIN_ACTIONS)[number];
 export type AdminActionRequestStatus = (typeof S.ADMIN_ACTION_REQUEST_STATUSES)[number];
 export type AdminActionCall = z.infer<typeof S.AdminActionCallSchema>;
 export type AdminActionRequest = z.infer<typeof S.AdminActionRequestSchema>;
+/** Velocity caps (20261202140000_velocity_caps): a lift (lift_payout_cap's result, jsonb) and payout_caps' rows. */
+export type PayoutCapLift = z.infer<typeof S.PayoutCapLiftSchema>;
+export type PayoutCapRow = Simplify<
+  Widen<ReturnRow<"payout_caps">, {
+    recruiter_id: string | null;
+    cap: number | null;
+    remaining: number | null;
+    reached_at: string | null;
+  }>
+>;
 /** One entry of p_splits. */
 export type PlacementSplitInput = z.input<typeof S.PlacementSplitInputSchema>;
 
@@ -278,6 +288,7 @@ type SchemaChecks = {
   StatementLine: Same<z.output<typeof S.StatementLineSchema>, StatementLine>;
   StatementSummaryRow: Same<z.output<typeof S.StatementSummaryRowSchema>, StatementSummaryRow>;
   YearlyTotalsRow: Same<z.output<typeof S.YearlyTotalsRowSchema>, YearlyTotalsRow>;
+  PayoutCapRow: Same<z.output<typeof S.PayoutCapRowSchema>, PayoutCapRow>;
 };
 type _SchemaChecks = Assert<
   NoneFailing<{ [K in keyof SchemaChecks]: SchemaChecks[K] extends true ? never : K }[keyof SchemaChecks]>

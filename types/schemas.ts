@@ -120,6 +120,8 @@ export const PAYOUT_RUN_PREVIEW_REASONS = [
   "in_flight",
   "schedule_exhausted",
   "not_due",
+  // velocity caps (20261202140000): it would not fit a cap of the day
+  "cap_reached",
 ] as const;
 export const AUDIT_CHAIN_PROBLEMS = [
   "row_hash_mismatch",
@@ -142,6 +144,7 @@ export const ADMIN_ACTIONS = [
   "fail_placement",
   "resume_payouts",
   "grant_platform_admin",
+  "lift_payout_cap",
 ] as const;
 /** A request's status as the API shows it (expired: pending past expires_at). */
 export const ADMIN_ACTION_REQUEST_STATUSES = ["pending", "executed", "rejected", "expired"] as const;
@@ -164,6 +167,7 @@ export const PAYOUT_ALERT_KINDS = [
   "company_invoice_failed",
   "stripe_events_gap",
   "break_glass_used",
+  "cap_reached",
 ] as const;
 /** A company invoice's status: its Stripe invoice's (company billing, 20261130090200). */
 export const COMPANY_INVOICE_STATUSES = ["pending", "draft", "open", "paid", "void", "uncollectible"] as const;
@@ -1091,6 +1095,14 @@ export const PAYOUT_EVENT_PAYLOADS = {
   }),
   "admin_action.executed": adminActionDecided,
   "admin_action.rejected": adminActionDecided,
+  // velocity caps (20261202140000_velocity_caps)
+  "payout_cap.lifted": z.object({
+    currency: CurrencySchema,
+    recruiter_id: UuidSchema.nullable(), // null: the platform cap
+    day: DateSchema,
+    rescheduled: z.number().int().nonnegative(),
+    reason,
+  }),
 } as const;
 
 export type PayoutEventTypeName = keyof typeof PAYOUT_EVENT_PAYLOADS;
@@ -1201,7 +1213,42 @@ export const AdminActionCallSchema = z.discriminatedUnion("p_action", [
   }),
   z.strictObject({ p_action: z.literal("resume_payouts"), p_args: z.strictObject({ p_reason: z.string().optional() }) }),
   z.strictObject({ p_action: z.literal("grant_platform_admin"), p_args: z.strictObject({ p_user_id: UuidSchema }) }),
+  z.strictObject({
+    p_action: z.literal("lift_payout_cap"),
+    p_args: z.strictObject({
+      p_currency: CurrencySchema,
+      p_recruiter_id: UuidSchema.nullable().optional(), // absent or null: the platform cap
+      p_day: DateSchema, // a UTC day, today up to 30 days ahead
+      p_reason: ReasonSchema,
+    }),
+  }),
 ]);
+
+/** lift_payout_cap's result (as the executed request's result): the lift of one cap for one UTC day. */
+export const PayoutCapLiftSchema = z.object({
+  id: UuidSchema,
+  currency: CurrencySchema,
+  recruiter_id: UuidSchema.nullable(), // null: the platform cap
+  day: DateSchema,
+  reason: z.string(),
+  lifted_by: UuidSchema.nullable(), // null: break glass (postgres)
+  lifted_at: TimestamptzSchema,
+  rescheduled: z.number().int().nonnegative(), // deferred (cap_reached) schedules made due now
+});
+
+/** payout_caps(p_day): a capped currency's platform scope (recruiter_id null) or a recruiter counted that day. */
+export const PayoutCapRowSchema = z.object({
+  currency: CurrencySchema,
+  recruiter_id: UuidSchema.nullable(),
+  day: DateSchema,
+  cap: MoneySchema.nullable(), // null: unlimited
+  used_amount: MoneySchema,
+  remaining: MoneySchema.nullable(), // null: unlimited or lifted
+  reached_at: nullableTs,
+  deferred_count: z.number().int().nonnegative(),
+  deferred_amount: MoneySchema,
+  lifted: z.boolean(),
+}).refine((r) => r.remaining === null || r.cap !== null, "a remaining amount only under a cap");
 
 /** A four-eyes request (request_admin_action, approve_admin_action, reject_admin_action, admin_action_requests).
  * status pending: waiting for a second platform admin until expires_at; executed: result is what the
@@ -1523,6 +1570,17 @@ export const RPC = {
     args: z.strictObject({ p_status: z.enum([...ADMIN_ACTION_REQUEST_STATUSES, "all"]).optional() }),
     returns: z.array(AdminActionRequestSchema),
   },
+  // velocity caps (20261202140000): lifting always answers PT428 (ask with request_admin_action)
+  lift_payout_cap: {
+    args: z.strictObject({
+      p_currency: CurrencySchema,
+      p_recruiter_id: UuidSchema.optional(),
+      p_day: DateSchema,
+      p_reason: ReasonSchema,
+    }),
+    returns: PayoutCapLiftSchema,
+  },
+  payout_caps: { args: z.strictObject({ p_day: DateSchema.optional() }), returns: z.array(PayoutCapRowSchema) },
   revoke_platform_admin: { args: z.strictObject({ p_user_id: UuidSchema }), returns: PlatformAdminSchema },
   add_company_member: {
     args: z.strictObject({ p_company_id: UuidSchema, p_user_id: UuidSchema, p_role: CompanyMemberRoleSchema }),
@@ -1711,6 +1769,7 @@ type _JsonReturning = Assert<
       approve_admin_action: 1;
       reject_admin_action: 1;
       admin_action_requests: 1;
+      lift_payout_cap: 1;
     }
   >
 >;
@@ -1721,7 +1780,8 @@ type _JsonResults = Assert<
     | z.output<typeof PayoutControlsSchema>
     | z.output<typeof PayoutRunRequestSchema>
     | z.output<typeof EscrowReleaseRequestSchema>
-    | z.output<typeof AdminActionRequestSchema>,
+    | z.output<typeof AdminActionRequestSchema>
+    | z.output<typeof PayoutCapLiftSchema>,
     Json
   >
 >;

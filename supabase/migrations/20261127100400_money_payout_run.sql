@@ -10,7 +10,9 @@
 --       'reclaimed' the schedule's lease had expired with its tranche still pending: the same
 --                   tranche (same idempotency key) is handed to this run
 --       'skipped'   an eligibility gate failed: skip_reason recorded, next_attempt_at deferred
---                   to the next payout due time (or the invoice's collectible time)
+--                   to the next payout due time (or the invoice's collectible time); or the
+--                   tranche does not fit a velocity cap of the day (skip_reason cap_reached,
+--                   due at the next payout due time after the UTC day ends; 20261202140000)
 --       'cancelled' nothing can ever be paid by this schedule any more (all paid/forfeited)
 --   complete_payout_transfers(transfers[], stripe transfer ids[], now)
 --                                                                tranches succeeded, set-based
@@ -61,6 +63,13 @@ declare
   v_skipped uuid[];
   v_cancelled uuid[];
   v_notify uuid[];
+  -- velocity caps (20261202140000_velocity_caps): the UTC day, the batch's capped currencies,
+  -- the candidates checked against them and those that do not fit (with the scope that stopped them)
+  v_cap_day date := (p_now at time zone 'UTC')::date;
+  v_cap_currencies text[];
+  v_cap_checked uuid[];
+  v_cap_skipped uuid[];
+  v_cap_scopes text[];
 begin
   if p_run_id is null then
     raise exception 'p_run_id is required' using errcode = 'PT400';
@@ -133,13 +142,51 @@ begin
   select pg_catalog.array_agg(r.id) into v_reclaimed from r;
   end if;
 
+  -- 3b. Velocity caps, only when a cap is configured (else one EXISTS on an empty table). Under
+  --     the advisory lock of each capped currency of the batch (currency order, after the row
+  --     locks above; held to commit), the eligible tranches in due order are checked against the
+  --     day's counters: private.payout_cap_overflow says which do not fit. The lock is taken in
+  --     its own statement, so every statement below reads the counters as the last holder left them.
+  if exists (select 1 from private.payout_caps) then
+    select pg_catalog.array_agg(distinct po.currency::text) into v_cap_currencies
+    from public.payouts po join private.payout_caps k on k.currency = po.currency
+    where po.id = any (v_payout_ids);
+    if v_cap_currencies is not null then
+      perform private.lock_payout_caps(v_cap_currencies);
+      with c as (
+        select s.id, s.next_attempt_at as due, el.currency::text as cur, el.recruiter_id, el.payable_amount
+        from public.payout_schedules s
+        join private.payout_eligibility(p_now, v_payout_ids) el on el.payout_id = s.payout_id
+        where s.id = any (v_ids) and s.status in ('pending', 'failed') and el.eligible
+          and el.currency = any (v_cap_currencies)
+      ), o as (
+        select a.ids, a.curs, a.rids, a.amts
+        from (select pg_catalog.array_agg(c.id order by c.due, c.id) as ids,
+                     pg_catalog.array_agg(c.cur order by c.due, c.id) as curs,
+                     pg_catalog.array_agg(c.recruiter_id order by c.due, c.id) as rids,
+                     pg_catalog.array_agg(c.payable_amount order by c.due, c.id) as amts
+              from c) a
+      )
+      select o.ids, x.ids, x.scopes into v_cap_checked, v_cap_skipped, v_cap_scopes
+      from o cross join lateral (
+        select pg_catalog.array_agg(f.id) as ids, pg_catalog.array_agg(f.scope) as scopes
+        from private.payout_cap_overflow(v_cap_day, o.ids, o.curs, o.rids, o.amts) f) x;
+    end if;
+  end if;
+
   -- 4. Pending/failed schedules: one snapshot of eligibility decides, in one statement,
   --    which get a pending tranche (payable -> in flight) and which are skipped or cancelled.
   --    (Data-modifying CTEs run whether or not the final select reads them: ins, pay.)
   with e as (
     select s.id as sid, s.payout_id as pid, s.placement_id as plid, s.retry_count, s.status as from_status,
            el.currency as cur, el.payable_amount as payable, el.destination_account_id as dest,
-           el.invoice_collectible_at, el.eligible, el.reason,
+           el.invoice_collectible_at,
+           -- a tranche of a capped currency only if step 3b checked it and it fits (one that became
+           -- eligible since is left untouched, due, for the next claim)
+           el.eligible and (v_cap_currencies is null or not (el.currency = any (v_cap_currencies))
+                            or (s.id = any (v_cap_checked) and not coalesce(s.id = any (v_cap_skipped), false)))
+             as eligible,
+           coalesce(el.reason, case when s.id = any (v_cap_skipped) then 'cap_reached' end) as reason,
            po.held_amount, po.in_flight_amount, po.connect_required_notified_at
     from public.payout_schedules s
     join private.payout_eligibility(p_now, v_payout_ids) el on el.payout_id = s.payout_id
@@ -185,19 +232,22 @@ begin
                                 then 'nothing payable' end,
            next_attempt_at = case
              when e.reason = 'nothing_payable' and e.held_amount = 0 and e.in_flight_amount = 0 then null
+             -- over a velocity cap: the next payout due time after this UTC day
+             when e.reason = 'cap_reached'
+               then private.next_due_at((v_cap_day + 1)::timestamp at time zone 'UTC', v_settings.payout_due_time)
              else private.next_due_at(
                     greatest(p_now + interval '1 second',
                              case when e.reason = 'invoice_not_collectible' then e.invoice_collectible_at end),
                     v_settings.payout_due_time)
            end
       from e
-     where s.id = e.sid and not e.eligible
+     where s.id = e.sid and e.reason is not null
     returning s.id, s.status
   ), notify as (
     update public.payouts po
        set connect_required_notified_at = p_now
       from e
-     where po.id = e.pid and not e.eligible
+     where po.id = e.pid
        and e.reason in ('recruiter_cannot_receive_transfers', 'recruiter_paused')
        and e.connect_required_notified_at is null
     returning po.id
@@ -207,6 +257,11 @@ begin
          (select pg_catalog.array_agg(skipped.id) filter (where skipped.status = 'cancelled') from skipped),
          (select pg_catalog.array_agg(notify.id) from notify)
     into v_claimed, v_skipped, v_cancelled, v_notify;
+
+  -- 4b. Velocity caps: the claimed tranches count toward the day, skipped ones close their scope.
+  if v_cap_currencies is not null then
+    perform private.record_payout_cap_usage(v_cap_day, p_now, v_claimed, v_cap_currencies, v_cap_skipped, v_cap_scopes);
+  end if;
 
   -- 5. Outbox: one set-based insert for the whole batch (what private.emit_event writes, in the
   --    order the events were emitted one by one before: by kind, then entity id).
@@ -262,7 +317,7 @@ begin
 end
 $$;
 comment on function private.claim_due_payout_schedules(uuid, integer, interval, timestamptz, uuid) is
-  'Payout run, step 1: claims up to p_limit due schedules (FOR UPDATE SKIP LOCKED, lease p_lease, default from settings). Eligible ones get a pending tranche of the payout''s whole payable amount (payable -> in flight; idempotency key stored before any Stripe call) and go processing; ineligible ones record skip_reason and are deferred (one payout.connect_required event per payout); a free claim (holder let go and lease over, or holder gone: no heartbeat for settings.invocation_stale_after) hands the same pending tranche to this run. p_invocation_id: the holding invocation (claimed_by_invocation).';
+  'Payout run, step 1: claims up to p_limit due schedules (FOR UPDATE SKIP LOCKED, lease p_lease, default from settings). Eligible ones get a pending tranche of the payout''s whole payable amount (payable -> in flight; idempotency key stored before any Stripe call) and go processing; ineligible ones record skip_reason and are deferred (one payout.connect_required event per payout); a free claim (holder let go and lease over, or holder gone: no heartbeat for settings.invocation_stale_after) hands the same pending tranche to this run. p_invocation_id: the holding invocation (claimed_by_invocation). Velocity caps (private.payout_caps): under the currency''s advisory lock, whole tranches in due order while the next one fits the UTC day''s recruiter and platform caps; the rest is skipped with cap_reached until the next day.';
 
 -- Locks schedule -> transfer -> payout (the global order) and returns the locked transfer.
 create function private.lock_payout_transfer(p_transfer_id uuid)
@@ -537,6 +592,8 @@ begin
          payable_amount = payable_amount + case when v_failed then 0 else v_row.amount end,
          forfeited_amount = forfeited_amount + case when v_failed then v_row.amount else 0 end
    where id = v_row.payout_id;
+  -- velocity caps (20261202140000): the day it was claimed gets its amount back
+  perform private.release_payout_cap_charge(v_row.id, p_now);
   -- the schedule: failed, retried after backoff until max_attempts failures (then exhausted)
   update public.payout_schedules
      set status = 'failed',
@@ -570,7 +627,7 @@ begin
 end
 $$;
 comment on function private.fail_payout_transfer(uuid, text, timestamptz) is
-  'Payout run, failure: tranche pending|unknown -> failed, in flight -> payable (forfeited if the placement failed), schedule processing -> failed with retry_count + 1 and next_attempt_at = p_now + least(base * 2^(retry_count-1), max) until max_attempts failures, then exhausted (next_attempt_at null) until an admin triggers it. Already failed = no-op; PT404/PT400/PT409.';
+  'Payout run, failure: tranche pending|unknown -> failed, in flight -> payable (forfeited if the placement failed; its velocity cap charge given back), schedule processing -> failed with retry_count + 1 and next_attempt_at = p_now + least(base * 2^(retry_count-1), max) until max_attempts failures, then exhausted (next_attempt_at null) until an admin triggers it. Already failed = no-op; PT404/PT400/PT409.';
 
 create function private.mark_payout_transfer_unknown(
   p_transfer_id uuid, p_reason text, p_now timestamptz default pg_catalog.now())

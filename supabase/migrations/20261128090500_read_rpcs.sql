@@ -131,24 +131,40 @@ begin
     raise exception 'p_now must be a finite time (got %)', coalesce(p_now::text, 'nothing (null)') using errcode = 'PT400';
   end if;
   return query
-  select po.id, po.placement_id, po.recruiter_id, po.currency, po.status, po.payable_amount, po.held_amount,
-         po.in_flight_amount, s.id, s.status, s.next_attempt_at,
-         g.why is null,
-         case when g.why is null then po.payable_amount else 0::bigint end,
-         g.why
-  from public.payouts po
-  join private.payout_eligibility(p_now, null) e on e.payout_id = po.id
-  left join public.payout_schedules s on s.payout_id = po.id and s.status in ('pending', 'processing', 'failed')
+  with b as (
+    select po.id, po.placement_id, po.recruiter_id, po.currency, po.status, po.payable_amount, po.held_amount,
+           po.in_flight_amount, s.id as sid, s.status as sstatus, s.next_attempt_at, g.why
+    from public.payouts po
+    join private.payout_eligibility(p_now, null) e on e.payout_id = po.id
+    left join public.payout_schedules s on s.payout_id = po.id and s.status in ('pending', 'processing', 'failed')
+    cross join lateral (
+      select coalesce(e.reason, case
+        when s.id is null then 'no_schedule'
+        when s.status = 'processing' then 'in_flight'
+        when s.status = 'failed' and s.retry_count >= s.max_attempts then 'schedule_exhausted'
+        when s.next_attempt_at > p_now then 'not_due'
+      end) as why
+    ) g
+    where po.status in ('pending', 'partially_paid')
+  ), capped as (
+    -- velocity caps (20261202140000_velocity_caps): what would pay, in the claim's due order,
+    -- through the claim's own rule for the UTC day of p_now
+    select f.id
+    from (select pg_catalog.array_agg(b.sid order by b.next_attempt_at, b.sid) as ids,
+                 pg_catalog.array_agg(b.currency::text order by b.next_attempt_at, b.sid) as curs,
+                 pg_catalog.array_agg(b.recruiter_id order by b.next_attempt_at, b.sid) as rids,
+                 pg_catalog.array_agg(b.payable_amount order by b.next_attempt_at, b.sid) as amts
+          from b where b.why is null and b.currency in (select k.currency from private.payout_caps k)) a
+    cross join lateral private.payout_cap_overflow((p_now at time zone 'UTC')::date, a.ids, a.curs, a.rids, a.amts) f
+  )
+  select b.id, b.placement_id, b.recruiter_id, b.currency, b.status, b.payable_amount, b.held_amount,
+         b.in_flight_amount, b.sid, b.sstatus, b.next_attempt_at, w.why is null,
+         case when w.why is null then b.payable_amount else 0::bigint end, w.why
+  from b
   cross join lateral (
-    select coalesce(e.reason, case
-      when s.id is null then 'no_schedule'
-      when s.status = 'processing' then 'in_flight'
-      when s.status = 'failed' and s.retry_count >= s.max_attempts then 'schedule_exhausted'
-      when s.next_attempt_at > p_now then 'not_due'
-    end) as why
-  ) g
-  where po.status in ('pending', 'partially_paid')
-  order by (g.why is null) desc, po.id;
+    select coalesce(b.why, case when b.sid in (select capped.id from capped) then 'cap_reached' end) as why
+  ) w
+  order by (w.why is null) desc, b.id;
 end
 $$;
 comment on function private.rpc_payout_run_preview(timestamptz) is
@@ -178,7 +194,7 @@ as $$
   select private.rpc_payout_run_preview(p_now) from private.require_platform_admin()
 $$;
 comment on function public.payout_run_preview(timestamptz) is
-  'Admin: one row per payout with money outstanding (status pending or partially_paid) as a claim at p_now (default now) would see it: would_pay and amount (its payable amount), or the reason it would not be paid - the first failing eligibility gate (platform_paused, placement_failed, invoice_not_collectible, recruiter_cannot_receive_transfers, recruiter_paused, nothing_payable), else no_schedule, in_flight, schedule_exhausted or not_due. Changes nothing. 42501; PT400 null p_now.';
+  'Admin: one row per payout with money outstanding (status pending or partially_paid) as a claim at p_now (default now) would see it: would_pay and amount (its payable amount), or the reason it would not be paid - the first failing eligibility gate (platform_paused, placement_failed, invoice_not_collectible, recruiter_cannot_receive_transfers, recruiter_paused, nothing_payable), else no_schedule, in_flight, schedule_exhausted or not_due, or cap_reached when it would not fit a velocity cap of the UTC day of p_now (private.payout_cap_overflow, in due order). Changes nothing. 42501; PT400 null p_now.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Admin reads of the columns authenticated is not granted

@@ -22,6 +22,8 @@
 --   stripe_events_gap            the events catch-up resumed past Stripe's 30-day event retention: events
 --                                created in the gap may never have reached the inbox (30 days)
 --   break_glass_used             a four-eyes request executed by postgres over SQL (7 days)
+--   cap_reached                  a velocity cap held tranches back on the UTC day of p_now or the day before
+--                                (20261202140000_velocity_caps; one row per currency and scope)
 -- A security_invoker view over a security definer function that returns nothing unless the caller
 -- is a platform admin (the function reads private tables the caller cannot).
 --
@@ -51,11 +53,15 @@ returns table (
   currency text,
   detected_at timestamptz,
   details jsonb)
-language sql
+-- plpgsql (tables resolved when it runs): it reads tables of later migrations (velocity caps)
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+  return query
   select a.* from (
     -- reconciliation findings
     select f.kind, case when f.kind = 'transfer_missing_in_stripe' then 'payout_transfer' else 'stripe_transfer' end,
@@ -177,11 +183,27 @@ as $$
     from public.payout_audit_log l
     where l.entity_type = 'admin_action_request' and l.action = 'admin_action.break_glass'
       and l.created_at > p_now - interval '7 days'
+    union all
+    -- velocity caps (20261202140000_velocity_caps): a scope closed today or yesterday (UTC), with
+    -- what it deferred to the next day; lifted: a lift exists for that day
+    select 'cap_reached', 'payout_cap',
+           u.currency || ':' || coalesce(u.recruiter_id::text, 'platform') || ':' || u.day::text, null, null,
+           u.recruiter_id, u.deferred_amount, u.currency, u.reached_at,
+           pg_catalog.jsonb_build_object('scope', case when u.recruiter_id is null then 'platform' else 'recruiter' end,
+             'day', u.day, 'cap', case when u.recruiter_id is null then k.platform_daily_max else k.recruiter_daily_max end,
+             'used_amount', u.used_amount, 'deferred_count', u.deferred_count,
+             'lifted', exists (select 1 from private.payout_cap_lifts cl
+                               where cl.currency = u.currency and cl.day = u.day
+                                 and cl.recruiter_id is not distinct from u.recruiter_id))
+    from private.payout_cap_usage u
+    left join private.payout_caps k on k.currency = u.currency
+    where u.reached_at is not null and u.day >= (p_now at time zone 'UTC')::date - 1
   ) a
   -- platform admins through the API; the owner's own SQL sessions (no role switched: SQL editor,
   -- psql); nobody else (PostgREST always switches to anon/authenticated/service_role)
   where (select private.is_platform_admin())
-     or pg_catalog.current_setting('role', true) in ('none', 'postgres')
+     or pg_catalog.current_setting('role', true) in ('none', 'postgres');
+end
 $$;
 comment on function private.payout_alert_rows(timestamptz) is
   'Body of the view public.payout_alerts: every open problem (reconciliation findings and live checks, see the view), for platform admins only (other API callers get no row; SQL sessions of the owner without a role switch see them too).';
@@ -193,7 +215,7 @@ select a.kind, a.subject_type, a.subject_id, a.placement_id, a.payout_id, a.recr
        a.detected_at, a.details
 from private.payout_alert_rows() a;
 comment on view public.payout_alerts is
-  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed, stripe_events_gap, break_glass_used). Healthy = empty. Other users read no row.';
+  'Admin-only: what needs an operator, one row per problem (kind: transfer_missing_in_stripe, transfer_unknown_to_us, transfer_mismatch, tranche_stuck, schedule_exhausted, webhook_processing_failed, hold_past_release_date, clawback_outstanding, payment_disputed, payout_flagged_for_reversal, reversal_failed, bank_payout_failed, company_invoice_voided, company_invoice_uncollectible, company_invoice_failed, stripe_events_gap, break_glass_used, cap_reached). Healthy = empty. Other users read no row.';
 
 revoke execute on function private.payout_alert_rows(timestamptz) from public, anon, authenticated, service_role;
 grant execute on function private.payout_alert_rows(timestamptz) to authenticated;

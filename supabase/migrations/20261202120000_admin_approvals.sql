@@ -8,6 +8,7 @@
 --   fail_placement            a placement not failed yet (its payouts' money not yet forfeited or reversed)
 --   resume_payouts            while the kill switch is on: always
 --   grant_platform_admin      a user who is not an admin yet: always
+--   lift_payout_cap           a velocity cap lifted for one UTC day (20261202140000): always
 -- when the amount is at or above the currency's threshold in private.approval_thresholds
 -- (0 = always; a currency without a row: never, the action runs at once as before).
 --
@@ -54,7 +55,7 @@ select private.enable_audit('private.approval_thresholds'::regclass, 'approval_t
 create table private.admin_action_requests (
   id uuid primary key default pg_catalog.gen_random_uuid(),
   action text not null check (action in ('reverse_payout', 'trigger_payout_schedule', 'release_escrow_hold',
-    'cancel_escrow_hold', 'fail_placement', 'resume_payouts', 'grant_platform_admin')),
+    'cancel_escrow_hold', 'fail_placement', 'resume_payouts', 'grant_platform_admin', 'lift_payout_cap')),
   -- the RPC's named arguments, exactly as they will be executed
   args jsonb not null check (pg_catalog.jsonb_typeof(args) = 'object'),
   amount bigint check (amount >= 0),
@@ -115,10 +116,11 @@ begin
     when 'fail_placement' then array['p_placement_id', 'p_reason']
     when 'resume_payouts' then array['p_reason']
     when 'grant_platform_admin' then array['p_user_id']
+    when 'lift_payout_cap' then array['p_currency', 'p_recruiter_id', 'p_day', 'p_reason']
   end;
   if v_allowed is null then
     raise exception 'unknown admin action: %', coalesce(p_action, '<null>') using errcode = 'PT400',
-      hint = 'One of reverse_payout, trigger_payout_schedule, release_escrow_hold, cancel_escrow_hold, fail_placement, resume_payouts, grant_platform_admin.';
+      hint = 'One of reverse_payout, trigger_payout_schedule, release_escrow_hold, cancel_escrow_hold, fail_placement, resume_payouts, grant_platform_admin, lift_payout_cap.';
   end if;
   if p_args is null or pg_catalog.jsonb_typeof(p_args) <> 'object' then
     raise exception 'p_args must be an object of the RPC''s named arguments' using errcode = 'PT400';
@@ -134,7 +136,7 @@ begin
     raise exception 'the arguments of % are strings (uuid, text)', p_action using errcode = 'PT400';
   end if;
   v_required := v_allowed[1];
-  if v_required <> 'p_reason' then
+  if v_required not in ('p_reason', 'p_currency') then
     if (p_args ->> v_required) is null then
       raise exception '% is required', v_required using errcode = 'PT400';
     end if;
@@ -176,6 +178,11 @@ begin
         raise exception 'user % not found', v_id using errcode = 'PT404';
       end if;
       v_applies := not exists (select 1 from public.platform_admins a where a.user_id = v_id);
+    when 'lift_payout_cap' then
+      -- its own checks (PT400, PT404 unknown recruiter or no such cap, PT409 already lifted)
+      select l.amount, l.currency, true into v_amount, v_currency, v_applies
+      from private.payout_cap_lift_plan(p_args ->> 'p_currency', p_args ->> 'p_recruiter_id', p_args ->> 'p_day',
+                                        p_args ->> 'p_reason', p_now) l;
   end case;
   if v_applies is null then
     raise exception '% % not found', pg_catalog.replace(pg_catalog.substr(v_required, 3), '_id', ''), v_id
@@ -192,12 +199,17 @@ begin
     return query select null::bigint, null::text, v_applies;
     return;
   end if;
+  if p_action = 'lift_payout_cap' then
+    -- always, whatever the amount (the cap lifted)
+    return query select v_amount, v_currency, true;
+    return;
+  end if;
   select t.min_amount into v_threshold from private.approval_thresholds t where t.currency = v_currency;
   return query select v_amount, v_currency, v_applies and v_threshold is not null and v_amount >= v_threshold;
 end
 $$;
 comment on function private.admin_action_plan(text, jsonb, timestamptz) is
-  'Four-eyes plan of an admin action with its named arguments: the money it moves or forfeits (amount, currency; null for resume_payouts/grant_platform_admin) and whether it needs a second platform admin (at or above the currency''s threshold; resume while paused and a new grant always). PT400 unknown action or argument, missing id/reason; PT404 unknown subject.';
+  'Four-eyes plan of an admin action with its named arguments: the money it moves or forfeits (amount, currency; null for resume_payouts/grant_platform_admin; the cap for lift_payout_cap) and whether it needs a second platform admin (at or above the currency''s threshold; resume while paused, a new grant and a cap lift always). PT400 unknown action or argument, missing id/reason; PT404 unknown subject.';
 
 -- Called by the admin RPC bodies (20261128090200, 20261128090400, 20261130090800) after their
 -- own argument checks; defined here, late-bound by plpgsql.
@@ -259,6 +271,9 @@ begin
       v_result := private.payout_controls_json(private.set_payouts_paused(false, p_reason, p_now));
     when 'grant_platform_admin' then
       v_result := pg_catalog.to_jsonb(private.grant_platform_admin((p_args ->> 'p_user_id')::uuid, p_reason));
+    when 'lift_payout_cap' then
+      v_result := private.lift_payout_cap(p_args ->> 'p_currency', (p_args ->> 'p_recruiter_id')::uuid,
+        (p_args ->> 'p_day')::date, p_reason, p_now);
     else
       raise exception 'unknown admin action: %', coalesce(p_action, '<null>') using errcode = 'PT400';
   end case;
@@ -554,7 +569,7 @@ as $$
   select private.rpc_request_admin_action(p_action, p_args) from private.require_platform_admin()
 $$;
 comment on function public.request_admin_action(text, jsonb) is
-  'Admin: asks a second platform admin to run an admin action (reverse_payout, trigger_payout_schedule, release_escrow_hold, cancel_escrow_hold, fail_placement, resume_payouts, grant_platform_admin) with exactly these named arguments (p_args, e.g. {"p_hold_id": "...", "p_reason": "..."}); what the RPC answers with PT428. Returns the request (status pending until expires_at). 42501; PT400 unknown action/argument, missing id/reason; PT404 unknown subject.';
+  'Admin: asks a second platform admin to run an admin action (reverse_payout, trigger_payout_schedule, release_escrow_hold, cancel_escrow_hold, fail_placement, resume_payouts, grant_platform_admin, lift_payout_cap) with exactly these named arguments (p_args, e.g. {"p_hold_id": "...", "p_reason": "..."}); what the RPC answers with PT428. Returns the request (status pending until expires_at). 42501; PT400 unknown action/argument, missing id/reason; PT404 unknown subject.';
 
 create function public.approve_admin_action(p_request_id uuid default null, p_reason text default null)
 returns jsonb

@@ -36,6 +36,9 @@ select access_test.remember('req2', (access_test.run_as('admin2', format(
   $$select public.request_admin_action('grant_platform_admin', jsonb_build_object('p_user_id', %L)) ->> 'id'$$,
   access_test.id('u_nobody'))))::uuid);
 
+-- a velocity cap to lift (20261202140000_velocity_caps)
+insert into private.payout_caps (currency, platform_daily_max) values ('USD', 100000);
+
 create temp table calls (rpc text, good text, bad text, bad_error text);
 insert into calls values
   ('create_payout_schedule', format('select public.create_payout_schedule(%L)', access_test.id('payC')),
@@ -126,7 +129,10 @@ insert into calls values
   ('admin_statement_summary', 'select count(*) from public.admin_statement_summary(''2000-01-01'', ''2001-01-01'')',
    'select count(*) from public.admin_statement_summary(''2001-01-01'', ''2000-01-01'')', 'PT400'),
   ('admin_yearly_totals', 'select count(*) from public.admin_yearly_totals(2000)',
-   'select count(*) from public.admin_yearly_totals(0)', 'PT400');
+   'select count(*) from public.admin_yearly_totals(0)', 'PT400'),
+  ('lift_payout_cap', 'select public.lift_payout_cap(''USD'', null, (now() at time zone ''UTC'')::date, ''bonus run'')',
+   'select public.lift_payout_cap(''usd'', null, (now() at time zone ''UTC'')::date, ''bonus run'')', 'PT400'),
+  ('payout_caps', 'select count(*) from public.payout_caps()', 'select count(*) from public.payout_caps(''infinity'')', 'PT400');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();
@@ -162,6 +168,8 @@ select is(access_test.dry_run_as(a.actor, c.good),
             -- a recruiter's own statement: recruiters only (admins included, 42501: they are no recruiter)
             when c.rpc in ('my_statement', 'my_yearly_totals') then
               case when a.actor in ('ra', 'rb', 'rc') then 'ok' else 'ERROR 42501' end
+            -- a cap lift always needs a second admin (four_eyes_caps.test.sql: the request)
+            when c.rpc = 'lift_payout_cap' and a.actor = 'admin' then 'ERROR PT428'
             when a.actor = 'admin' then 'ok'
             -- onboarding recruiter A: A themself (and admins)
             when c.rpc = 'begin_connect_onboarding' and a.actor = 'ra' then 'ok'

@@ -70,7 +70,9 @@ insert into missing values
    'p_currency'),
   ('select count(*) from public.admin_statement_summary()', 'p_from'),
   ('select count(*) from public.admin_statement_summary(''2000-01-01'')', 'p_to'),
-  ('select count(*) from public.admin_yearly_totals()', 'p_year');
+  ('select count(*) from public.admin_yearly_totals()', 'p_year'),
+  ('select public.lift_payout_cap()', 'p_currency'),
+  ('select public.lift_payout_cap(''USD'')', 'p_day');
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;
@@ -87,6 +89,8 @@ select is(
                             -- null: every recruiter / the caller's own recruiter account
                             'admin_connect_status', 'begin_connect_onboarding',
                             'admin_action_requests',
+                            -- null: today (UTC)
+                            'payout_caps',
                             -- the recruiter's own reads: 42501 for an admin (statements.test.sql: their PT400s)
                             'my_statement', 'my_yearly_totals')
       and not exists (select 1 from missing m where m.sql ~ ('public\.' || p.proname || '\('))),

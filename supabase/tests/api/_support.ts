@@ -450,6 +450,8 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     },
     admin_statement_summary: { p_from: "2026-01-01T00:00:00Z", p_to: "2027-01-01T00:00:00Z" },
     admin_yearly_totals: { p_year: 2026 },
+    lift_payout_cap: { p_currency: "USD", p_day: new Date().toISOString().slice(0, 10), p_reason: "test" },
+    payout_caps: {},
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };

@@ -735,6 +735,44 @@ Deno.test({
         await assertInputError("remove_company_member", { p_company_id: w.companyY.id, p_user_id: member.id }, "PT404");
       });
 
+      await t.step("velocity caps: a lift always needs a second admin; the day's caps", async () => {
+        // a currency no other test pays in (caps are platform-wide); set as postgres, as documented
+        const today = new Date().toISOString().slice(0, 10);
+        await w.sql`insert into private.payout_caps (currency, platform_daily_max, recruiter_daily_max)
+                    values ('NOK', 5000000, 1000000)`;
+        try {
+          const caps = await rpcOk(db, "payout_caps", {});
+          const nok = caps.find((r) => r.currency === "NOK" && r.recruiter_id === null);
+          assert.deepEqual([nok?.cap, nok?.used_amount, nok?.remaining, nok?.lifted, nok?.day], [
+            5000000,
+            0,
+            5000000,
+            false,
+            today,
+          ]);
+          const args = { p_currency: "NOK", p_day: today, p_reason: "payroll catch-up" };
+          await assertInputError("lift_payout_cap", args, "PT428");
+          await assertInputError("lift_payout_cap", { ...args, p_currency: "nok" }, "PT400");
+          await assertInputError("lift_payout_cap", { ...args, p_currency: "SEK" }, "PT404");
+          await assertInputError("lift_payout_cap", { ...args, p_recruiter_id: crypto.randomUUID() }, "PT404");
+          const asked = await rpcOk(db, "request_admin_action", { p_action: "lift_payout_cap", p_args: args });
+          assert.deepEqual([asked.status, asked.amount, asked.currency], ["pending", 5000000, "NOK"]);
+          await assertInputError("approve_admin_action", { p_request_id: asked.id }, "PT403");
+          const admin2 = await secondAdmin();
+          const approved = await rpcOk(admin2.db, "approve_admin_action", { p_request_id: asked.id, p_reason: "ok" });
+          const lift = RPC.lift_payout_cap.returns.parse(approved.result);
+          assert.deepEqual([lift.currency, lift.recruiter_id, lift.day, lift.lifted_by], ["NOK", null, today, admin2.id]);
+          const after = (await rpcOk(db, "payout_caps", { p_day: today })).find((r) =>
+            r.currency === "NOK" && r.recruiter_id === null
+          );
+          assert.deepEqual([after?.lifted, after?.remaining], [true, null], "lifted for the day: unlimited");
+          await assertInputError("request_admin_action", { p_action: "lift_payout_cap", p_args: args }, "PT409");
+        } finally {
+          await w.sql`delete from private.payout_cap_lifts where currency = 'NOK'`;
+          await w.sql`delete from private.payout_caps where currency = 'NOK'`;
+        }
+      });
+
       await t.step(
         "every event in the outbox (this file's and any other's) parses with its type's payload schema",
         async () => {

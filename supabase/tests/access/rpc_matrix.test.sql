@@ -126,7 +126,9 @@ insert into calls values
   ('admin_statement_summary', 'select count(*) from public.admin_statement_summary(''2000-01-01'', ''2001-01-01'')',
    'select count(*) from public.admin_statement_summary(''2001-01-01'', ''2000-01-01'')', 'PT400'),
   ('admin_yearly_totals', 'select count(*) from public.admin_yearly_totals(2000)',
-   'select count(*) from public.admin_yearly_totals(0)', 'PT400');
+   'select count(*) from public.admin_yearly_totals(0)', 'PT400'),
+  ('erase_personal_data', format('select public.erase_personal_data(''recruiter'', %L)', access_test.id('rA')),
+   format('select public.erase_personal_data(''recruiter'', %L)', gen_random_uuid()), 'PT404');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();

@@ -173,16 +173,17 @@ insert into rpcs values
   ('reissue_placement_invoice'), ('set_company_billing_email'),
   ('request_admin_action'), ('approve_admin_action'), ('reject_admin_action'), ('admin_action_requests'),
   ('my_statement'), ('admin_recruiter_statement'), ('admin_statement_summary'), ('my_yearly_totals'),
-  ('admin_yearly_totals');
+  ('admin_yearly_totals'),
+  ('erase_personal_data');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 47 RPCs in public');
+  'authenticated executes exactly the 48 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  47, 'one overload per RPC');
+  48, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -245,7 +246,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         -- four-eyes approval (20261202120000_admin_approvals)
         'grant_platform_admin', 'admin_action_plan', 'require_four_eyes', 'execute_admin_action',
         'admin_action_request_json', 'lock_pending_admin_action', 'decide_admin_action', 'break_glass_admin_action')));
-select is((select count(*)::int from access_functions), 47 + 47 + 8 + 8 + 8, 'the access layer has its 118 functions');
+select is((select count(*)::int from access_functions), 48 + 48 + 8 + 8 + 8, 'the access layer has its 120 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

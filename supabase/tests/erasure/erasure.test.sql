@@ -44,7 +44,6 @@ begin
     execute p_sql into v;
   exception when others then
     v := 'ERROR ' || sqlstate;
-    raise notice '% %', sqlstate, sqlerrm;
   end;
   perform tests.clear_authentication();
   return v;

@@ -237,6 +237,9 @@ export type AdminAction = (typeof S.ADMIN_ACTIONS)[number];
 export type AdminActionRequestStatus = (typeof S.ADMIN_ACTION_REQUEST_STATUSES)[number];
 export type AdminActionCall = z.infer<typeof S.AdminActionCallSchema>;
 export type AdminActionRequest = z.infer<typeof S.AdminActionRequestSchema>;
+/** Erasure (20261202150000_personal_data_erasure, docs/personal-data.md). */
+export type ErasureSubjectType = (typeof S.ERASURE_SUBJECT_TYPES)[number];
+export type PersonalDataErasure = z.infer<typeof S.PersonalDataErasureSchema>;
 /** One entry of p_splits. */
 export type PlacementSplitInput = z.input<typeof S.PlacementSplitInputSchema>;
 

@@ -45,9 +45,9 @@ create table private.personal_data_erasures (
   -- what was overwritten, as table.column
   fields text[] not null,
   -- webhook inbox events whose Stripe objects lost their personal fields
-  stripe_events_redacted integer not null check (stripe_events_redacted >= 0),
+  stripe_events_redacted bigint not null check (stripe_events_redacted >= 0),
   -- company memberships removed with the user
-  memberships_removed integer not null check (memberships_removed >= 0),
+  memberships_removed bigint not null check (memberships_removed >= 0),
   -- the money records stay (pseudonymised) until at least this day
   retain_money_records_until date not null,
   created_at timestamptz not null default pg_catalog.now(),
@@ -118,8 +118,8 @@ declare
   v_stripe_ids text[];
   v_last timestamptz;
   v_fields text[];
-  v_events integer := 0;
-  v_members integer := 0;
+  v_events bigint := 0;
+  v_members bigint := 0;
   v_years integer;
   v_prev jsonb;
   v_row private.personal_data_erasures;

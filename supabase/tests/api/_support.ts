@@ -450,6 +450,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     },
     admin_statement_summary: { p_from: "2026-01-01T00:00:00Z", p_to: "2027-01-01T00:00:00Z" },
     admin_yearly_totals: { p_year: 2026 },
+    erase_personal_data: { p_subject_type: "recruiter", p_subject_id: w.recruiter.A.id },
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };

@@ -6,7 +6,7 @@
 -- audited and emits an event; refusals have their SQLSTATE and change nothing.
 begin;
 \ir ../money/_fixtures.psql
-select plan(47);
+select plan(49);
 
 -- Every table of every schema (not temporary ones: pgTAP's own) whose rows contain the text,
 -- as the superuser sees them: what "nobody can read it" has to mean.
@@ -166,6 +166,13 @@ select is((select count(*)::int from private.personal_data_erasures), 0, 'and re
 -- Erasure of the recruiter (money still owed: a tranche in flight, holds), the company and the
 -- company contact
 -- ---------------------------------------------------------------------------------------------
+-- the retention setting (default 10 years), set to 7 here
+select is((select money_record_retention_years from private.payout_settings), 10, 'money records are kept 10 years by default');
+do $$ declare v jsonb := private.enter_transition('payout_settings.test', null);
+begin
+  update private.payout_settings set money_record_retention_years = 7;
+  perform private.leave_transition(v);
+end $$;
 create temp table res as
   select 'recruiter' as k, pg_temp.erase('recruiter', money_test.id('zelda'))::jsonb as r
   union all select 'company', pg_temp.erase('company', money_test.id('co'))::jsonb
@@ -174,8 +181,8 @@ select is((select r -> 'fields' from res where k = 'recruiter'),
   '["recruiters.display_name", "auth.users.email", "auth.users.phone", "auth.users.encrypted_password", "auth.users.raw_user_meta_data"]'::jsonb,
   'the recruiter''s erasure lists the fields it overwrote');
 select is((select (r ->> 'stripe_events_redacted')::int from res where k = 'recruiter'), 1, 'and the one Stripe event about their account');
-select is((select (r ->> 'retain_money_records_until')::date from res where k = 'recruiter'), (now() + interval '10 years')::date,
-  'their money records are kept 10 years (the setting) after the last money activity');
+select is((select (r ->> 'retain_money_records_until')::date from res where k = 'recruiter'), (now() + interval '7 years')::date,
+  'their money records are kept 7 years (the setting) after the last money activity');
 select is((select row(r -> 'fields', r ->> 'stripe_events_redacted')::text from res where k = 'company'),
   row('["companies.name", "companies.billing_email"]'::jsonb, '1')::text, 'the company''s erasure: name, billing email, its Stripe event');
 select is((select (r ->> 'memberships_removed')::int from res where k = 'user'), 1, 'the contact''s erasure removed their membership');
@@ -204,17 +211,21 @@ select is((select payload #>> '{data,object,capabilities,transfers}' from privat
 
 -- the erasure is audited and announced
 select is((select array_agg(row(changed_by = money_test.id('admin'), changed_by_role, operation)::text order by entity_type)
-             from public.payout_audit_log where entity_type = 'personal_data_erasure'),
+             from public.payout_audit_log where entity_type = 'personal_data_erasure'
+              and entity_id in (select (r ->> 'erasure_id')::uuid from res)),
   array['(t,platform_admin,INSERT)', '(t,platform_admin,INSERT)', '(t,platform_admin,INSERT)'],
   'each erasure is an audit row by the admin');
 select is((select array_agg(row(entity_type, action, new_values -> 'personal_fields_changed')::text order by entity_type)
-             from public.payout_audit_log where action = 'personal_data.erase' and operation = 'UPDATE'),
+             from public.payout_audit_log where action = 'personal_data.erase' and operation = 'UPDATE'
+              and entity_id in (money_test.id('zelda'), money_test.id('co'))),
   array['(company,personal_data.erase,"[""billing_email"", ""name""]")', '(recruiter,personal_data.erase,"[""display_name""]")'],
   'the overwrites are audited as personal_data.erase, naming the fields, not the values');
 select is((select count(*)::int from public.payout_audit_log
-            where entity_type = 'company_member' and operation = 'DELETE' and action = 'personal_data.erase'), 1,
+            where entity_type = 'company_member' and operation = 'DELETE' and action = 'personal_data.erase'
+              and old_values ->> 'user_id' = money_test.id('yorick')::text), 1,
   'the removed membership is audited');
-select is((select count(*)::int from public.payout_events where event_type = 'personal_data.erased'), 3,
+select is((select count(*)::int from public.payout_events where event_type = 'personal_data.erased'
+              and entity_id in (select (r ->> 'erasure_id')::uuid from res)), 3,
   'each erasure emits personal_data.erased for downstream consumers');
 
 -- the chain still verifies
@@ -233,6 +244,14 @@ select is((select row(owed_balance, held_balance)::text
              from private.statement(money_test.id('zelda'), '1999-01-01', '2030-01-01', 'USD') where kind = 'closing_balance'),
   (select row(sum(payable_amount + in_flight_amount), sum(held_amount))::text from public.payouts where recruiter_id = money_test.id('zelda')),
   'the erased recruiter''s statement still balances with the buckets');
+
+select tests.authenticate_as((select user_id from public.recruiters where id = money_test.id('zelda')));
+create temp table my_closing as
+  select owed_balance, held_balance from public.my_statement('1999-01-01', '2030-01-01', 'USD') where kind = 'closing_balance';
+select tests.clear_authentication();
+select is((select row(owed_balance, held_balance)::text from my_closing),
+  (select row(sum(payable_amount + in_flight_amount), sum(held_amount))::text from public.payouts where recruiter_id = money_test.id('zelda')),
+  'my_statement (a token issued before the erasure) balances too');
 
 select * from finish();
 rollback;

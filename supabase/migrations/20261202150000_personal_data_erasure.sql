@@ -218,8 +218,9 @@ begin
        set payload = private.redact_stripe_personal_fields(e.payload),
            result = private.redact_stripe_personal_fields(e.result)
      where e.account = any (v_stripe_ids)
+        -- as a JSON string, quotes included: acct_1 must not match acct_12
         or exists (select 1 from pg_catalog.unnest(v_stripe_ids) s
-                    where pg_catalog.strpos(e.payload::text, s) > 0);
+                    where pg_catalog.strpos(e.payload::text, pg_catalog.to_jsonb(s)::text) > 0);
     get diagnostics v_events = row_count;
   end if;
 

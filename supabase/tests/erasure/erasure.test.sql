@@ -101,7 +101,9 @@ select private.receive_stripe_webhook_event(jsonb_build_object(
 select private.receive_stripe_webhook_event(jsonb_build_object(
   'id', 'evt_qwxother', 'type', 'invoice.paid', 'created', 946728000, 'livemode', false,
   'data', jsonb_build_object('object', jsonb_build_object(
-    'id', 'in_other', 'object', 'invoice', 'customer', 'cus_other', 'customer_name', 'Someone Else Qwxkeep'))),
+    'id', 'in_other', 'object', 'invoice', 'customer', 'cus_qwx12', 'customer_name', 'Someone Else Qwxkeep',
+    -- an id the erased ones are a prefix of: not theirs
+    'on_behalf_of', (select stripe_connect_account_id from public.recruiters where id = money_test.id('zelda')) || '9'))),
   'platform', '2000-01-05');
 
 -- ---------------------------------------------------------------------------------------------
@@ -194,7 +196,7 @@ select is(pg_temp.tables_holding('Qwxrecruiter'), '{}'::text[], 'no table of the
 select is(pg_temp.tables_holding('Qwxcompany'), '{}'::text[], 'nor the company''s name');
 select is(pg_temp.tables_holding('qwxbilling'), '{}'::text[], 'nor its billing email');
 select is(pg_temp.tables_holding('Qwxcontact'), '{}'::text[], 'nor the contact''s email or name');
-select is(pg_temp.tables_holding('Qwxkeep'), array['private.stripe_webhook_events'], 'another customer''s Stripe event is untouched');
+select is(pg_temp.tables_holding('Qwxkeep'), array['private.stripe_webhook_events'], 'another customer''s Stripe event is untouched (ids the erased ones are a prefix of included)');
 select is(pg_temp.as_user(money_test.id('admin'), format('select display_name from public.recruiters where id = %L', money_test.id('zelda'))),
   'Erased recruiter', 'an admin reading the recruiter sees the placeholder');
 select is((select row(name, billing_email)::text from public.companies where id = money_test.id('co')), '("Erased company",)',

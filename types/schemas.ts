@@ -973,6 +973,7 @@ export const PAYOUT_EVENT_PAYLOADS = {
     retry_max_delay: IntervalSchema,
     claim_lease: IntervalSchema,
     invoice_days_until_due: z.number().int().nonnegative(),
+    money_record_retention_years: z.number().int().positive(),
     reason,
   }),
   // Stripe sync (20261130...)

@@ -6,7 +6,7 @@
 -- audited and emits an event; refusals have their SQLSTATE and change nothing.
 begin;
 \ir ../money/_fixtures.psql
-select plan(49);
+select plan(51);
 
 -- Every table of every schema (not temporary ones: pgTAP's own) whose rows contain the text,
 -- as the superuser sees them: what "nobody can read it" has to mean.
@@ -170,11 +170,10 @@ select is((select count(*)::int from private.personal_data_erasures), 0, 'and re
 -- ---------------------------------------------------------------------------------------------
 -- the retention setting (default 10 years), set to 7 here
 select is((select money_record_retention_years from private.payout_settings), 10, 'money records are kept 10 years by default');
-do $$ declare v jsonb := private.enter_transition('payout_settings.test', null);
-begin
-  update private.payout_settings set money_record_retention_years = 7;
-  perform private.leave_transition(v);
-end $$;
+select is((private.configure_payout_settings(p_money_record_retention_years => 7, p_reason => 'test')).money_record_retention_years, 7,
+  'the retention is a setting (configure_payout_settings)');
+select throws_ok($$ select private.configure_payout_settings(p_money_record_retention_years => 0) $$, '23514', null,
+  'at least one year (CHECK)');
 create temp table res as
   select 'recruiter' as k, pg_temp.erase('recruiter', money_test.id('zelda'))::jsonb as r
   union all select 'company', pg_temp.erase('company', money_test.id('co'))::jsonb

@@ -767,6 +767,9 @@ isOneToOne: false
         isOneToOne: true
         isSetofReturn: false
       } },
+"erase_personal_data":
+{ Args: { "p_subject_id"?: string,"p_subject_type"?: string }; Returns: Json
+                           },
 "fail_placement":
 { Args: { "p_placement_id"?: string,"p_reason"?: string }; Returns: {
               "activated_at": string | null,

@@ -247,6 +247,9 @@ export type PayoutCapRow = Simplify<
     reached_at: string | null;
   }>
 >;
+/** Erasure (20261202150000_personal_data_erasure, docs/personal-data.md). */
+export type ErasureSubjectType = (typeof S.ERASURE_SUBJECT_TYPES)[number];
+export type PersonalDataErasure = z.infer<typeof S.PersonalDataErasureSchema>;
 /** One entry of p_splits. */
 export type PlacementSplitInput = z.input<typeof S.PlacementSplitInputSchema>;
 

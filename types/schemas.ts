@@ -977,6 +977,7 @@ export const PAYOUT_EVENT_PAYLOADS = {
     retry_max_delay: IntervalSchema,
     claim_lease: IntervalSchema,
     invoice_days_until_due: z.number().int().nonnegative(),
+    money_record_retention_years: z.number().int().positive(),
     reason,
   }),
   // Stripe sync (20261130...)
@@ -1102,6 +1103,13 @@ export const PAYOUT_EVENT_PAYLOADS = {
     day: DateSchema,
     rescheduled: z.number().int().nonnegative(),
     reason,
+  }),
+  // erasure (20261202150000_personal_data_erasure, docs/personal-data.md): ids only
+  "personal_data.erased": z.object({
+    subject_type: z.enum(["recruiter", "company", "user"]),
+    subject_id: UuidSchema,
+    user_id: UuidSchema.nullable(),
+    retain_money_records_until: DateSchema,
   }),
 } as const;
 
@@ -1269,6 +1277,24 @@ export const AdminActionRequestSchema = z.object({
   break_glass: z.boolean(),
   result: z.json().nullable(),
 }).refine((r) => r.result === null || r.status === "executed", "only an executed request has a result");
+
+/** Who erase_personal_data forgets: a recruiter (recruiters.id), a company (companies.id), or a
+ * user who is neither, e.g. a company contact (auth.users.id). */
+export const ERASURE_SUBJECT_TYPES = ["recruiter", "company", "user"] as const;
+
+/** erase_personal_data(): what was overwritten (table.column), how many Stripe inbox events lost
+ * their personal fields, and until when the pseudonymised money records are kept. */
+export const PersonalDataErasureSchema = z.object({
+  erasure_id: UuidSchema,
+  subject_type: z.enum(ERASURE_SUBJECT_TYPES),
+  subject_id: UuidSchema,
+  user_id: UuidSchema.nullable(),
+  erased_at: TimestamptzSchema,
+  fields: z.array(z.string().regex(/^[a-z_]+\.[a-z_]+(\.[a-z_]+)?$/)),
+  stripe_events_redacted: z.number().int().nonnegative(),
+  memberships_removed: z.number().int().nonnegative(),
+  retain_money_records_until: DateSchema,
+});
 
 /** process_due_escrow_releases(). */
 export const EscrowReleaseRequestSchema = z.object({
@@ -1681,6 +1707,11 @@ export const RPC = {
     args: z.strictObject({ p_year: z.number().int().min(1970).max(9998), p_recruiter_id: UuidSchema.optional() }),
     returns: z.array(YearlyTotalsRowSchema),
   },
+  // erasure (docs/personal-data.md)
+  erase_personal_data: {
+    args: z.strictObject({ p_subject_type: z.enum(ERASURE_SUBJECT_TYPES), p_subject_id: UuidSchema }),
+    returns: PersonalDataErasureSchema,
+  },
   // plumbing: public, but no API role may execute them (42501 for everyone, admins included)
   read_payout_events: {
     args: z.strictObject({
@@ -1770,6 +1801,7 @@ type _JsonReturning = Assert<
       reject_admin_action: 1;
       admin_action_requests: 1;
       lift_payout_cap: 1;
+      erase_personal_data: 1;
     }
   >
 >;
@@ -1781,7 +1813,8 @@ type _JsonResults = Assert<
     | z.output<typeof PayoutRunRequestSchema>
     | z.output<typeof EscrowReleaseRequestSchema>
     | z.output<typeof AdminActionRequestSchema>
-    | z.output<typeof PayoutCapLiftSchema>,
+    | z.output<typeof PayoutCapLiftSchema>
+    | z.output<typeof PersonalDataErasureSchema>,
     Json
   >
 >;

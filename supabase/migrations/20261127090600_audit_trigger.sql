@@ -128,6 +128,80 @@ $$;
 comment on function private.append_payout_audit_rows(text, text, private.payout_audit_change[]) is
   'The audit writer: appends one payout_audit_log row per change (operation INSERT/UPDATE/DELETE, the transaction''s actor and audit context), each linked to its entity''s chain head, and moves the heads; set-based, one call per audited statement. 40001 when a head moved concurrently (retry). Called by private.audit_changes.';
 
+-- >>> personal columns (erasure, docs/personal-data.md) ------------------------------------------
+-- Columns that hold personal data (a person's name, an email) are never copied into the log:
+-- the chain is append-only and hashed, so a value written there could never be erased. They are
+-- declared here (private.declare_personal_columns, called by 20261202150000_personal_data_erasure)
+-- and the audit trigger drops them from the old and new rows; a row that sets or changes one
+-- lists its name under the key personal_fields_changed of new_values, never its value.
+create table private.audit_personal_columns (
+  table_name regclass not null,
+  column_name name not null,
+  primary key (table_name, column_name)
+);
+comment on table private.audit_personal_columns is
+  'Personal columns of audited tables: the audit trigger never copies their values into payout_audit_log (docs/personal-data.md). Filled by private.declare_personal_columns.';
+alter table private.audit_personal_columns enable row level security;
+revoke all on table private.audit_personal_columns from public, anon, authenticated, service_role;
+
+create function private.declare_personal_columns(p_table regclass, p_columns text[])
+returns integer
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_missing text;
+  v_n integer;
+begin
+  if p_table is null or coalesce(pg_catalog.cardinality(p_columns), 0) = 0 then
+    raise exception 'a table and at least one column are required' using errcode = 'PT400';
+  end if;
+  select pg_catalog.string_agg(c, ', ') into v_missing
+    from pg_catalog.unnest(p_columns) c
+   where not exists (select 1 from pg_catalog.pg_attribute a
+                      where a.attrelid = p_table and a.attname = c and a.attnum > 0 and not a.attisdropped);
+  if v_missing is not null then
+    raise exception '% has no column %', p_table, v_missing using errcode = 'PT400';
+  end if;
+  if p_columns && array['id', 'placement_id', 'payout_id', 'recruiter_id'] then
+    raise exception 'the ids of an audited row are never personal columns' using errcode = 'PT400';
+  end if;
+  insert into private.audit_personal_columns (table_name, column_name)
+  select p_table, c from pg_catalog.unnest(p_columns) c
+  on conflict do nothing;
+  get diagnostics v_n = row_count;
+  return v_n;
+end;
+$$;
+comment on function private.declare_personal_columns(regclass, text[]) is
+  'Declares columns of an audited table personal: from then on the audit log never holds their values, only the names of those a change set (new_values.personal_fields_changed). Idempotent; returns the number of new declarations. PT400 unknown column, an id column, or nothing to declare.';
+
+-- The changes without the personal columns' values; an insert or update that sets or changes one
+-- names it in new_values.personal_fields_changed (sorted), a value never.
+create function private.redact_personal_changes(p_changes private.payout_audit_change[], p_personal text[])
+returns private.payout_audit_change[]
+language sql
+immutable
+set search_path = ''
+as $$
+  select pg_catalog.array_agg(row(
+           c.entity_id, c.placement_id, c.payout_id, c.recruiter_id,
+           c.old_values - p_personal,
+           case when c.new_values is not null then
+             (c.new_values - p_personal) || coalesce(
+               (select pg_catalog.jsonb_build_object('personal_fields_changed', pg_catalog.jsonb_agg(k order by k))
+                  from pg_catalog.unnest(p_personal) k
+                 where coalesce(c.new_values -> k, 'null'::jsonb) is distinct from coalesce(c.old_values -> k, 'null'::jsonb)
+                having pg_catalog.count(*) > 0),
+               '{}'::jsonb)
+           end)::private.payout_audit_change)
+    from pg_catalog.unnest(p_changes) c
+$$;
+comment on function private.redact_personal_changes(private.payout_audit_change[], text[]) is
+  'Audit trigger helper: drops the personal columns from the old and new rows; new_values.personal_fields_changed lists (sorted) those an insert set or an update changed.';
+-- <<< personal columns --------------------------------------------------------------------------
+
 -- Security definer: the log and the chain heads are writable by their owner only, and the
 -- audit must be written whoever changes a money table (API role, payout_jobs, ...).
 -- Arguments (set by enable_audit): entity type, the key of the row's placement id, the key of
@@ -144,6 +218,7 @@ declare
   v_payout_key constant text := nullif(tg_argv[2], '');
   v_recruiter_key constant text := nullif(tg_argv[3], '');
   v_changes private.payout_audit_change[];
+  v_personal text[];
 begin
   if tg_op = 'INSERT' then
     select pg_catalog.array_agg(row(
@@ -173,6 +248,13 @@ begin
       into v_changes
       from (select pg_catalog.to_jsonb(o) as v from old_rows o) r;
   end if;
+  -- >>> personal columns (docs/personal-data.md): their values never reach the log
+  select pg_catalog.array_agg(p.column_name::text) into v_personal
+    from private.audit_personal_columns p where p.table_name = tg_relid::regclass;
+  if v_personal is not null then
+    v_changes := private.redact_personal_changes(v_changes, v_personal);
+  end if;
+  -- <<< personal columns
   perform private.append_payout_audit_rows(v_entity_type, tg_op, v_changes);
   return null;
 end;

@@ -55,6 +55,10 @@ create table private.payout_settings (
   -- a four-eyes request (20261202120000_admin_approvals) not decided within this expires
   approval_request_ttl interval not null default interval '24 hours'
     check (approval_request_ttl > interval '0' and approval_request_ttl <= interval '30 days'),
+  -- years the money records of an erased person are kept (pseudonymised) after their last money
+  -- activity (erasure, 20261202150000_personal_data_erasure; docs/personal-data.md)
+  money_record_retention_years integer not null default 10
+    check (money_record_retention_years between 1 and 30),
   updated_at timestamptz not null default pg_catalog.now(),
   check (payouts_paused = (paused_at is not null))
 );

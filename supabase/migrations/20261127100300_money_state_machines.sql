@@ -1157,7 +1157,9 @@ create function private.configure_payout_settings(
   p_claim_lease interval default null,
   p_reason text default null,
   p_invocation_stale_after interval default null,
-  p_invoice_days_until_due integer default null)
+  p_invoice_days_until_due integer default null,
+  -- erasure (20261202150000_personal_data_erasure): years money records of an erased person are kept
+  p_money_record_retention_years integer default null)
 returns private.payout_settings
 language plpgsql
 volatile
@@ -1180,7 +1182,8 @@ begin
          retry_max_delay = coalesce(p_retry_max_delay, retry_max_delay),
          claim_lease = coalesce(p_claim_lease, claim_lease),
          invocation_stale_after = coalesce(p_invocation_stale_after, invocation_stale_after),
-         invoice_days_until_due = coalesce(p_invoice_days_until_due, invoice_days_until_due)
+         invoice_days_until_due = coalesce(p_invoice_days_until_due, invoice_days_until_due),
+         money_record_retention_years = coalesce(p_money_record_retention_years, money_record_retention_years)
    where singleton
   returning * into v_row;
   if pg_catalog.to_jsonb(v_row) - 'updated_at' is distinct from pg_catalog.to_jsonb(v_old) - 'updated_at' then
@@ -1189,14 +1192,15 @@ begin
         'escrow_release_time', v_row.escrow_release_time, 'max_failed_attempts', v_row.max_failed_attempts,
         'retry_base_delay', v_row.retry_base_delay, 'retry_max_delay', v_row.retry_max_delay,
         'claim_lease', v_row.claim_lease, 'invocation_stale_after', v_row.invocation_stale_after,
-        'invoice_days_until_due', v_row.invoice_days_until_due, 'reason', p_reason));
+        'invoice_days_until_due', v_row.invoice_days_until_due,
+        'money_record_retention_years', v_row.money_record_retention_years, 'reason', p_reason));
   end if;
   perform private.leave_transition(v_prev);
   return v_row;
 end
 $$;
-comment on function private.configure_payout_settings(interval, time, time, integer, interval, interval, interval, text, interval, integer) is
-  'Changes platform payout settings (null = unchanged): settlement buffer, UTC due times of payouts and escrow releases, retry policy, claim lease, days companies have to pay a Stripe invoice (invoice_days_until_due, company billing). CHECK constraints refuse bad values (23514). Applies to schedules created afterwards (max_attempts is copied per schedule). Emits platform.settings_updated when something changed.';
+comment on function private.configure_payout_settings(interval, time, time, integer, interval, interval, interval, text, interval, integer, integer) is
+  'Changes platform payout settings (null = unchanged): settlement buffer, UTC due times of payouts and escrow releases, retry policy, claim lease, days companies have to pay a Stripe invoice (invoice_days_until_due, company billing), years the money records of an erased person are kept (money_record_retention_years, erasure). CHECK constraints refuse bad values (23514). Applies to schedules created afterwards (max_attempts is copied per schedule). Emits platform.settings_updated when something changed.';
 
 comment on function private.sync_payout_status(uuid[], text, timestamptz) is
   'Internal (inside a transition): moves each listed payout to the status its buckets imply, through private.transition_payout.';
@@ -1222,5 +1226,5 @@ revoke execute on function
   private.set_recruiter_connect_account(uuid, text, text, timestamptz),
   private.set_recruiter_paused(uuid, boolean, text, timestamptz),
   private.set_payouts_paused(boolean, text, timestamptz),
-  private.configure_payout_settings(interval, time, time, integer, interval, interval, interval, text, interval, integer)
+  private.configure_payout_settings(interval, time, time, integer, interval, interval, interval, text, interval, integer, integer)
 from public, anon, authenticated, service_role;

@@ -320,7 +320,7 @@ begin
   end if;
 
   perform private.set_actor(null, 'system');
-  perform private.set_audit_context('platform_admin.bootstrap', 'bootstrap_platform_admin(' || p_email || ')');
+  perform private.set_audit_context('platform_admin.bootstrap', 'bootstrap_platform_admin(user ' || v_user_ids[1]::text || ')');
   insert into public.platform_admins (user_id) values (v_user_ids[1])
   on conflict (user_id) do nothing;
   perform private.clear_audit_context();

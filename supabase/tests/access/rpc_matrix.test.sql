@@ -132,7 +132,9 @@ insert into calls values
    'select count(*) from public.admin_yearly_totals(0)', 'PT400'),
   ('lift_payout_cap', 'select public.lift_payout_cap(''USD'', null, (now() at time zone ''UTC'')::date, ''bonus run'')',
    'select public.lift_payout_cap(''usd'', null, (now() at time zone ''UTC'')::date, ''bonus run'')', 'PT400'),
-  ('payout_caps', 'select count(*) from public.payout_caps()', 'select count(*) from public.payout_caps(''infinity'')', 'PT400');
+  ('payout_caps', 'select count(*) from public.payout_caps()', 'select count(*) from public.payout_caps(''infinity'')', 'PT400'),
+  ('erase_personal_data', format('select public.erase_personal_data(''recruiter'', %L)', access_test.id('rA')),
+   format('select public.erase_personal_data(''recruiter'', %L)', gen_random_uuid()), 'PT404');
 
 -- payout_audit_anchor answers once the hourly verification has run
 select count(*) from private.verify_new_payout_audit_rows();

@@ -72,7 +72,9 @@ insert into missing values
   ('select count(*) from public.admin_statement_summary(''2000-01-01'')', 'p_to'),
   ('select count(*) from public.admin_yearly_totals()', 'p_year'),
   ('select public.lift_payout_cap()', 'p_currency'),
-  ('select public.lift_payout_cap(''USD'')', 'p_day');
+  ('select public.lift_payout_cap(''USD'')', 'p_day'),
+  ('select public.erase_personal_data()', 'p_subject_type'),
+  ('select public.erase_personal_data(''recruiter'')', 'p_subject_id');
 
 create temp table before as
 select (select count(*) from public.payout_audit_log) as audit_rows, (select count(*) from public.payout_events) as events;

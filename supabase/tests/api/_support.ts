@@ -452,6 +452,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     admin_yearly_totals: { p_year: 2026 },
     lift_payout_cap: { p_currency: "USD", p_day: new Date().toISOString().slice(0, 10), p_reason: "test" },
     payout_caps: {},
+    erase_personal_data: { p_subject_type: "recruiter", p_subject_id: w.recruiter.A.id },
     read_payout_events: {},
     verify_payout_audit_chain: {},
   };

@@ -773,6 +773,61 @@ Deno.test({
         }
       });
 
+      await t.step("erasure: a recruiter and a company contact are forgotten; ids and money stay", async () => {
+        const name = `Erasable ${w.tag}`;
+        const person = await w.newUser("erasable");
+        const rec = await rpcOk(db, "create_recruiter", { p_user_id: person.id, p_display_name: name });
+        const contact = await w.newUser("contact");
+        await rpcOk(db, "add_company_member", {
+          p_company_id: w.companyY.id,
+          p_user_id: contact.id,
+          p_role: "hiring_manager",
+        });
+
+        const erased = await rpcOk(db, "erase_personal_data", { p_subject_type: "recruiter", p_subject_id: rec.id });
+        assert.deepEqual([erased.subject_id, erased.user_id, erased.fields[0]], [
+          rec.id,
+          person.id,
+          "recruiters.display_name",
+        ]);
+        const [row] = parseRows(RecruiterSchema, ok(await db.from("recruiters").select("*").eq("id", rec.id)));
+        assert.equal(row.display_name, "Erased recruiter", "the admin reads the placeholder");
+        const trail = await rpcOk(db, "admin_payout_audit_log", { p_entity_type: "recruiter", p_entity_id: rec.id });
+        assert.deepEqual(trail.map((a) => a.action), ["recruiter.create", "personal_data.erase"]);
+        assert.ok(!JSON.stringify(trail).includes(name), "the audit trail never held the name");
+        assert.deepEqual(
+          trail.map((a) => (a.new_values as { personal_fields_changed?: string[] } | null)?.personal_fields_changed),
+          [["display_name"], ["display_name"]],
+        );
+        const erasures = await rpcOk(db, "admin_payout_audit_log", {
+          p_entity_type: "personal_data_erasure",
+          p_entity_id: erased.erasure_id,
+        });
+        assert.deepEqual(erasures.map((a) => [a.changed_by, a.changed_by_role]), [[w.admin.id, "platform_admin"]]);
+        assert.deepEqual(
+          await rpcOk(db, "verify_audit_chain", { p_entity_type: "recruiter", p_entity_id: rec.id }),
+          [],
+        );
+        await assertInputError("erase_personal_data", { p_subject_type: "recruiter", p_subject_id: rec.id }, "PT409");
+        await assertInputError("erase_personal_data", {
+          p_subject_type: "recruiter",
+          p_subject_id: crypto.randomUUID(),
+        }, "PT404");
+        await assertInputError("erase_personal_data", { p_subject_type: "candidate", p_subject_id: rec.id }, "PT400");
+        assert.equal(
+          RPC.erase_personal_data.args.safeParse({ p_subject_type: "candidate", p_subject_id: rec.id }).success,
+          false,
+        );
+
+        const user = await rpcOk(db, "erase_personal_data", { p_subject_type: "user", p_subject_id: contact.id });
+        assert.deepEqual([user.user_id, user.memberships_removed], [contact.id, 1]);
+        assert.deepEqual(ok(await contact.db.from("companies").select(COMPANY_SELECT)), [], "no longer a member");
+        const [auth] = await w.sql<{ email: string | null; deleted: boolean }[]>`
+          select email, deleted_at is not null as deleted from auth.users where id in (${person.id}, ${contact.id})
+           group by email, deleted_at is not null`;
+        assert.deepEqual(auth, { email: null, deleted: true }, "both auth users scrubbed");
+      });
+
       await t.step(
         "every event in the outbox (this file's and any other's) parses with its type's payload schema",
         async () => {

@@ -18,5 +18,5 @@ export default defineConfig({
     },
   ],
   build: { emptyOutDir: true, chunkSizeWarningLimit: 1024 },
-  server: { host: "127.0.0.1", port: 54324, strictPort: false },
+  server: { host: "127.0.0.1" },
 });

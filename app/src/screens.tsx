@@ -80,7 +80,7 @@ export function Tonight() {
                 <th>recruiter</th>
                 <th>status</th>
                 <th>would pay</th>
-                <th>amount</th>
+                <th>to pay</th>
                 <th>payable</th>
                 <th>held</th>
                 <th>in flight</th>

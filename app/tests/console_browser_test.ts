@@ -44,6 +44,7 @@ async function setPasswords(w: World, emails: string[]) {
 async function signIn(email: string, password = PASSWORD): Promise<Page> {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
+  await page.setViewport({ width: 1280, height: 720 });
   await page.goto(CONSOLE_URL, { waitUntil: "domcontentloaded" });
   await page.waitForSelector("form.sign-in");
   await page.type("input[name=email]", email);
@@ -52,10 +53,17 @@ async function signIn(email: string, password = PASSWORD): Promise<Page> {
   return page;
 }
 
+/** For the README's pictures (one per role is kept: admin-tonight, recruiter-payouts, company-placements):
+ * `CONSOLE_DOC_SHOTS=docs/img npm test -- --only deno --match app/tests`. */
+const DOC_SHOTS = Deno.env.get("CONSOLE_DOC_SHOTS");
+
 /** Runs a step; on failure saves a screenshot of the page, then fails. */
 async function step(name: string, page: Page, fn: () => Promise<void>) {
   try {
     await fn();
+    if (DOC_SHOTS) {
+      await page.screenshot({ path: join(ROOT, DOC_SHOTS, `console-${name}.png`) as `${string}.png`, fullPage: true });
+    }
   } catch (e) {
     await Deno.mkdir(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true }).catch(() => {});
@@ -119,6 +127,25 @@ Deno.test({
               els.map((e) => [e.getAttribute("data-currency"), e.querySelector("td.total")?.textContent?.trim()]),
           );
           assert.deepEqual(shown, [...totals].map(([c, a]) => [c, formatMoney(a, c)]));
+        });
+      });
+
+      await t.step("a platform admin sees Alerts grouped by kind, as payout_alerts gives them", async () => {
+        const page = await signIn(world.admin.email);
+        await step("admin-alerts", page, async () => {
+          await page.waitForSelector("#nav-alerts");
+          await page.click("#nav-alerts");
+          await page.waitForSelector(".alert-group, p.empty");
+          const res = await world.admin.db.from("payout_alerts").select("kind, subject_id", { count: "exact" })
+            .order("kind").order("subject_id").range(0, PAGE_SIZE - 1);
+          const kinds = [...new Set(ok(res).map((a) => a.kind))];
+          assert.deepEqual(await attrs(page, ".alert-group", "data-kind"), kinds);
+          assert.deepEqual(
+            await page.$$eval(".alert-group", (els) => els.map((e) => e.querySelectorAll("li").length)),
+            kinds.map((k) => ok(res).filter((a) => a.kind === k).length),
+          );
+          if (kinds.length === 0) assert.deepEqual(await texts(page, "p.empty"), ["No alerts."]);
+          assert.match((await texts(page, ".page-info"))[0], new RegExp(`\\(${res.count} rows\\)`));
         });
       });
 

@@ -177,6 +177,7 @@ Deno.test({
         await bundle.body?.cancel();
         const config = await (await fetch(`${consoleUrl}/config.js`)).text();
         assert.ok(config.includes(JSON.stringify({ apiUrl: `http://127.0.0.1:${base}`, anonKey: anon })), config);
+      });
 
       await t.step("the demo's transfers are the Stripe stand-in's; reconciliation finds nothing", async () => {
         const stripe = `http://127.0.0.1:${base + 7}`;

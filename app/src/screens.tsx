@@ -46,7 +46,7 @@ export function Tonight() {
       }
       setTotals(totalsByCurrency(rows.filter((r) => r.would_pay)));
     })().catch(setTotalsError);
-  }, [list.data]);
+  }, []);
 
   return (
     <Section title="Tonight">

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { RPC } from "../../types/schemas.ts";
-import { buildWorld, ok, type World } from "../../supabase/tests/api/_support.ts";
+import { buildWorld, ok, rpcOk, type World } from "../../supabase/tests/api/_support.ts";
 import { stackEnv } from "../../local/tests/support.ts";
 import { ROOT } from "../../local/stack/config.ts";
 import { join } from "../../local/stack/paths.ts";
@@ -127,6 +127,43 @@ Deno.test({
               els.map((e) => [e.getAttribute("data-currency"), e.querySelector("td.total")?.textContent?.trim()]),
           );
           assert.deepEqual(shown, [...totals].map(([c, a]) => [c, formatMoney(a, c)]));
+        });
+      });
+
+      await t.step("Tonight paginates on the server: Next shows the preview's second range", async () => {
+        // more payouts than a page holds, whatever else the stack has
+        for (let i = 0; i < PAGE_SIZE + 1; i++) {
+          const placement = await rpcOk(world.admin.db, "create_placement", {
+            p_company_id: world.companyY.id,
+            p_fee_amount: 1000 + i,
+            p_currency: "USD",
+            p_hired_at: new Date().toISOString(),
+            p_guarantee_days: 90,
+            p_splits: [{ recruiter_id: world.recruiter.C.id, role: "candidate_recruiter", share_bps: 5000 }],
+          });
+          // invoiced: its payout has money outstanding (payable once the invoice is paid)
+          await rpcOk(world.admin.db, "record_placement_invoice", {
+            p_placement_id: placement.id,
+            p_stripe_invoice_id: `in_${world.tag.replace(/[^A-Za-z0-9]/g, "")}page${i}`,
+          });
+        }
+        const page = await signIn(world.admin.email);
+        await step("admin-tonight-page-2", page, async () => {
+          await page.waitForSelector("table.rows tr[data-payout-id]");
+          const [next] = await page.$$("xpath/.//button[text()='Next']");
+          assert.ok(next, "a Next button");
+          await next.click();
+          await page.waitForFunction(() => document.querySelector(".page-info")?.textContent?.startsWith("page 2 of"));
+          const second = await world.admin.db.rpc("payout_run_preview", {}, { count: "exact" }).order("payout_id")
+            .range(PAGE_SIZE, 2 * PAGE_SIZE - 1);
+          const rows = RPC.payout_run_preview.returns.parse(ok(second));
+          assert.ok(rows.length > 0);
+          await page.waitForFunction(
+            (id) => document.querySelector("table.rows tr[data-payout-id]")?.getAttribute("data-payout-id") === id,
+            {},
+            rows[0].payout_id,
+          );
+          assert.deepEqual(await attrs(page, "table.rows tr[data-payout-id]", "data-payout-id"), rows.map((r) => r.payout_id));
         });
       });
 

@@ -50,6 +50,8 @@ export interface StackConfig {
   stripePort: number;
   /** The Auth stand-in (local/auth/), behind the gateway at /auth/v1. */
   authPort: number;
+  /** The console (app/, local/stack/console.ts): where the Supabase CLI serves Studio, API port + 2. */
+  consolePort: number;
   jwtSecret: string;
   dbPassword: string;
 }
@@ -67,6 +69,7 @@ export function stackConfig(profile: "dev" | "test", stateDir?: string, base?: n
     postgrestAdminPort: port(8),
     stripePort: port(7),
     authPort: port(9),
+    consolePort: port(2),
     jwtSecret: LOCAL_JWT_SECRET,
     dbPassword: "postgres",
   };
@@ -93,3 +96,4 @@ export const cliDbUrl = (c: StackConfig) => `${dbUrl(c)}?sslmode=disable`;
 export const apiUrl = (c: StackConfig) => `http://127.0.0.1:${c.apiPort}`;
 export const stripeUrl = (c: StackConfig) => `http://127.0.0.1:${c.stripePort}`;
 export const authUrl = (c: StackConfig) => `http://127.0.0.1:${c.authPort}`;
+export const consoleUrl = (c: StackConfig) => `http://127.0.0.1:${c.consolePort}`;

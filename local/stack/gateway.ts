@@ -17,6 +17,15 @@ const CORS = {
   "access-control-max-age": "3600",
 };
 
+/** An answer a browser on another origin may read: supabase-js reads the API version of an Auth
+ * error (the JSON's shape depends on it) and PostgREST's Content-Range (counts of paginated lists). */
+function withCors(res: Response): Response {
+  const headers = new Headers(res.headers);
+  headers.set("access-control-allow-origin", "*");
+  headers.set("access-control-expose-headers", "Content-Range, X-Total-Count, Link, X-Supabase-Api-Version");
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
 export function startGateway(opts: {
   port: number;
   postgrestPort: number;
@@ -53,21 +62,21 @@ export function startGateway(opts: {
     const url = new URL(req.url);
     const rest = url.pathname.match(/^\/rest\/v1(\/.*)?$/);
     if (rest) {
+      // Browsers (the console, app/) call the API cross-origin: CORS as Supabase's gateway answers it.
+      if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
       const refused = checkApiKey(req, url);
-      if (refused) return refused;
-      return await forward(req, url, `http://127.0.0.1:${opts.postgrestPort}${rest[1] ?? "/"}`, "PostgREST");
+      return withCors(
+        refused ?? await forward(req, url, `http://127.0.0.1:${opts.postgrestPort}${rest[1] ?? "/"}`, "PostgREST"),
+      );
     }
     const auth = url.pathname.match(/^\/auth\/v1(\/.*)?$/);
     if (auth && opts.authPort) {
       // Browsers (the console) call Auth cross-origin: CORS as Supabase's gateway answers it.
       if (req.method === "OPTIONS") return new Response(null, { status: 204, headers: CORS });
       const refused = checkApiKey(req, url);
-      const res = refused ?? await forward(req, url, `http://127.0.0.1:${opts.authPort}${auth[1] ?? "/"}`, "Auth");
-      const headers = new Headers(res.headers);
-      headers.set("access-control-allow-origin", "*");
-      // supabase-js reads the API version of an error answer (the JSON's shape depends on it).
-      headers.set("access-control-expose-headers", "X-Total-Count, Link, X-Supabase-Api-Version");
-      return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+      return withCors(
+        refused ?? await forward(req, url, `http://127.0.0.1:${opts.authPort}${auth[1] ?? "/"}`, "Auth"),
+      );
     }
     // Local only: the Auth stand-in's clock (tests move it instead of sleeping; local/auth/server.ts).
     if (url.pathname === "/_local/auth/clock" && opts.authPort) {

@@ -52,7 +52,7 @@ switch (Deno.args[0] ?? "start") {
           `(the state is in ${config.stateDir} now); \`npm run stop\` stops it if it runs, then remove .local/dev`,
       );
     }
-    const stack = await startStack(config);
+    const stack = await startStack(config, { console: true });
     console.log(statusText(stack));
     console.log("\nCtrl-C (or `npm run stop`) stops everything.");
     let stopping = false;

@@ -4,6 +4,7 @@
 import {
   apiUrl,
   authUrl,
+  consoleUrl,
   dbUrl,
   logDir,
   pidFile,
@@ -15,6 +16,7 @@ import {
   stripeUrl,
 } from "./config.ts";
 import { loadBootstrap, pushMigrations } from "./database.ts";
+import { buildConsole, serveConsole } from "./console.ts";
 import { FunctionsServer } from "./functions.ts";
 import { startGateway } from "./gateway.ts";
 import { apiKeys } from "./jwt.ts";
@@ -42,7 +44,8 @@ async function tcpUp(port: number): Promise<boolean> {
 
 export async function startStack(
   c: StackConfig,
-  opts: { seed?: "once" | "always" | "never" } = {},
+  /** console: build app/ and serve it at consolePort (npm start; tests serve their own build). */
+  opts: { seed?: "once" | "always" | "never"; console?: boolean } = {},
 ): Promise<RunningStack> {
   const created = await ensureCluster(c);
   await startPostgres(c);
@@ -150,12 +153,14 @@ export async function startStack(
     apiKeys: [keys.anon, keys.serviceRole],
   });
 
+  let consoleServer: Deno.HttpServer | null = null;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await functions.stop();
     await gateway.shutdown();
+    await consoleServer?.shutdown();
     for (const ch of children) {
       try {
         ch.kill("SIGTERM");
@@ -196,6 +201,12 @@ export async function startStack(
     // `npm start` (tests schedule them themselves when they need them).
     await mirrorIntoStandIn(c);
     await setupPayoutCron(c, c.profile === "dev");
+    if (opts.console) {
+      const dir = join(c.stateDir, "console");
+      await buildConsole(dir);
+      consoleServer = serveConsole({ port: c.consolePort, dir, apiUrl: apiUrl(c), anonKey: keys.anon });
+      env.CONSOLE_URL = consoleUrl(c);
+    }
   } catch (e) {
     await stop();
     throw e;
@@ -217,6 +228,7 @@ export function statusText(s: RunningStack): string {
     `        anon key: ${e.SUPABASE_ANON_KEY}`,
     `service_role key: ${e.SUPABASE_SERVICE_ROLE_KEY}`,
     `  Stripe stand-in: ${e.STRIPE_API_BASE} (key ${e.STRIPE_SECRET_KEY})`,
+    ...(e.CONSOLE_URL ? [`     Console URL: ${e.CONSOLE_URL} (sign in as a demo user; README.md, "The console")`] : []),
     `            Logs: ${logDir(s.config)}`,
     `           State: ${s.config.stateDir} (cluster, logs, stand-in books; this checkout's)`,
   ].join("\n");

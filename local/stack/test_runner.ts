@@ -3,7 +3,8 @@
 //   --only pgtap|deno|static|soak   run one group (for quick local iterations)
 //   --match <substring>        only the pgTAP / deno test files whose path contains it
 import { parseArgs } from "node:util";
-import { cliDbUrl, dbUrl, ROOT, stackConfig } from "./config.ts";
+import { cliDbUrl, consoleUrl, dbUrl, ROOT, stackConfig } from "./config.ts";
+import { buildConsole, serveConsole } from "./console.ts";
 import { supabaseCli } from "./database.ts";
 import { join, relative } from "./paths.ts";
 import { psql } from "./postgres.ts";
@@ -72,7 +73,7 @@ try {
   console.log("0 passed, 1 failed");
   Deno.exit(1);
 }
-const env = { ...stack.env, TEST_STACK_DIR: stateDir };
+const env: Record<string, string> = { ...stack.env, TEST_STACK_DIR: stateDir };
 const url = dbUrl(config);
 const cliUrl = cliDbUrl(config);
 
@@ -178,6 +179,9 @@ try {
         ...walk(join(ROOT, "types"), ".ts"),
         ...walk(join(ROOT, "bench"), ".ts"),
         ...walk(join(ROOT, "supabase", "tests"), ".ts"),
+        // the console (app/): its sources, tests and Vite config
+        ...walk(join(ROOT, "app"), ".ts"),
+        ...walk(join(ROOT, "app"), ".tsx"),
       ];
       await run(Deno.execPath(), ["check", "--quiet", ...files], { cwd: ROOT, env: { NO_COLOR: "1" } });
     });
@@ -212,12 +216,27 @@ try {
       ...walk(join(ROOT, "local", "tests"), "_test.ts"),
       ...walk(join(ROOT, "supabase", "functions", "tests"), "_test.ts"),
       ...walk(join(ROOT, "supabase", "tests"), "_test.ts"), // frontends' view: supabase-js through PostgREST
+      ...walk(join(ROOT, "app"), "_test.ts"), // the console: its pure modules, and in Chromium (app/tests/)
     ].map(rel));
+    // The browser tests drive the built console, served as `npm start` serves it, on the test stack.
+    let consoleServer: Deno.HttpServer | null = null;
+    if (files.some((f) => f.startsWith("app/tests/"))) {
+      await check("console builds (vite build of app/)", async () => {
+        const dir = join(stateDir, "console");
+        await buildConsole(dir);
+        consoleServer = serveConsole({
+          port: config.consolePort,
+          dir,
+          apiUrl: env.SUPABASE_URL,
+          anonKey: env.SUPABASE_ANON_KEY,
+        });
+      });
+    }
     const res = await run(Deno.execPath(), ["test", "-A", "--no-check", ...files], {
       cwd: ROOT,
       allowFail: true,
-      env: { ...env, NO_COLOR: "1" },
-    });
+      env: { ...env, CONSOLE_URL: consoleUrl(config), NO_COLOR: "1" },
+    }).finally(() => (consoleServer as Deno.HttpServer | null)?.shutdown());
     const m = res.stdout.match(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
     const passed = Number(m?.[1] ?? 0);
     const failed = res.code === 0 ? Number(m?.[2] ?? 0) : Math.max(Number(m?.[2] ?? 0), 1);

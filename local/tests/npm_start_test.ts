@@ -6,7 +6,7 @@
 // not disturbed. Also shows the demo's transfers are the Stripe stand-in's (seed.ts) and survive
 // a restart (the stand-in's state file). Everything it starts and creates is removed at the end.
 // The seed's demo users sign in with their documented password (README.md, "Demo users") through
-// the Auth stand-in. Takes one to three minutes.
+// the Auth stand-in. The console is built and served at the API port + 2. Takes one to three minutes.
 import { createClient } from "@supabase/supabase-js";
 import assert from "node:assert/strict";
 import postgres from "postgres";
@@ -161,6 +161,22 @@ Deno.test({
         });
         assert.equal(health.status, 200);
         assert.equal((await health.json()).status, "ok");
+
+        // The console (app/), built and served at the API port + 2, pointed at this stack's API.
+        const consoleUrl = field(out, "Console URL");
+        assert.equal(consoleUrl, `http://127.0.0.1:${base + 2}`);
+        const page = await fetch(consoleUrl);
+        assert.equal(page.status, 200);
+        const html = await page.text();
+        assert.match(html, /<div id="app"><\/div>/);
+        const script = html.match(/src="(\/assets\/[^"]+\.js)"/);
+        assert.ok(script, `the built page loads its bundle: ${html}`);
+        const bundle = await fetch(`${consoleUrl}${script[1]}`);
+        assert.equal(bundle.status, 200);
+        assert.match(bundle.headers.get("content-type") ?? "", /javascript/);
+        await bundle.body?.cancel();
+        const config = await (await fetch(`${consoleUrl}/config.js`)).text();
+        assert.ok(config.includes(JSON.stringify({ apiUrl: `http://127.0.0.1:${base}`, anonKey: anon })), config);
       });
 
       await t.step("the demo's transfers are the Stripe stand-in's; reconciliation finds nothing", async () => {

@@ -182,7 +182,7 @@ const entry: BenchEntry = {
         await sql`insert into public.payout_events (event_type, entity_type, entity_id, actor_role, created_at)
                   select 'bench_item.changed', 'bench_item', bench_growth.eid(g % ${loadedEntities} + 1), 'system',
                          timestamptz '2025-01-01 00:00Z' + (g % 600) * interval '1 day'
-                    from generate_series(${done + 1}, ${Math.min(done + 1_000_000, totalEvents)}) g`;
+                    from generate_series(${done + 1}::bigint, ${Math.min(done + 1_000_000, totalEvents)}::bigint) g`;
       }
       loadMs += performance.now() - e0;
       await sql`vacuum analyze`;

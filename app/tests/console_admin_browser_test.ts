@@ -1,0 +1,179 @@
+// The platform admin's Approvals and Recruiters screens in Chromium (app/src/admin_screens.tsx),
+// against the test stack: four-eyes end to end (admin A asks through the API, A's own approval is
+// refused in words, admin B approves in the console, the audit trail names both), and the
+// per-recruiter pause behind a confirmation. Each screen is compared with what the API returns.
+import assert from "node:assert/strict";
+import type { Browser, Page } from "puppeteer-core";
+import { RPC } from "../../types/schemas.ts";
+import { type Actor, buildWorld, ok, rpcOk, type World } from "../../supabase/tests/api/_support.ts";
+import { PAGE_SIZE } from "../src/config.ts";
+import { attrs, launch, setPasswords, signIn, step, texts } from "./browser_support.ts";
+
+let world: World;
+let browser: Browser;
+
+/** Opens a nav entry and waits for `selector`. */
+async function open(page: Page, nav: string, selector: string) {
+  await page.waitForSelector(`#nav-${nav}`);
+  await page.click(`#nav-${nav}`);
+  await page.waitForSelector(selector);
+}
+
+Deno.test({
+  name: "console admin screens in Chromium",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    world = await buildWorld("consoleadmin");
+    // a second platform admin (made by postgres, like the first) approves; a fresh user is the grantee
+    const admin2: Actor = await world.newUser("admin2");
+    await world.sql`select private.bootstrap_platform_admin(${admin2.email})`;
+    const grantee = await world.newUser("grantee");
+    await setPasswords(world, [world.admin.email, admin2.email]);
+    browser = await launch();
+    try {
+      // admin A asks through the API: making someone an admin always needs a second admin
+      const asked = await rpcOk(world.admin.db, "request_admin_action", {
+        p_action: "grant_platform_admin",
+        p_args: { p_user_id: grantee.id },
+      });
+      assert.equal(asked.status, "pending");
+      const row = `tr[data-request-id="${asked.id}"]`;
+
+      await t.step("the requester's own approval is refused in words (PT403), nothing changes", async () => {
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-approvals-own", page, async () => {
+          await open(page, "approvals", row);
+          assert.deepEqual(await texts(page, `${row} td.requested-by`), ["you"]);
+          assert.deepEqual(await texts(page, `${row} td.status`), ["pending"]);
+          // the row is the API's request (other tests' requests may come and go meanwhile)
+          const [api] = (await rpcOk(world.admin.db, "admin_action_requests", {})).filter((r) => r.id === asked.id);
+          assert.deepEqual(await texts(page, `${row} td.action`), [api.action]);
+          assert.deepEqual(await texts(page, `${row} td.args`), [`user_id: ${grantee.id}`]);
+          assert.ok((await attrs(page, "tr[data-request-id]", "data-request-id")).length <= PAGE_SIZE, "one page");
+          await page.click(`${row} button.approve`);
+          await page.waitForSelector("[role=dialog] #confirm-decision");
+          await page.click("#confirm-decision");
+          await page.waitForSelector("[role=alert]");
+          const [alert] = await texts(page, "[role=alert]");
+          assert.match(alert, /Forbidden/);
+          assert.match(alert, /PT403/);
+          const still = await rpcOk(world.admin.db, "admin_action_requests", { p_status: "pending" });
+          assert.equal(still.find((r) => r.id === asked.id)?.status, "pending", "the refusal changed nothing");
+          assert.equal(ok(await world.admin.db.from("platform_admins").select("user_id").eq("user_id", grantee.id)).length, 0);
+        });
+      });
+
+      await t.step("a second admin approves in the console; the audit trail shows requester and approver", async () => {
+        const page = await signIn(browser, admin2.email);
+        await step("admin-approvals-approve", page, async () => {
+          await open(page, "approvals", row);
+          assert.deepEqual(await texts(page, `${row} td.requested-by`), [world.admin.id.slice(0, 8)]);
+          await page.click(`${row} button.approve`);
+          await page.waitForSelector("[role=dialog] input[name=decision-reason]");
+          const [question] = await texts(page, "[role=dialog] p");
+          assert.match(question, /Approve and run grant_platform_admin/);
+          assert.ok(question.includes(world.admin.id), "the confirmation names the requester");
+          await page.type("[role=dialog] input[name=decision-reason]", "known colleague");
+          await page.click("#confirm-decision");
+          await page.waitForSelector(`p.done[data-decided="${asked.id}"]`);
+          assert.match((await texts(page, "p.done"))[0], /executed/);
+          // what the API says happened
+          const [executed] = (await rpcOk(admin2.db, "admin_action_requests", { p_status: "executed" }))
+            .filter((r) => r.id === asked.id);
+          assert.deepEqual([executed?.decided_by, executed?.decision_reason], [admin2.id, "known colleague"]);
+          const granted = ok(
+            await admin2.db.from("platform_admins").select("id, granted_by").eq("user_id", grantee.id),
+          );
+          assert.deepEqual(granted.map((g) => g.granted_by), [admin2.id]);
+          const trail = await rpcOk(admin2.db, "admin_payout_audit_log", {
+            p_entity_type: "admin_action_request",
+            p_entity_id: asked.id,
+          });
+          assert.deepEqual(
+            trail.map((a) => [a.action, a.changed_by]),
+            [["admin_action.request", world.admin.id], ["admin_action.approve", admin2.id]],
+          );
+          // the grant's own audit row: the approver acted, the reason names both admins
+          const grantTrail = await rpcOk(admin2.db, "admin_payout_audit_log", {
+            p_entity_type: "platform_admin",
+            p_entity_id: granted[0].id,
+          });
+          assert.equal(grantTrail.length, 1);
+          assert.equal(grantTrail[0].changed_by, admin2.id);
+          assert.match(grantTrail[0].reason ?? "", new RegExp(`requested by ${world.admin.id}, approved by ${admin2.id}`));
+          // the console shows the same trail
+          await page.waitForFunction(
+            (n) => document.querySelectorAll("table.trail tr[data-audit-id]").length === n,
+            {},
+            trail.length,
+          );
+          assert.deepEqual(
+            await attrs(page, "table.trail tr[data-audit-id]", "data-audit-id"),
+            trail.map((a) => String(a.id)),
+          );
+          assert.deepEqual(await texts(page, "table.trail td.changed-by"), [world.admin.id, admin2.id]);
+          assert.deepEqual(await texts(page, "table.trail td.audit-action"), [
+            "admin_action.request",
+            "admin_action.approve",
+          ]);
+          // decided once: the row left the pending queue
+          assert.equal(await page.$(row), null);
+        });
+      });
+
+      await t.step("a recruiter's payouts are paused and resumed behind a confirmation; no reason is PT400", async () => {
+        const c = world.recruiter.C;
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-recruiters", page, async () => {
+          await open(page, "recruiters", "input[name=recruiter-name]");
+          await page.type("input[name=recruiter-name]", world.tag);
+          await page.keyboard.press("Tab"); // change event
+          const rowC = `tr[data-recruiter-id="${c.id}"]`;
+          await page.waitForSelector(rowC);
+          const mine = ok(
+            await world.admin.db.from("recruiters").select("id").ilike("display_name", `%${world.tag}%`)
+              .order("display_name").order("id"),
+          );
+          assert.deepEqual(await attrs(page, "tr[data-recruiter-id]", "data-recruiter-id"), mine.map((r) => r.id));
+          assert.deepEqual(await texts(page, `${rowC} td.paused`), ["active"]);
+          await page.click(`${rowC} button.pause`);
+          await page.waitForSelector("#confirm-recruiter");
+          await page.click("#confirm-recruiter");
+          await page.waitForSelector("[role=alert]");
+          const [alert] = await texts(page, "[role=alert]");
+          assert.match(alert, /Invalid input/);
+          assert.match(alert, /PT400/);
+          assert.match(alert, /p_reason is required to pause a recruiter/);
+          const before = ok(await world.admin.db.from("recruiters").select("payouts_paused").eq("id", c.id));
+          assert.deepEqual(before, [{ payouts_paused: false }], "the refusal changed nothing");
+          await page.type("input[name=recruiter-reason]", "console test");
+          await page.click("#confirm-recruiter");
+          await page.waitForFunction(
+            (sel) => document.querySelector(sel)?.textContent?.startsWith("paused"),
+            {},
+            `${rowC} td.paused`,
+          );
+          assert.deepEqual(await texts(page, `${rowC} td.paused`), ["paused (console test)"]);
+          const paused = RPC.pause_recruiter_payouts.returns.array().parse(
+            ok(await world.admin.db.from("recruiters").select("*").eq("id", c.id)),
+          );
+          assert.deepEqual(paused.map((r) => [r.payouts_paused, r.paused_reason]), [[true, "console test"]]);
+          await page.click(`${rowC} button.resume`);
+          await page.waitForSelector("#confirm-recruiter");
+          await page.click("#confirm-recruiter");
+          await page.waitForFunction(
+            (sel) => document.querySelector(sel)?.textContent === "active",
+            {},
+            `${rowC} td.paused`,
+          );
+          const after = ok(await world.admin.db.from("recruiters").select("payouts_paused").eq("id", c.id));
+          assert.deepEqual(after, [{ payouts_paused: false }]);
+        });
+      });
+    } finally {
+      await browser.close();
+      await world.cleanup();
+    }
+  },
+});

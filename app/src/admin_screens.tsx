@@ -3,9 +3,10 @@
 // refusal is shown in words (ErrorBox), and every decision waits for a confirmation.
 import { useEffect, useState } from "preact/hooks";
 import { z } from "zod";
-import { type AdminActionRequestSchema, RecruiterSchema, RPC } from "../../types/schemas.ts";
+import { type AdminActionRequestSchema, PayoutTransferSchema, RecruiterSchema, RPC } from "../../types/schemas.ts";
 import { db, unwrap } from "./api.ts";
 
+import { transfersPerSecond, type Rate } from "./rate.ts";
 import { ErrorBox, Loading, Money, Pager, Section, shortId, usePaged } from "./ui.tsx";
 
 type Request = z.infer<typeof AdminActionRequestSchema>;
@@ -318,8 +319,138 @@ export function Recruiters() {
 }
 
 
+/** PostgREST's cap on rows per answer: a run's tranches are read in chunks of it. */
+const CHUNK = 1000;
+const CompletionSchema = PayoutTransferSchema.pick({ id: true, succeeded_at: true, failed_at: true, unknown_at: true });
+const OUTCOMES = ["claimed", "paid", "adopted", "failed", "unknown", "deferred", "skipped", "cancelled", "released"] as const;
+
+/** A bar per bucket of the run's transfers per second (a small SVG; no chart library needed). */
+function RateChart({ rate }: { rate: Rate }) {
+  const w = 600, h = 120;
+  const bar = w / Math.max(1, rate.buckets.length);
+  return (
+    <figure class="rate">
+      <svg width={w} height={h + 14} viewBox={`0 0 ${w} ${h + 14}`} role="img" aria-label="transfers per second">
+        {rate.buckets.map((b, i) => {
+          const bh = rate.peak ? (b.perSecond / rate.peak) * h : 0;
+          return (
+            <rect class="bar" data-count={b.count} key={i} x={i * bar} y={h - bh} width={Math.max(1, bar - 1)} height={bh}
+              fill="#3ecf8e">
+              <title>{`+${b.start}s: ${b.count} transfers (${b.perSecond}/s)`}</title>
+            </rect>
+          );
+        })}
+        <text x="0" y={h + 12} font-size="10">0 s</text>
+        <text x={w} y={h + 12} font-size="10" text-anchor="end">{rate.buckets.length * rate.width} s</text>
+      </svg>
+      <figcaption>
+        <span class="rate-total">{rate.total}</span> tranches completed; peak{" "}
+        <span class="rate-peak">{rate.peak}</span> transfers/s ({rate.width} s per bar)
+      </figcaption>
+    </figure>
+  );
+}
+
+/** The chart of one run: its tranches (payout_transfers claimed by it), by completion time. */
+function RunRate({ runId }: { runId: string }) {
+  const [rate, setRate] = useState<Rate | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    (async () => {
+      const times: (string | null)[] = [];
+      for (let from = 0;; from += CHUNK) {
+        const res = await db().from("payout_transfers").select("id, succeeded_at, failed_at, unknown_at")
+          .eq("claimed_by_run", runId).order("id").range(from, from + CHUNK - 1);
+        const chunk = z.array(CompletionSchema).parse(unwrap(res));
+        times.push(...chunk.map((t) => t.succeeded_at ?? t.failed_at ?? t.unknown_at));
+        if (chunk.length < CHUNK) break;
+      }
+      setRate(transfersPerSecond(times));
+    })().catch(setError);
+  }, [runId]);
+  if (error !== null) return <ErrorBox error={error} />;
+  if (!rate) return <Loading />;
+  return rate.total === 0 ? <p class="empty">No tranche of this run has completed.</p> : <RateChart rate={rate} />;
+}
+
+/** Runs: payout-run history (admin_payout_runs), paged on the server, outcomes per run, and the
+ * chosen run's transfers per second. */
+export function Runs() {
+  const [kind, setKind] = useState<"payout_schedules" | "escrow_releases" | "">("payout_schedules");
+  const list = usePaged(async (from, to) => {
+    let q = db().rpc("admin_payout_runs", {}, { count: "exact" });
+    if (kind) q = q.eq("kind", kind);
+    const res = await q.order("started_at", { ascending: false }).order("id").range(from, to);
+    return { rows: RPC.admin_payout_runs.returns.parse(unwrap(res)), count: res.count ?? 0 };
+  }, [kind]);
+  const [chosen, setChosen] = useState<string | null>(null);
+  return (
+    <Section title="Runs">
+      <label>
+        Kind{" "}
+        <select
+          name="run-kind"
+          value={kind}
+          onChange={(e) => (setKind(e.currentTarget.value as typeof kind), list.setPage(0))}
+        >
+          <option value="payout_schedules">payouts</option>
+          <option value="escrow_releases">escrow releases</option>
+          <option value="">all</option>
+        </select>
+      </label>
+      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
+        <>
+          {list.data.count === 0 && <p class="empty">No runs yet.</p>}
+          <table class="rows runs">
+            <thead>
+              <tr>
+                <th>run</th>
+                <th>kind</th>
+                <th>trigger</th>
+                <th>started</th>
+                <th>finished</th>
+                <th>invocations</th>
+                {OUTCOMES.map((o) => <th key={o}>{o}</th>)}
+                <th>errors</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.rows.map((r) => (
+                <tr data-run-id={r.id} key={r.id} class={r.id === chosen ? "chosen" : ""}>
+                  <td title={r.id}>{shortId(r.id)}</td>
+                  <td>{r.kind}</td>
+                  <td>{r.trigger}</td>
+                  <td>{r.started_at}</td>
+                  <td class="finished">{r.status === "running" ? "running" : `${r.finished_at} (${r.finish_reason})`}</td>
+                  <td>{r.invocations}</td>
+                  {OUTCOMES.map((o) => <td key={o} class={o}>{r[o]}</td>)}
+                  <td class="error-count">{r.error_count}</td>
+                  <td>
+                    {r.kind === "payout_schedules" && (
+                      <button type="button" class="show-rate" onClick={() => setChosen(r.id)}>Transfers/s</button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+        </>
+      )}
+      {chosen && (
+        <>
+          <h3>Transfers per second of run {shortId(chosen)}</h3>
+          <RunRate runId={chosen} key={chosen} />
+        </>
+      )}
+    </Section>
+  );
+}
+
 /** The nav entries of this file's screens (app.tsx adds them after the admin's first three). */
 export const ADMIN_SCREENS = [
+  { id: "runs", label: "Runs", view: Runs },
   { id: "approvals", label: "Approvals", view: Approvals },
   { id: "recruiters", label: "Recruiters", view: Recruiters },
 ];

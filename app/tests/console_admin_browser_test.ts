@@ -7,6 +7,7 @@ import type { Browser, Page } from "puppeteer-core";
 import { RPC } from "../../types/schemas.ts";
 import { type Actor, buildWorld, ok, rpcOk, type World } from "../../supabase/tests/api/_support.ts";
 import { PAGE_SIZE } from "../src/config.ts";
+import { transfersPerSecond } from "../src/rate.ts";
 import { attrs, launch, setPasswords, signIn, step, texts } from "./browser_support.ts";
 
 let world: World;
@@ -119,6 +120,50 @@ Deno.test({
           ]);
           // decided once: the row left the pending queue
           assert.equal(await page.$(row), null);
+        });
+      });
+
+      await t.step("Runs: the history as admin_payout_runs pages it, outcomes per run, transfers per second", async () => {
+        // The fixture's tranches were claimed by one run id in SQL (_support.ts); its history row is
+        // what the runner layer writes (private.payout_runs), finished, with that claim's outcomes.
+        const [{ run_id: runId }] = await world.sql<{ run_id: string }[]>`
+          select claimed_by_run as run_id from public.payout_transfers where id = ${world.transfer.A.id}`;
+        await world.sql`
+          insert into private.payout_runs (id, kind, status, trigger, started_at, finished_at, finish_reason,
+                                           last_invocation_at, invocations, claimed, paid, skip_reasons)
+          values (${runId}, 'payout_schedules', 'finished', 'manual', now(), now() + interval '1 minute', 'done',
+                  now(), 1, 2, 2, '{}')`;
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-runs", page, async () => {
+          const row = `tr[data-run-id="${runId}"]`;
+          await open(page, "runs", row);
+          const first = await world.admin.db.rpc("admin_payout_runs", {}, { count: "exact" })
+            .eq("kind", "payout_schedules").order("started_at", { ascending: false }).order("id").range(0, PAGE_SIZE - 1);
+          const runs = RPC.admin_payout_runs.returns.parse(ok(first));
+          const mine = runs.find((r) => r.id === runId);
+          assert.ok(mine, "the run is on the API's first page");
+          assert.ok(runs.length <= PAGE_SIZE);
+          assert.match((await texts(page, ".page-info"))[0], new RegExp(`\\(${first.count} rows\\)`));
+          assert.deepEqual(
+            await texts(page, `${row} td.claimed, ${row} td.paid, ${row} td.failed, ${row} td.unknown`),
+            [mine.claimed, mine.paid, mine.failed, mine.unknown].map(String),
+          );
+          assert.match((await texts(page, `${row} td.finished`))[0], /\(done\)$/);
+          // the chart, from the run's tranches as the API gives them
+          const tranches = ok(
+            await world.admin.db.from("payout_transfers").select("succeeded_at, failed_at, unknown_at")
+              .eq("claimed_by_run", runId),
+          );
+          assert.equal(tranches.length, 2, "the fixture's two tranches");
+          const rate = transfersPerSecond(tranches.map((t) => t.succeeded_at ?? t.failed_at ?? t.unknown_at));
+          await page.click(`${row} button.show-rate`);
+          await page.waitForSelector("figure.rate");
+          assert.deepEqual(await texts(page, "figure.rate .rate-total"), [String(rate.total)]);
+          assert.deepEqual(await texts(page, "figure.rate .rate-peak"), [String(rate.peak)]);
+          assert.deepEqual(
+            await attrs(page, "figure.rate rect.bar", "data-count"),
+            rate.buckets.map((b) => String(b.count)),
+          );
         });
       });
 

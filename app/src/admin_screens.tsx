@@ -6,6 +6,7 @@ import { z } from "zod";
 import { type AdminActionRequestSchema, PayoutTransferSchema, RecruiterSchema, RPC } from "../../types/schemas.ts";
 import { db, unwrap } from "./api.ts";
 
+import { PlacementDetail } from "./placement_detail.tsx";
 import { transfersPerSecond, type Rate } from "./rate.ts";
 import { ErrorBox, Loading, Money, Pager, Section, shortId, usePaged } from "./ui.tsx";
 
@@ -453,4 +454,5 @@ export const ADMIN_SCREENS = [
   { id: "runs", label: "Runs", view: Runs },
   { id: "approvals", label: "Approvals", view: Approvals },
   { id: "recruiters", label: "Recruiters", view: Recruiters },
+  { id: "placement", label: "Placement detail", view: PlacementDetail },
 ];

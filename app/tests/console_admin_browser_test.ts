@@ -8,6 +8,7 @@ import { RPC } from "../../types/schemas.ts";
 import { type Actor, buildWorld, ok, rpcOk, type World } from "../../supabase/tests/api/_support.ts";
 import { PAGE_SIZE } from "../src/config.ts";
 import { transfersPerSecond } from "../src/rate.ts";
+import { formatMoney } from "../src/money.ts";
 import { attrs, launch, setPasswords, signIn, step, texts } from "./browser_support.ts";
 
 let world: World;
@@ -164,6 +165,54 @@ Deno.test({
             await attrs(page, "figure.rate rect.bar", "data-count"),
             rate.buckets.map((b) => String(b.count)),
           );
+        });
+      });
+
+      await t.step("Placement detail: splits, buckets, holds, schedules, transfers, trail and chain as the API has them", async () => {
+        const id = world.P1.id;
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-placement", page, async () => {
+          await open(page, "placement", "input[name=placement-id]");
+          await page.type("input[name=placement-id]", id);
+          await page.keyboard.press("Tab");
+          const root = `.placement-detail[data-placement-id="${id}"]`;
+          await page.waitForSelector(`${root} table.trail`);
+          const api = world.admin.db;
+          const ids = async (table: "placement_splits" | "payouts" | "escrow_holds" | "payout_schedules") =>
+            ok(await api.from(table).select("id").eq("placement_id", id)).map((r) => r.id).sort();
+          const shown = async (sel: string, attr: string) => (await attrs(page, sel, attr)).sort();
+          assert.deepEqual(await shown(`${root} tr[data-split-id]`, "data-split-id"), await ids("placement_splits"));
+          assert.deepEqual(await shown(`${root} table.payouts tr[data-payout-id]`, "data-payout-id"), await ids("payouts"));
+          assert.deepEqual(await shown(`${root} tr[data-hold-id]`, "data-hold-id"), await ids("escrow_holds"));
+          assert.deepEqual(await shown(`${root} tr[data-schedule-id]`, "data-schedule-id"), await ids("payout_schedules"));
+          const a = world.payout.A;
+          assert.deepEqual(await texts(page, `${root} tr[data-payout-id="${a.id}"] td.paid_amount`), [
+            formatMoney(a.paid_amount, a.currency),
+          ]);
+          const transfers = ok(await api.from("payout_transfers").select("id, stripe_transfer_id").eq("placement_id", id));
+          assert.ok(transfers.some((t) => t.stripe_transfer_id), "a paid tranche with its Stripe id");
+          assert.deepEqual(
+            (await texts(page, `${root} tr[data-transfer-id] td.stripe-id`)).sort(),
+            transfers.map((t) => t.stripe_transfer_id ?? "—").sort(),
+          );
+          const problems = RPC.verify_audit_chain.returns.parse(
+            ok(await api.rpc("verify_audit_chain", { p_entity_type: "placement", p_entity_id: id })),
+          );
+          assert.equal(problems.length, 0);
+          assert.deepEqual(await texts(page, `${root} p.chain`), ["Chain: verified, intact"]);
+          const trail = await api.from("payout_audit_trail").select("id", { count: "exact" })
+            .eq("entity_type", "placement").eq("entity_id", id).order("id").range(0, PAGE_SIZE - 1);
+          assert.deepEqual(await attrs(page, `${root} table.trail tr[data-audit-id]`, "data-audit-id"), ok(trail).map((r) => String(r.id)));
+          // an action behind its confirmation: no reason is the database's PT400, in words; nothing changes
+          await page.click(`${root} button.fail-placement`);
+          await page.waitForSelector("#confirm-action");
+          await page.click("#confirm-action");
+          await page.waitForSelector("[role=dialog] [role=alert]");
+          const [alert] = await texts(page, "[role=dialog] [role=alert]");
+          assert.match(alert, /Invalid input/);
+          assert.match(alert, /PT400/);
+          const [after] = ok(await api.from("placements").select("status").eq("id", id));
+          assert.equal(after.status, world.P1.status, "the refusal changed nothing");
         });
       });
 

@@ -216,6 +216,48 @@ Deno.test({
         });
       });
 
+      await t.step("Placement detail: an action that needs a second admin (PT428) is asked for from the same box", async () => {
+        // THB is used by no other test: its threshold 0 makes failing this placement a four-eyes action
+        await world.sql`insert into private.approval_thresholds (currency, min_amount) values ('THB', 0)
+                        on conflict (currency) do update set min_amount = 0, updated_at = now()`;
+        const placement = await rpcOk(world.admin.db, "create_placement", {
+          p_company_id: world.companyY.id,
+          p_fee_amount: 500000,
+          p_currency: "THB",
+          p_hired_at: new Date().toISOString(),
+          p_guarantee_days: 90,
+          p_splits: [{ recruiter_id: world.recruiter.C.id, role: "candidate_recruiter", share_bps: 5000 }],
+        });
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-placement-four-eyes", page, async () => {
+          await open(page, "placement", "input[name=placement-id]");
+          await page.type("input[name=placement-id]", placement.id);
+          await page.keyboard.press("Tab");
+          const root = `.placement-detail[data-placement-id="${placement.id}"]`;
+          await page.waitForSelector(`${root} button.fail-placement`);
+          await page.click(`${root} button.fail-placement`);
+          await page.type("[role=dialog] input[name=action-reason]", "candidate left");
+          await page.click("#confirm-action");
+          await page.waitForSelector("#request-approval");
+          const [alert] = await texts(page, "[role=dialog] [role=alert]");
+          assert.match(alert, /Needs a second admin's approval/);
+          assert.match(alert, /PT428/);
+          await page.click("#request-approval");
+          await page.waitForSelector(`${root} p.done`);
+          assert.match((await texts(page, `${root} p.done`))[0], /asked a second admin: request \w{8} \(pending\)/);
+          const asked = (await rpcOk(world.admin.db, "admin_action_requests", {}))
+            .filter((r) => r.args.p_placement_id === placement.id);
+          assert.deepEqual(
+            asked.map((r) => [r.action, r.args.p_reason, r.requested_by, r.status, r.currency]),
+            [["fail_placement", "candidate left", world.admin.id, "pending", "THB"]],
+          );
+          const [after] = ok(await world.admin.db.from("placements").select("status").eq("id", placement.id));
+          assert.equal(after.status, placement.status, "nothing failed before a second admin approves");
+          // the queue stays clean for the next runs
+          await rpcOk(admin2.db, "reject_admin_action", { p_request_id: asked[0].id, p_reason: "test done" });
+        });
+      });
+
       await t.step("a recruiter's payouts are paused and resumed behind a confirmation; no reason is PT400", async () => {
         const c = world.recruiter.C;
         const page = await signIn(browser, world.admin.email);

@@ -509,6 +509,11 @@ isOneToOne: false
         isOneToOne: false
         isSetofReturn: true
       } },
+"admin_payout_runs":
+{ Args: Record<PropertyKey, never>; Returns: {
+              "adopted": number,"cancelled": number,"claimed": number,"deferred": number,"error_count": number,"errors": Json,"failed": number,"finish_reason": string,"finished_at": string,"id": string,"invocations": number,"kind": string,"paid": number,"reclaimed": number,"reconciled": number,"released": number,"skip_reasons": Json,"skipped": number,"started_at": string,"status": string,"trigger": string,"unknown": number
+            }[]
+                           },
 "admin_placement_invoices":
 { Args: { "p_placement_ids"?: (string)[] }; Returns: {
               "amount_due": number,

@@ -1321,6 +1321,33 @@ export const PlacementEscrowTotalSchema = z.object({
   "amounts are null exactly for scope company",
 );
 
+/** admin_payout_runs(): one payout run (private.payout_runs), newest first; its tranches are the
+ * payout_transfers with claimed_by_run = id. Counts are per run, over its invocations. */
+export const PayoutRunSchema = z.object({
+  id: UuidSchema,
+  kind: z.enum(["payout_schedules", "escrow_releases"]),
+  status: z.enum(["running", "finished"]),
+  trigger: z.enum(["doorbell", "admin", "manual"]),
+  started_at: TimestamptzSchema,
+  finished_at: nullableTs,
+  finish_reason: z.enum(["done", "paused"]).nullable(),
+  invocations: z.number().int().nonnegative(),
+  claimed: z.number().int().nonnegative(),
+  reclaimed: z.number().int().nonnegative(),
+  reconciled: z.number().int().nonnegative(),
+  paid: z.number().int().nonnegative(),
+  adopted: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  unknown: z.number().int().nonnegative(),
+  deferred: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  cancelled: z.number().int().nonnegative(),
+  released: z.number().int().nonnegative(),
+  error_count: z.number().int().nonnegative(),
+  skip_reasons: z.record(z.string(), z.number().int().nonnegative()),
+  errors: z.array(z.json()),
+}).refine((r) => (r.status === "finished") === (r.finished_at !== null && r.finish_reason !== null), "finished iff a finish time and reason");
+
 /** payout_run_preview(): one row per payout with money outstanding. */
 export const PayoutRunPreviewRowSchema = z.object({
   payout_id: UuidSchema,
@@ -1625,6 +1652,7 @@ export const RPC = {
     args: z.strictObject({ p_now: TimestamptzSchema.optional() }),
     returns: z.array(PayoutRunPreviewRowSchema),
   },
+  admin_payout_runs: { args: NoArgs, returns: z.array(PayoutRunSchema) },
   admin_companies: {
     args: z.strictObject({ p_company_ids: z.array(UuidSchema).optional() }),
     returns: z.array(CompanyAdminSchema),

@@ -4,6 +4,7 @@ import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { db, type Roles, rolesOf } from "./api.ts";
 import { Alerts, Controls, MyPayouts, Placements, Tonight } from "./screens.tsx";
+import { ADMIN_SCREENS } from "./admin_screens.tsx";
 import { ErrorBox, Loading } from "./ui.tsx";
 
 interface Screen {
@@ -19,7 +20,7 @@ function screensFor(roles: Roles): Screen[] {
       id: "controls",
       label: "Controls",
       view: Controls,
-    });
+    }, ...ADMIN_SCREENS);
   }
   if (roles.recruiter) out.push({ id: "my-payouts", label: "My payouts", view: MyPayouts });
   if (roles.companies.length) out.push({ id: "placements", label: "Placements", view: Placements });

@@ -885,3 +885,48 @@ grant execute on function private.record_payout_transfer_failed(uuid, uuid, text
 grant execute on function private.record_payout_transfer_unknown(uuid, uuid, text, interval, timestamptz) to payout_runner;
 grant execute on function private.defer_payout_transfer(uuid, uuid, interval, text, timestamptz) to payout_runner;
 grant execute on function private.run_escrow_releases(uuid, timestamptz, integer) to payout_runner;
+
+-- ---------------------------------------------------------------------------------------------
+-- Run history for platform admins (the console's Runs screen)
+-- ---------------------------------------------------------------------------------------------
+-- A set: PostgREST pages it (range, count=exact) and filters it (kind, status) on the server.
+-- The tranches of a run are public.payout_transfers with claimed_by_run = the run's id.
+create function private.rpc_admin_payout_runs()
+returns table (
+  id uuid, kind text, status text, trigger text, started_at timestamptz, finished_at timestamptz,
+  finish_reason text, invocations bigint, claimed bigint, reclaimed bigint, reconciled bigint, paid bigint,
+  adopted bigint, failed bigint, unknown bigint, deferred bigint, skipped bigint, cancelled bigint,
+  released bigint, error_count bigint, skip_reasons jsonb, errors jsonb)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select r.id, r.kind, r.status, r.trigger, r.started_at, r.finished_at, r.finish_reason, r.invocations,
+         r.claimed, r.reclaimed, r.reconciled, r.paid, r.adopted, r.failed, r.unknown, r.deferred, r.skipped,
+         r.cancelled, r.released, r.error_count, r.skip_reasons, r.errors
+  from private.require_platform_admin() g, private.payout_runs r
+  order by r.started_at desc, r.id
+$$;
+comment on function private.rpc_admin_payout_runs() is
+  'Body of public.admin_payout_runs (platform admins only, 42501).';
+revoke execute on function private.rpc_admin_payout_runs() from public, anon, authenticated, service_role;
+grant execute on function private.rpc_admin_payout_runs() to authenticated;
+
+create function public.admin_payout_runs()
+returns table (
+  id uuid, kind text, status text, trigger text, started_at timestamptz, finished_at timestamptz,
+  finish_reason text, invocations bigint, claimed bigint, reclaimed bigint, reconciled bigint, paid bigint,
+  adopted bigint, failed bigint, unknown bigint, deferred bigint, skipped bigint, cancelled bigint,
+  released bigint, error_count bigint, skip_reasons jsonb, errors jsonb)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.rpc_admin_payout_runs() from private.require_platform_admin()
+$$;
+comment on function public.admin_payout_runs() is
+  'Admin: payout-run history, newest first (private.payout_runs: kind, status, trigger, started/finished, finish reason, invocations, claimed, paid, adopted, failed, unknown, deferred, skipped with reasons, cancelled, released, errors). Page and filter it with PostgREST (range, kind=eq.payout_schedules). The run''s tranches: payout_transfers where claimed_by_run = id. 42501.';
+revoke execute on function public.admin_payout_runs() from public, anon, authenticated, service_role;
+grant execute on function public.admin_payout_runs() to authenticated;

@@ -101,6 +101,7 @@ insert into calls values
   ('payout_run_preview', 'select count(*) from public.payout_run_preview()',
    'select count(*) from public.payout_run_preview(null)', 'PT400'),
   ('admin_companies', 'select count(*) from public.admin_companies()', null, null),
+  ('admin_payout_runs', 'select count(*) from public.admin_payout_runs()', null, null),
   ('admin_placements', 'select count(*) from public.admin_placements()', null, null),
   ('admin_placement_invoices', 'select count(*) from public.admin_placement_invoices()', null, null),
   ('admin_payout_audit_log', 'select count(*) from public.admin_payout_audit_log()',

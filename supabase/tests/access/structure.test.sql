@@ -174,16 +174,17 @@ insert into rpcs values
   ('request_admin_action'), ('approve_admin_action'), ('reject_admin_action'), ('admin_action_requests'),
   ('my_statement'), ('admin_recruiter_statement'), ('admin_statement_summary'), ('my_yearly_totals'),
   ('admin_yearly_totals'),
-  ('lift_payout_cap'), ('payout_caps'), ('erase_personal_data');
+  ('lift_payout_cap'), ('payout_caps'), ('erase_personal_data'),
+  ('admin_payout_runs');
 
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 50 RPCs in public');
+  'authenticated executes exactly the 51 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  50, 'one overload per RPC');
+  51, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -246,7 +247,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         -- four-eyes approval (20261202120000_admin_approvals)
         'grant_platform_admin', 'admin_action_plan', 'require_four_eyes', 'execute_admin_action',
         'admin_action_request_json', 'lock_pending_admin_action', 'decide_admin_action', 'break_glass_admin_action')));
-select is((select count(*)::int from access_functions), 50 + 50 + 8 + 8 + 8, 'the access layer has its 124 functions');
+select is((select count(*)::int from access_functions), 51 + 51 + 8 + 8 + 8, 'the access layer has its 126 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -436,6 +436,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     remove_company_member: { p_company_id: w.companyX.id, p_user_id: w.cadm.id },
     payout_run_preview: {},
     admin_companies: {},
+    admin_payout_runs: {},
     admin_placements: {},
     admin_placement_invoices: {},
     admin_payout_audit_log: {},

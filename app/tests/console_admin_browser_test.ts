@@ -1,0 +1,315 @@
+// The platform admin's Approvals and Recruiters screens in Chromium (app/src/admin_screens.tsx),
+// against the test stack: four-eyes end to end (admin A asks through the API, A's own approval is
+// refused in words, admin B approves in the console, the audit trail names both), and the
+// per-recruiter pause behind a confirmation. Each screen is compared with what the API returns.
+import assert from "node:assert/strict";
+import type { Browser, Page } from "puppeteer-core";
+import { RPC } from "../../types/schemas.ts";
+import { type Actor, buildWorld, ok, rpcOk, type World } from "../../supabase/tests/api/_support.ts";
+import { PAGE_SIZE } from "../src/config.ts";
+import { transfersPerSecond } from "../src/rate.ts";
+import { formatMoney } from "../src/money.ts";
+import { attrs, launch, setPasswords, signIn, step, texts } from "./browser_support.ts";
+
+let world: World;
+let browser: Browser;
+
+/** Opens a nav entry and waits for `selector`. */
+async function open(page: Page, nav: string, selector: string) {
+  await page.waitForSelector(`#nav-${nav}`);
+  await page.click(`#nav-${nav}`);
+  await page.waitForSelector(selector);
+}
+
+Deno.test({
+  name: "console admin screens in Chromium",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    world = await buildWorld("consoleadmin");
+    // a second platform admin (made by postgres, like the first) approves; a fresh user is the grantee
+    const admin2: Actor = await world.newUser("admin2");
+    await world.sql`select private.bootstrap_platform_admin(${admin2.email})`;
+    const grantee = await world.newUser("grantee");
+    await setPasswords(world, [world.admin.email, admin2.email]);
+    browser = await launch();
+    try {
+      // admin A asks through the API: making someone an admin always needs a second admin
+      const asked = await rpcOk(world.admin.db, "request_admin_action", {
+        p_action: "grant_platform_admin",
+        p_args: { p_user_id: grantee.id },
+      });
+      assert.equal(asked.status, "pending");
+      const row = `tr[data-request-id="${asked.id}"]`;
+
+      await t.step("the requester's own approval is refused in words (PT403), nothing changes", async () => {
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-approvals-own", page, async () => {
+          await open(page, "approvals", row);
+          assert.deepEqual(await texts(page, `${row} td.requested-by`), ["you"]);
+          assert.deepEqual(await texts(page, `${row} td.status`), ["pending"]);
+          // the row is the API's request (other tests' requests may come and go meanwhile)
+          const [api] = (await rpcOk(world.admin.db, "admin_action_requests", {})).filter((r) => r.id === asked.id);
+          assert.deepEqual(await texts(page, `${row} td.action`), [api.action]);
+          assert.deepEqual(await texts(page, `${row} td.args`), [`user_id: ${grantee.id}`]);
+          assert.ok((await attrs(page, "tr[data-request-id]", "data-request-id")).length <= PAGE_SIZE, "one page");
+          await page.click(`${row} button.approve`);
+          await page.waitForSelector("[role=dialog] #confirm-decision");
+          await page.click("#confirm-decision");
+          await page.waitForSelector("[role=alert]");
+          const [alert] = await texts(page, "[role=alert]");
+          assert.match(alert, /Forbidden/);
+          assert.match(alert, /PT403/);
+          const still = await rpcOk(world.admin.db, "admin_action_requests", { p_status: "pending" });
+          assert.equal(still.find((r) => r.id === asked.id)?.status, "pending", "the refusal changed nothing");
+          assert.equal(ok(await world.admin.db.from("platform_admins").select("user_id").eq("user_id", grantee.id)).length, 0);
+        });
+      });
+
+      await t.step("a second admin approves in the console; the audit trail shows requester and approver", async () => {
+        const page = await signIn(browser, admin2.email);
+        await step("admin-approvals-approve", page, async () => {
+          await open(page, "approvals", row);
+          assert.deepEqual(await texts(page, `${row} td.requested-by`), [world.admin.id.slice(0, 8)]);
+          await page.click(`${row} button.approve`);
+          await page.waitForSelector("[role=dialog] input[name=decision-reason]");
+          const [question] = await texts(page, "[role=dialog] p");
+          assert.match(question, /Approve and run grant_platform_admin/);
+          assert.ok(question.includes(world.admin.id), "the confirmation names the requester");
+          await page.type("[role=dialog] input[name=decision-reason]", "known colleague");
+          await page.click("#confirm-decision");
+          await page.waitForSelector(`p.done[data-decided="${asked.id}"]`);
+          assert.match((await texts(page, "p.done"))[0], /executed/);
+          // what the API says happened
+          const [executed] = (await rpcOk(admin2.db, "admin_action_requests", { p_status: "executed" }))
+            .filter((r) => r.id === asked.id);
+          assert.deepEqual([executed?.decided_by, executed?.decision_reason], [admin2.id, "known colleague"]);
+          const granted = ok(
+            await admin2.db.from("platform_admins").select("id, granted_by").eq("user_id", grantee.id),
+          );
+          assert.deepEqual(granted.map((g) => g.granted_by), [admin2.id]);
+          const trail = await rpcOk(admin2.db, "admin_payout_audit_log", {
+            p_entity_type: "admin_action_request",
+            p_entity_id: asked.id,
+          });
+          assert.deepEqual(
+            trail.map((a) => [a.action, a.changed_by]),
+            [["admin_action.request", world.admin.id], ["admin_action.approve", admin2.id]],
+          );
+          // the grant's own audit row: the approver acted, the reason names both admins
+          const grantTrail = await rpcOk(admin2.db, "admin_payout_audit_log", {
+            p_entity_type: "platform_admin",
+            p_entity_id: granted[0].id,
+          });
+          assert.equal(grantTrail.length, 1);
+          assert.equal(grantTrail[0].changed_by, admin2.id);
+          assert.match(grantTrail[0].reason ?? "", new RegExp(`requested by ${world.admin.id}, approved by ${admin2.id}`));
+          // the console shows the same trail
+          await page.waitForFunction(
+            (n) => document.querySelectorAll("table.trail tr[data-audit-id]").length === n,
+            {},
+            trail.length,
+          );
+          assert.deepEqual(
+            await attrs(page, "table.trail tr[data-audit-id]", "data-audit-id"),
+            trail.map((a) => String(a.id)),
+          );
+          assert.deepEqual(await texts(page, "table.trail td.changed-by"), [world.admin.id, admin2.id]);
+          assert.deepEqual(await texts(page, "table.trail td.audit-action"), [
+            "admin_action.request",
+            "admin_action.approve",
+          ]);
+          // decided once: the row left the pending queue
+          assert.equal(await page.$(row), null);
+        });
+      });
+
+      await t.step("Runs: the history as admin_payout_runs pages it, outcomes per run, transfers per second", async () => {
+        // The fixture's tranches were claimed by one run id in SQL (_support.ts); its history row is
+        // what the runner layer writes (private.payout_runs), finished, with that claim's outcomes.
+        const [{ run_id: runId }] = await world.sql<{ run_id: string }[]>`
+          select claimed_by_run as run_id from public.payout_transfers where id = ${world.transfer.A.id}`;
+        await world.sql`
+          insert into private.payout_runs (id, kind, status, trigger, started_at, finished_at, finish_reason,
+                                           last_invocation_at, invocations, claimed, paid, skip_reasons)
+          values (${runId}, 'payout_schedules', 'finished', 'manual', now(), now() + interval '1 minute', 'done',
+                  now(), 1, 2, 2, '{}')`;
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-runs", page, async () => {
+          const row = `tr[data-run-id="${runId}"]`;
+          await open(page, "runs", row);
+          const first = await world.admin.db.rpc("admin_payout_runs", {}, { count: "exact" })
+            .eq("kind", "payout_schedules").order("started_at", { ascending: false }).order("id").range(0, PAGE_SIZE - 1);
+          const runs = RPC.admin_payout_runs.returns.parse(ok(first));
+          const mine = runs.find((r) => r.id === runId);
+          assert.ok(mine, "the run is on the API's first page");
+          assert.ok(runs.length <= PAGE_SIZE);
+          assert.match((await texts(page, ".page-info"))[0], new RegExp(`\\(${first.count} rows\\)`));
+          assert.deepEqual(
+            await texts(page, `${row} td.claimed, ${row} td.paid, ${row} td.failed, ${row} td.unknown`),
+            [mine.claimed, mine.paid, mine.failed, mine.unknown].map(String),
+          );
+          assert.match((await texts(page, `${row} td.finished`))[0], /\(done\)$/);
+          // the chart, from the run's tranches as the API gives them
+          const tranches = ok(
+            await world.admin.db.from("payout_transfers").select("succeeded_at, failed_at, unknown_at")
+              .eq("claimed_by_run", runId),
+          );
+          assert.equal(tranches.length, 2, "the fixture's two tranches");
+          const rate = transfersPerSecond(tranches.map((t) => t.succeeded_at ?? t.failed_at ?? t.unknown_at));
+          await page.click(`${row} button.show-rate`);
+          await page.waitForSelector("figure.rate");
+          assert.deepEqual(await texts(page, "figure.rate .rate-total"), [String(rate.total)]);
+          assert.deepEqual(await texts(page, "figure.rate .rate-peak"), [String(rate.peak)]);
+          assert.deepEqual(
+            await attrs(page, "figure.rate rect.bar", "data-count"),
+            rate.buckets.map((b) => String(b.count)),
+          );
+        });
+      });
+
+      await t.step("Placement detail: splits, buckets, holds, schedules, transfers, trail and chain as the API has them", async () => {
+        const id = world.P1.id;
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-placement", page, async () => {
+          await open(page, "placement", "input[name=placement-id]");
+          await page.type("input[name=placement-id]", id);
+          await page.keyboard.press("Tab");
+          const root = `.placement-detail[data-placement-id="${id}"]`;
+          await page.waitForSelector(`${root} table.trail`);
+          const api = world.admin.db;
+          const ids = async (table: "placement_splits" | "payouts" | "escrow_holds" | "payout_schedules") =>
+            ok(await api.from(table).select("id").eq("placement_id", id)).map((r) => r.id).sort();
+          const shown = async (sel: string, attr: string) => (await attrs(page, sel, attr)).sort();
+          assert.deepEqual(await shown(`${root} tr[data-split-id]`, "data-split-id"), await ids("placement_splits"));
+          assert.deepEqual(await shown(`${root} table.payouts tr[data-payout-id]`, "data-payout-id"), await ids("payouts"));
+          assert.deepEqual(await shown(`${root} tr[data-hold-id]`, "data-hold-id"), await ids("escrow_holds"));
+          assert.deepEqual(await shown(`${root} tr[data-schedule-id]`, "data-schedule-id"), await ids("payout_schedules"));
+          const a = world.payout.A;
+          assert.deepEqual(await texts(page, `${root} tr[data-payout-id="${a.id}"] td.paid_amount`), [
+            formatMoney(a.paid_amount, a.currency),
+          ]);
+          const transfers = ok(await api.from("payout_transfers").select("id, stripe_transfer_id").eq("placement_id", id));
+          assert.ok(transfers.some((t) => t.stripe_transfer_id), "a paid tranche with its Stripe id");
+          assert.deepEqual(
+            (await texts(page, `${root} tr[data-transfer-id] td.stripe-id`)).sort(),
+            transfers.map((t) => t.stripe_transfer_id ?? "—").sort(),
+          );
+          const problems = RPC.verify_audit_chain.returns.parse(
+            ok(await api.rpc("verify_audit_chain", { p_entity_type: "placement", p_entity_id: id })),
+          );
+          assert.equal(problems.length, 0);
+          assert.deepEqual(await texts(page, `${root} p.chain`), ["Chain: verified, intact"]);
+          const trail = await api.from("payout_audit_trail").select("id", { count: "exact" })
+            .eq("entity_type", "placement").eq("entity_id", id).order("id").range(0, PAGE_SIZE - 1);
+          assert.deepEqual(await attrs(page, `${root} table.trail tr[data-audit-id]`, "data-audit-id"), ok(trail).map((r) => String(r.id)));
+          // an action behind its confirmation: no reason is the database's PT400, in words; nothing changes
+          await page.click(`${root} button.fail-placement`);
+          await page.waitForSelector("#confirm-action");
+          await page.click("#confirm-action");
+          await page.waitForSelector("[role=dialog] [role=alert]");
+          const [alert] = await texts(page, "[role=dialog] [role=alert]");
+          assert.match(alert, /Invalid input/);
+          assert.match(alert, /PT400/);
+          const [after] = ok(await api.from("placements").select("status").eq("id", id));
+          assert.equal(after.status, world.P1.status, "the refusal changed nothing");
+        });
+      });
+
+      await t.step("Placement detail: an action that needs a second admin (PT428) is asked for from the same box", async () => {
+        // THB is used by no other test: its threshold 0 makes failing this placement a four-eyes action
+        await world.sql`insert into private.approval_thresholds (currency, min_amount) values ('THB', 0)
+                        on conflict (currency) do update set min_amount = 0, updated_at = now()`;
+        const placement = await rpcOk(world.admin.db, "create_placement", {
+          p_company_id: world.companyY.id,
+          p_fee_amount: 500000,
+          p_currency: "THB",
+          p_hired_at: new Date().toISOString(),
+          p_guarantee_days: 90,
+          p_splits: [{ recruiter_id: world.recruiter.C.id, role: "candidate_recruiter", share_bps: 5000 }],
+        });
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-placement-four-eyes", page, async () => {
+          await open(page, "placement", "input[name=placement-id]");
+          await page.type("input[name=placement-id]", placement.id);
+          await page.keyboard.press("Tab");
+          const root = `.placement-detail[data-placement-id="${placement.id}"]`;
+          await page.waitForSelector(`${root} button.fail-placement`);
+          await page.click(`${root} button.fail-placement`);
+          await page.type("[role=dialog] input[name=action-reason]", "candidate left");
+          await page.click("#confirm-action");
+          await page.waitForSelector("#request-approval");
+          const [alert] = await texts(page, "[role=dialog] [role=alert]");
+          assert.match(alert, /Needs a second admin's approval/);
+          assert.match(alert, /PT428/);
+          await page.click("#request-approval");
+          await page.waitForSelector(`${root} p.done`);
+          assert.match((await texts(page, `${root} p.done`))[0], /asked a second admin: request \w{8} \(pending\)/);
+          const asked = (await rpcOk(world.admin.db, "admin_action_requests", {}))
+            .filter((r) => r.args.p_placement_id === placement.id);
+          assert.deepEqual(
+            asked.map((r) => [r.action, r.args.p_reason, r.requested_by, r.status, r.currency]),
+            [["fail_placement", "candidate left", world.admin.id, "pending", "THB"]],
+          );
+          const [after] = ok(await world.admin.db.from("placements").select("status").eq("id", placement.id));
+          assert.equal(after.status, placement.status, "nothing failed before a second admin approves");
+          // the queue stays clean for the next runs
+          await rpcOk(admin2.db, "reject_admin_action", { p_request_id: asked[0].id, p_reason: "test done" });
+        });
+      });
+
+      await t.step("a recruiter's payouts are paused and resumed behind a confirmation; no reason is PT400", async () => {
+        const c = world.recruiter.C;
+        const page = await signIn(browser, world.admin.email);
+        await step("admin-recruiters", page, async () => {
+          await open(page, "recruiters", "input[name=recruiter-name]");
+          await page.type("input[name=recruiter-name]", world.tag);
+          await page.keyboard.press("Tab"); // change event
+          const rowC = `tr[data-recruiter-id="${c.id}"]`;
+          await page.waitForSelector(rowC);
+          const mine = ok(
+            await world.admin.db.from("recruiters").select("id").ilike("display_name", `%${world.tag}%`)
+              .order("display_name").order("id"),
+          );
+          assert.deepEqual(await attrs(page, "tr[data-recruiter-id]", "data-recruiter-id"), mine.map((r) => r.id));
+          assert.deepEqual(await texts(page, `${rowC} td.paused`), ["active"]);
+          await page.click(`${rowC} button.pause`);
+          await page.waitForSelector("#confirm-recruiter");
+          await page.click("#confirm-recruiter");
+          await page.waitForSelector("[role=alert]");
+          const [alert] = await texts(page, "[role=alert]");
+          assert.match(alert, /Invalid input/);
+          assert.match(alert, /PT400/);
+          assert.match(alert, /p_reason is required to pause a recruiter/);
+          const before = ok(await world.admin.db.from("recruiters").select("payouts_paused").eq("id", c.id));
+          assert.deepEqual(before, [{ payouts_paused: false }], "the refusal changed nothing");
+          await page.type("input[name=recruiter-reason]", "console test");
+          await page.click("#confirm-recruiter");
+          await page.waitForFunction(
+            (sel) => document.querySelector(sel)?.textContent?.startsWith("paused"),
+            {},
+            `${rowC} td.paused`,
+          );
+          assert.deepEqual(await texts(page, `${rowC} td.paused`), ["paused (console test)"]);
+          const paused = RPC.pause_recruiter_payouts.returns.array().parse(
+            ok(await world.admin.db.from("recruiters").select("*").eq("id", c.id)),
+          );
+          assert.deepEqual(paused.map((r) => [r.payouts_paused, r.paused_reason]), [[true, "console test"]]);
+          await page.click(`${rowC} button.resume`);
+          await page.waitForSelector("#confirm-recruiter");
+          await page.click("#confirm-recruiter");
+          await page.waitForFunction(
+            (sel) => document.querySelector(sel)?.textContent === "active",
+            {},
+            `${rowC} td.paused`,
+          );
+          const after = ok(await world.admin.db.from("recruiters").select("payouts_paused").eq("id", c.id));
+          assert.deepEqual(after, [{ payouts_paused: false }]);
+        });
+      });
+    } finally {
+      await browser.close();
+      await world.cleanup();
+    }
+  },
+});

@@ -221,6 +221,7 @@ Deno.test({
         await step("company-holds", page, async () => {
           await open(page, "holds");
           await page.waitForSelector("tr[data-hold-id]");
+          assert.deepEqual(await texts(page, "header nav button"), ["Placements", "Invoices", "Escrow holds"]);
           const seen = ok(await world.cadm.db.from("placement_escrow_holds").select("id, release_scheduled_date"));
           assert.deepEqual(
             new Set(seen.map((h) => h.id)),

@@ -3,8 +3,9 @@ import type { Session } from "@supabase/supabase-js";
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { db, type Roles, rolesOf } from "./api.ts";
-import { Alerts, Controls, MyPayouts, Placements, Tonight } from "./screens.tsx";
 import { ADMIN_SCREENS } from "./admin_screens.tsx";
+import { CompanyHolds, CompanyInvoices, MyConnect, MyStatement, RecruiterPayouts } from "./party_screens.tsx";
+import { Alerts, Controls, Placements, Tonight } from "./screens.tsx";
 import { ErrorBox, Loading } from "./ui.tsx";
 
 interface Screen {
@@ -22,8 +23,20 @@ function screensFor(roles: Roles): Screen[] {
       view: Controls,
     }, ...ADMIN_SCREENS);
   }
-  if (roles.recruiter) out.push({ id: "my-payouts", label: "My payouts", view: MyPayouts });
-  if (roles.companies.length) out.push({ id: "placements", label: "Placements", view: Placements });
+  if (roles.recruiter) {
+    out.push({ id: "my-payouts", label: "My payouts", view: RecruiterPayouts }, {
+      id: "my-statement",
+      label: "My statement",
+      view: MyStatement,
+    }, { id: "my-connect", label: "Payout account", view: MyConnect });
+  }
+  if (roles.companies.length) {
+    out.push({ id: "placements", label: "Placements", view: Placements }, {
+      id: "invoices",
+      label: "Invoices",
+      view: CompanyInvoices,
+    }, { id: "holds", label: "Escrow holds", view: CompanyHolds });
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
-// Helpers of the console's browser tests: Debian's Chromium over CDP (puppeteer-core), password
-// sign-in of the API tests' users, and a step that leaves a screenshot when it fails.
+// Helpers of the console's browser tests: Debian's Chromium through puppeteer-core, users of the
+// API tests' world signing in with a password, and a screenshot of the page when a step fails.
+// (console_browser_test.ts keeps its own copies for now; both can share these.)
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import type { World } from "../../supabase/tests/api/_support.ts";
 import { stackEnv } from "../../local/tests/support.ts";
@@ -18,11 +19,11 @@ export const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find
   }
 });
 
-export function launch(): Promise<Browser> {
+export function launchChromium(): Promise<Browser> {
   if (!CHROMIUM) throw new Error("Debian's chromium package is not installed (local/bin/ensure-deps installs it)");
   return puppeteer.launch({
     executablePath: CHROMIUM,
-    headless: true, // puppeteer passes --headless=new
+    headless: true,
     args: ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
   });
 }
@@ -39,7 +40,7 @@ export async function setPasswords(w: World, emails: string[]) {
      where email = any(${emails})`;
 }
 
-/** A fresh browser context (no stored session), signed in as `email` with `password`. */
+/** A fresh browser context (no stored session), signed in as `email`. */
 export async function signIn(browser: Browser, email: string, password = PASSWORD): Promise<Page> {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
@@ -52,7 +53,7 @@ export async function signIn(browser: Browser, email: string, password = PASSWOR
   return page;
 }
 
-/** Runs a step; on failure saves a screenshot of the page under .local/console-screenshots/, then fails. */
+/** Runs a step; on failure saves a screenshot of the page, then fails. Closes the page's context. */
 export async function step(name: string, page: Page, fn: () => Promise<void>) {
   try {
     await fn();
@@ -69,3 +70,9 @@ export const texts = (page: Page, selector: string) =>
   page.$$eval(selector, (els) => els.map((e) => (e.textContent ?? "").trim()));
 export const attrs = (page: Page, selector: string, attr: string) =>
   page.$$eval(selector, (els, a) => els.map((e) => e.getAttribute(a) ?? ""), attr);
+
+/** Opens a screen from the header's nav. */
+export async function open(page: Page, id: string) {
+  await page.waitForSelector(`#nav-${id}`);
+  await page.click(`#nav-${id}`);
+}

@@ -9,7 +9,7 @@ import { type Actor, buildWorld, ok, rpcOk, type World } from "../../supabase/te
 import { PAGE_SIZE } from "../src/config.ts";
 import { transfersPerSecond } from "../src/rate.ts";
 import { formatMoney } from "../src/money.ts";
-import { attrs, launch, setPasswords, signIn, step, texts } from "./browser_support.ts";
+import { attrs, launchChromium, setPasswords, signIn, step, texts } from "./browser_support.ts";
 
 let world: World;
 let browser: Browser;
@@ -32,7 +32,7 @@ Deno.test({
     await world.sql`select private.bootstrap_platform_admin(${admin2.email})`;
     const grantee = await world.newUser("grantee");
     await setPasswords(world, [world.admin.email, admin2.email]);
-    browser = await launch();
+    browser = await launchChromium();
     try {
       // admin A asks through the API: making someone an admin always needs a second admin
       const asked = await rpcOk(world.admin.db, "request_admin_action", {

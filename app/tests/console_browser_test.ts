@@ -210,7 +210,7 @@ Deno.test({
         await step("recruiter-payouts", page, async () => {
           await page.waitForSelector("table.rows tr[data-payout-id]");
           assert.deepEqual(await texts(page, "header .roles"), ["recruiter"]);
-          assert.deepEqual(await texts(page, "header nav button"), ["My payouts"]);
+          assert.deepEqual(await texts(page, "header nav button"), ["My payouts", "My statement", "Payout account"]);
           const mine = ok(await world.ra.db.from("payouts").select("id"));
           assert.deepEqual(mine.map((p) => p.id), [world.payout.A.id]);
           assert.deepEqual(await attrs(page, "tr[data-payout-id]", "data-payout-id"), [world.payout.A.id]);

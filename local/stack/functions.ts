@@ -574,7 +574,8 @@ export class FunctionsServer {
     } catch {
       return json(404, { code: "NOT_FOUND", message: "Function not found" });
     }
-    if (verifyJwtSetting(name, this.functionsDir)) {
+    // A browser's CORS preflight carries no token; Supabase's gateway passes it to the function.
+    if (verifyJwtSetting(name, this.functionsDir) && req.method !== "OPTIONS") {
       const auth = req.headers.get("authorization") ?? "";
       const token = auth.match(/^Bearer\s+(.+)$/i)?.[1];
       if (!token) return json(401, { code: 401, message: "Missing authorization header" });

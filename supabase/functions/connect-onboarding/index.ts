@@ -13,6 +13,7 @@ import { syncClients } from "../_shared/stripe_sync/wiring.ts";
 Deno.serve(serveFunction({
   name: "connect-onboarding",
   auth: "gateway",
+  cors: {},
   env: connectOnboardingEnv,
   resources: syncClients,
   body: z.object({

@@ -27,6 +27,7 @@ const time = z.string().min(1).max(64).refine((s) => !Number.isNaN(Date.parse(s)
 Deno.serve(serveFunction({
   name: "statement-export",
   auth: "gateway",
+  cors: { exposeHeaders: ["x-statement-cursor", "x-statement-rows"] },
   env: statementExportEnv,
   body: z.strictObject({
     from: time,

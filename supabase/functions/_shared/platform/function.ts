@@ -16,6 +16,10 @@
  * 5. **error mapping** (`handle`, http.ts) — an `HttpError` is its JSON response; anything else is
  *    logged (redacted) and answered `500 {"error":"internal_error","reason":"unexpected_error"}`.
  *
+ * `cors` (functions a browser calls: the console, app/): a preflight `OPTIONS` is answered 204
+ * before any step, and every answer, refusals included, carries `access-control-allow-origin: *`
+ * and exposes the named headers. The caller's JWT is still what decides (step 1 and the database).
+ *
  * Misconfiguration is 503, not 500: 500 is kept for what only a code change fixes (a bug), 503 says
  * that this deployment cannot serve until an operator sets its secrets, after which the same request
  * succeeds — the doorbell rings again a minute later, Stripe redelivers a webhook for days. It is
@@ -57,6 +61,8 @@ export interface FunctionSpec<C, R, B> {
   /** JSON body schema; an empty body counts as `{}`. */
   body?: z.ZodType<B>;
   handler: (req: Request, ctx: FunctionContext<C, R, B>) => Response | Promise<Response>;
+  /** Browsers may call it (see module doc); `exposeHeaders`: response headers their script may read. */
+  cors?: { exposeHeaders?: readonly string[] };
   /** Logger (tests); default JSON lines with `fn` and the secrets blanked. */
   log?: Logger;
   /** Environment getter (tests); default `Deno.env.get`. */
@@ -75,6 +81,28 @@ interface Configured<C, R> {
 }
 
 const WWW_AUTHENTICATE = { "www-authenticate": 'Bearer realm="payout-jobs"' };
+
+/** What supabase-js and fetch send from a browser (Supabase's documented CORS headers for functions). */
+const CORS_ALLOW_HEADERS = "authorization, x-client-info, apikey, content-type";
+
+/** The CORS answer of a browser-callable function: the preflight's, or the headers added to a response. */
+export function withCors(cors: { exposeHeaders?: readonly string[] }, res: Response | null): Response {
+  if (res === null) {
+    return new Response(null, {
+      status: 204,
+      headers: {
+        "access-control-allow-origin": "*",
+        "access-control-allow-methods": "POST, OPTIONS",
+        "access-control-allow-headers": CORS_ALLOW_HEADERS,
+        "access-control-max-age": "3600",
+      },
+    });
+  }
+  const headers = new Headers(res.headers);
+  headers.set("access-control-allow-origin", "*");
+  if (cors.exposeHeaders?.length) headers.set("access-control-expose-headers", cors.exposeHeaders.join(", "));
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
 
 /** The `Deno.serve` handler of a function (see module doc). */
 export function serveFunction<C, R = undefined, B = undefined>(
@@ -132,7 +160,13 @@ export function serveFunction<C, R = undefined, B = undefined>(
     return await spec.handler(req, { name: spec.name, config: c.config, resources: c.resources, body, log });
   };
 
-  return async (req) => {
+  const cors = spec.cors;
+  if (cors) {
+    return async (req) => req.method === "OPTIONS" ? withCors(cors, null) : withCors(cors, await serveAll(req));
+  }
+  return serveAll;
+
+  async function serveAll(req: Request): Promise<Response> {
     let c: Configured<C, R>;
     try {
       c = configure();
@@ -140,5 +174,5 @@ export function serveFunction<C, R = undefined, B = undefined>(
       return await handle(() => Promise.reject(e), { log: fallbackLog })(req);
     }
     return await handle((r) => serve(r, c), { log: c.log })(req);
-  };
+  }
 }

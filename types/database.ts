@@ -457,7 +457,9 @@ isOneToOne: false
         isSetofReturn: false
       } },
 "admin_action_requests":
-{ Args: { "p_status"?: string }; Returns: Json
+{ Args: { "p_status"?: string }; Returns: {
+              "action": string,"amount": number,"args": Json,"break_glass": boolean,"currency": string,"decided_at": string,"decided_by": string,"decision_reason": string,"expires_at": string,"id": string,"requested_at": string,"requested_by": string,"result": Json,"status": string
+            }[]
                            },
 "admin_companies":
 { Args: { "p_company_ids"?: (string)[] }; Returns: {

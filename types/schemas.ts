@@ -1827,7 +1827,6 @@ type _JsonReturning = Assert<
       request_admin_action: 1;
       approve_admin_action: 1;
       reject_admin_action: 1;
-      admin_action_requests: 1;
       lift_payout_cap: 1;
       erase_personal_data: 1;
     }

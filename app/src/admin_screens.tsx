@@ -7,8 +7,8 @@ import { type AdminActionRequestSchema, PayoutTransferSchema, RecruiterSchema, R
 import { db, unwrap } from "./api.ts";
 
 import { PlacementDetail } from "./placement_detail.tsx";
-import { transfersPerSecond, type Rate } from "./rate.ts";
-import { ErrorBox, Loading, Money, Pager, Section, shortId, usePaged } from "./ui.tsx";
+import { type Rate, transfersPerSecond } from "./rate.ts";
+import { ConfirmBox, ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
 type Request = z.infer<typeof AdminActionRequestSchema>;
 type Status = NonNullable<z.input<typeof RPC.admin_action_requests.args>["p_status"]>;
@@ -23,43 +23,43 @@ function useMyId(): string | null {
   return id;
 }
 
-/** The audit trail of one four-eyes request (admin_payout_audit_log): who asked, who decided. */
+/** The audit trail of one four-eyes request (admin_payout_audit_log, paged by PostgREST): who asked, who decided. */
 function RequestTrail({ id, tick }: { id: string; tick: number }) {
   const list = usePaged(async (from, to) => {
-    // keyset paging by audit id would need the previous page's last id; a request has a handful of rows
     const res = await db().rpc("admin_payout_audit_log", {
       p_entity_type: "admin_action_request",
       p_entity_id: id,
-      p_limit: to + 1,
-    });
-    const rows = RPC.admin_payout_audit_log.returns.parse(unwrap(res));
-    return { rows: rows.slice(from, to + 1), count: rows.length };
+      p_limit: 1000,
+    }, { count: "exact" }).order("id").range(from, to);
+    return { rows: RPC.admin_payout_audit_log.returns.parse(unwrap(res)), count: res.count ?? 0 };
   }, [id, tick]);
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
   return (
-    <table class="rows trail" data-trail-of={id}>
-      <thead>
-        <tr>
-          <th>when</th>
-          <th>audit action</th>
-          <th>by</th>
-          <th>role</th>
-          <th>reason</th>
-        </tr>
-      </thead>
-      <tbody>
-        {list.data.rows.map((a) => (
-          <tr data-audit-id={a.id} key={a.id}>
-            <td>{a.created_at}</td>
-            <td class="audit-action">{a.action}</td>
-            <td class="changed-by" title={a.changed_by ?? ""}>{a.changed_by ?? "system"}</td>
-            <td>{a.changed_by_role}</td>
-            <td class="reason">{a.reason ?? "—"}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <PagedView list={list}>
+      {(rows) => (
+        <table class="rows trail" data-trail-of={id}>
+          <thead>
+            <tr>
+              <th>when</th>
+              <th>audit action</th>
+              <th>by</th>
+              <th>role</th>
+              <th>reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((a) => (
+              <tr data-audit-id={a.id} key={a.id}>
+                <td>{a.created_at}</td>
+                <td class="audit-action">{a.action}</td>
+                <td class="changed-by" title={a.changed_by ?? ""}>{a.changed_by ?? "system"}</td>
+                <td>{a.changed_by_role}</td>
+                <td class="reason">{a.reason ?? "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </PagedView>
   );
 }
 
@@ -67,15 +67,15 @@ function RequestTrail({ id, tick }: { id: string; tick: number }) {
 const describeArgs = (r: Request) =>
   Object.entries(r.args).map(([k, v]) => `${k.replace(/^p_/, "")}: ${v ?? "—"}`).join(", ");
 
-/** Approvals: the four-eyes queue (admin_action_requests), approve or reject behind a confirmation. */
+/** Approvals: the four-eyes queue (admin_action_requests, paged by PostgREST), approve or reject
+ * behind a confirmation, and a request's audit trail. */
 export function Approvals() {
   const me = useMyId();
   const [status, setStatus] = useState<Status>("pending");
-  // The RPC answers the newest 500 of a status in one JSON array; the console shows a page of it.
   const list = usePaged(async (from, to) => {
-    const res = await db().rpc("admin_action_requests", { p_status: status });
-    const rows = RPC.admin_action_requests.returns.parse(unwrap(res));
-    return { rows: rows.slice(from, to + 1), count: rows.length };
+    const res = await db().rpc("admin_action_requests", { p_status: status }, { count: "exact" })
+      .order("requested_at", { ascending: false }).order("id").range(from, to);
+    return { rows: RPC.admin_action_requests.returns.parse(unwrap(res)), count: res.count ?? 0 };
   }, [status]);
   const [confirm, setConfirm] = useState<{ request: Request; decision: "approve" | "reject" } | null>(null);
   const [reason, setReason] = useState("");
@@ -83,6 +83,7 @@ export function Approvals() {
   const [decided, setDecided] = useState<Request | null>(null);
   const [trailOf, setTrailOf] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const ask = (request: Request, decision: "approve" | "reject") => (setConfirm({ request, decision }), setError(null));
 
   const decide = async () => {
     if (!confirm) return;
@@ -90,9 +91,12 @@ export function Approvals() {
     try {
       const { request, decision } = confirm;
       const res = decision === "approve"
-        ? await db().rpc("approve_admin_action", reason ? { p_request_id: request.id, p_reason: reason } : {
-          p_request_id: request.id,
-        })
+        ? await db().rpc(
+          "approve_admin_action",
+          reason ? { p_request_id: request.id, p_reason: reason } : {
+            p_request_id: request.id,
+          },
+        )
         : await db().rpc("reject_admin_action", { p_request_id: request.id, p_reason: reason });
       const done = RPC[decision === "approve" ? "approve_admin_action" : "reject_admin_action"].returns.parse(
         unwrap(res),
@@ -123,38 +127,33 @@ export function Approvals() {
           {STATUSES.map((s) => <option value={s} key={s}>{s}</option>)}
         </select>
       </label>
-      {error !== null && <ErrorBox error={error} />}
       {decided && (
         <p class="done" data-decided={decided.id}>
           Request {shortId(decided.id)} ({decided.action}): {decided.status}
         </p>
       )}
       {confirm && (
-        <div class="confirm" role="dialog" aria-label="Confirm decision">
-          <p>
-            {confirm.decision === "approve" ? "Approve and run" : "Reject"} <strong>{confirm.request.action}</strong>
-            {confirm.request.amount !== null && confirm.request.currency && (
-              <>
-                {" "}of <Money amount={confirm.request.amount} currency={confirm.request.currency} />
-              </>
-            )}{" "}
-            ({describeArgs(confirm.request)}), asked by {confirm.request.requested_by}?
-          </p>
-          <label>
-            Reason{confirm.decision === "reject" ? " (required)" : ""}{" "}
-            <input name="decision-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-          </label>
-          <button type="button" id="confirm-decision" onClick={decide}>
-            Yes, {confirm.decision}
-          </button>
-          <button type="button" id="cancel-decision" onClick={() => (setConfirm(null), setError(null))}>
-            Cancel
-          </button>
-        </div>
+        <ConfirmBox
+          label="Confirm decision"
+          question={
+            <>
+              {confirm.decision === "approve" ? "Approve and run" : "Reject"} <strong>{confirm.request.action}</strong>
+              {confirm.request.amount !== null && confirm.request.currency && (
+                <>
+                  {" "}of <Money amount={confirm.request.amount} currency={confirm.request.currency} />
+                </>
+              )} ({describeArgs(confirm.request)}), asked by {confirm.request.requested_by}?
+            </>
+          }
+          reason={{ value: reason, set: setReason, required: confirm.decision === "reject" }}
+          yes={`Yes, ${confirm.decision}`}
+          onYes={decide}
+          onCancel={() => (setConfirm(null), setError(null))}
+          error={error}
+        />
       )}
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
-          {list.data.count === 0 && <p class="empty">No {status === "all" ? "" : status + " "}requests.</p>}
+      <PagedView list={list} empty={`No ${status === "all" ? "" : status + " "}requests.`}>
+        {(rows) => (
           <table class="rows requests">
             <thead>
               <tr>
@@ -171,7 +170,7 @@ export function Approvals() {
               </tr>
             </thead>
             <tbody>
-              {list.data.rows.map((r) => (
+              {rows.map((r) => (
                 <tr data-request-id={r.id} key={r.id}>
                   <td title={r.id}>{shortId(r.id)}</td>
                   <td class="action">{r.action}</td>
@@ -189,20 +188,8 @@ export function Approvals() {
                   <td>
                     {r.status === "pending" && (
                       <>
-                        <button
-                          type="button"
-                          class="approve"
-                          onClick={() => (setConfirm({ request: r, decision: "approve" }), setError(null))}
-                        >
-                          Approve
-                        </button>
-                        <button
-                          type="button"
-                          class="reject"
-                          onClick={() => (setConfirm({ request: r, decision: "reject" }), setError(null))}
-                        >
-                          Reject
-                        </button>
+                        <button type="button" class="approve" onClick={() => ask(r, "approve")}>Approve</button>
+                        <button type="button" class="reject" onClick={() => ask(r, "reject")}>Reject</button>
                       </>
                     )}
                     <button type="button" class="show-trail" onClick={() => setTrailOf(r.id)}>Audit trail</button>
@@ -211,9 +198,8 @@ export function Approvals() {
               ))}
             </tbody>
           </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+        )}
+      </PagedView>
       {trailOf && (
         <>
           <h3>Audit trail of request {shortId(trailOf)}</h3>
@@ -266,21 +252,23 @@ export function Recruiters() {
           onChange={(e) => (setName(e.currentTarget.value), list.setPage(0))}
         />
       </label>
-      {error !== null && <ErrorBox error={error} />}
       {confirm && (
-        <div class="confirm" role="dialog" aria-label="Confirm recruiter pause">
-          <p>
-            {confirm.what === "pause" ? "Pause" : "Resume"} the payouts of <strong>{confirm.name}</strong>?
-          </p>
-          <label>
-            Reason <input name="recruiter-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-          </label>
-          <button type="button" id="confirm-recruiter" onClick={act}>Yes, {confirm.what}</button>
-          <button type="button" id="cancel-recruiter" onClick={() => (setConfirm(null), setError(null))}>Cancel</button>
-        </div>
+        <ConfirmBox
+          label="Confirm recruiter pause"
+          question={
+            <>
+              {confirm.what === "pause" ? "Pause" : "Resume"} the payouts of <strong>{confirm.name}</strong>?
+            </>
+          }
+          reason={{ value: reason, set: setReason }}
+          yes={`Yes, ${confirm.what}`}
+          onYes={act}
+          onCancel={() => (setConfirm(null), setError(null))}
+          error={error}
+        />
       )}
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
+      <PagedView list={list}>
+        {(rows) => (
           <table class="rows recruiters">
             <thead>
               <tr>
@@ -291,7 +279,7 @@ export function Recruiters() {
               </tr>
             </thead>
             <tbody>
-              {list.data.rows.map((r) => (
+              {rows.map((r) => (
                 <tr data-recruiter-id={r.id} key={r.id}>
                   <td title={r.id}>{shortId(r.id)}</td>
                   <td>{r.display_name}</td>
@@ -312,18 +300,26 @@ export function Recruiters() {
               ))}
             </tbody>
           </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+        )}
+      </PagedView>
     </Section>
   );
 }
 
-
 /** PostgREST's cap on rows per answer: a run's tranches are read in chunks of it. */
 const CHUNK = 1000;
 const CompletionSchema = PayoutTransferSchema.pick({ id: true, succeeded_at: true, failed_at: true, unknown_at: true });
-const OUTCOMES = ["claimed", "paid", "adopted", "failed", "unknown", "deferred", "skipped", "cancelled", "released"] as const;
+const OUTCOMES = [
+  "claimed",
+  "paid",
+  "adopted",
+  "failed",
+  "unknown",
+  "deferred",
+  "skipped",
+  "cancelled",
+  "released",
+] as const;
 
 /** A bar per bucket of the run's transfers per second (a small SVG; no chart library needed). */
 function RateChart({ rate }: { rate: Rate }) {
@@ -335,8 +331,16 @@ function RateChart({ rate }: { rate: Rate }) {
         {rate.buckets.map((b, i) => {
           const bh = rate.peak ? (b.perSecond / rate.peak) * h : 0;
           return (
-            <rect class="bar" data-count={b.count} key={i} x={i * bar} y={h - bh} width={Math.max(1, bar - 1)} height={bh}
-              fill="#3ecf8e">
+            <rect
+              class="bar"
+              data-count={b.count}
+              key={i}
+              x={i * bar}
+              y={h - bh}
+              width={Math.max(1, bar - 1)}
+              height={bh}
+              fill="#3ecf8e"
+            >
               <title>{`+${b.start}s: ${b.count} transfers (${b.perSecond}/s)`}</title>
             </rect>
           );
@@ -345,8 +349,9 @@ function RateChart({ rate }: { rate: Rate }) {
         <text x={w} y={h + 12} font-size="10" text-anchor="end">{rate.buckets.length * rate.width} s</text>
       </svg>
       <figcaption>
-        <span class="rate-total">{rate.total}</span> tranches completed; peak{" "}
-        <span class="rate-peak">{rate.peak}</span> transfers/s ({rate.width} s per bar)
+        <span class="rate-total">{rate.total}</span> tranches completed; peak <span class="rate-peak">{rate.peak}</span>
+        {" "}
+        transfers/s ({rate.width} s per bar)
       </figcaption>
     </figure>
   );
@@ -399,46 +404,54 @@ export function Runs() {
           <option value="">all</option>
         </select>
       </label>
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
-          {list.data.count === 0 && <p class="empty">No runs yet.</p>}
-          <table class="rows runs">
-            <thead>
-              <tr>
-                <th>run</th>
-                <th>kind</th>
-                <th>trigger</th>
-                <th>started</th>
-                <th>finished</th>
-                <th>invocations</th>
-                {OUTCOMES.map((o) => <th key={o}>{o}</th>)}
-                <th>errors</th>
-                <th></th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.rows.map((r) => (
-                <tr data-run-id={r.id} key={r.id} class={r.id === chosen ? "chosen" : ""}>
-                  <td title={r.id}>{shortId(r.id)}</td>
-                  <td>{r.kind}</td>
-                  <td>{r.trigger}</td>
-                  <td>{r.started_at}</td>
-                  <td class="finished">{r.status === "running" ? "running" : `${r.finished_at} (${r.finish_reason})`}</td>
-                  <td>{r.invocations}</td>
-                  {OUTCOMES.map((o) => <td key={o} class={o}>{r[o]}</td>)}
-                  <td class="error-count">{r.error_count}</td>
-                  <td>
-                    {r.kind === "payout_schedules" && (
-                      <button type="button" class="show-rate" onClick={() => setChosen(r.id)}>Transfers/s</button>
-                    )}
-                  </td>
+      <PagedView list={list} empty="No runs yet.">
+        {(rows) => (
+          <>
+            <table class="rows runs">
+              <thead>
+                <tr>
+                  <th>run</th>
+                  <th>kind</th>
+                  <th>trigger</th>
+                  <th>started</th>
+                  <th>finished</th>
+                  <th>invocations</th>
+                  {OUTCOMES.map((o) => <th key={o}>{o}</th>)}
+                  <th>errors</th>
+                  <th></th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr data-run-id={r.id} key={r.id} class={r.id === chosen ? "chosen" : ""}>
+                    <td title={r.id}>{shortId(r.id)}</td>
+                    <td>{r.kind}</td>
+                    <td>{r.trigger}</td>
+                    <td>{r.started_at}</td>
+                    <td class="finished">
+                      {r.status === "running" ? "running" : `${r.finished_at} (${r.finish_reason})`}
+                    </td>
+                    <td>{r.invocations}</td>
+                    {OUTCOMES.map((o) => <td key={o} class={o}>{r[o]}</td>)}
+                    <td class="error-count">{r.error_count}</td>
+                    <td>
+                      {r.kind === "payout_schedules" && (
+                        <button
+                          type="button"
+                          class="show-rate"
+                          onClick={() => setChosen(r.id)}
+                        >
+                          Transfers/s
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </PagedView>
       {chosen && (
         <>
           <h3>Transfers per second of run {shortId(chosen)}</h3>

@@ -6,12 +6,14 @@ import { db, type Roles, rolesOf } from "./api.ts";
 import { ADMIN_SCREENS } from "./admin_screens.tsx";
 import { CompanyHolds, CompanyInvoices, MyConnect, MyStatement, RecruiterPayouts } from "./party_screens.tsx";
 import { Alerts, Controls, Placements, Tonight } from "./screens.tsx";
+import { parseRoute, routeHref } from "./nav.ts";
 import { ErrorBox, Loading } from "./ui.tsx";
 
 interface Screen {
   id: string;
   label: string;
-  view: () => JSX.Element;
+  /** id: the route's second part (#placement/<id>), for the screens that open one thing. */
+  view: (props: { id: string | null }) => JSX.Element;
 }
 
 function screensFor(roles: Roles): Screen[] {
@@ -85,12 +87,18 @@ function SignIn() {
 function Console({ session }: { session: Session }) {
   const [roles, setRoles] = useState<Roles | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [current, setCurrent] = useState<string | null>(null);
+  // the screen is the URL's hash (#<screen>[/<id>]): links between screens, and back and forward, work
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
   useEffect(() => {
     rolesOf(session.user.id).then(setRoles, setError);
   }, [session.user.id]);
+  useEffect(() => {
+    const follow = () => setRoute(parseRoute(location.hash));
+    addEventListener("hashchange", follow);
+    return () => removeEventListener("hashchange", follow);
+  }, []);
   const screens = roles ? screensFor(roles) : [];
-  const screen = screens.find((s) => s.id === current) ?? screens[0];
+  const screen = screens.find((s) => s.id === route.screen) ?? screens[0];
   return (
     <div class="console">
       <header>
@@ -108,7 +116,7 @@ function Console({ session }: { session: Session }) {
               key={s.id}
               id={`nav-${s.id}`}
               class={s === screen ? "active" : ""}
-              onClick={() => setCurrent(s.id)}
+              onClick={() => (location.hash = routeHref(s.id))}
             >
               {s.label}
             </button>
@@ -122,7 +130,7 @@ function Console({ session }: { session: Session }) {
           : !roles
           ? <Loading />
           : screen
-          ? <screen.view key={screen.id} />
+          ? <screen.view key={screen.id} id={screen.id === route.screen ? route.id : null} />
           : (
             <p class="empty">
               Signed in, with no role: nothing to show. A platform admin grants roles (company membership, recruiter).

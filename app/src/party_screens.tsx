@@ -15,7 +15,7 @@ import { db, unwrap } from "./api.ts";
 import { consoleConfig } from "./config.ts";
 import { MyPayouts } from "./screens.tsx";
 import { fetchStatementCsv, FunctionError, type StatementPeriod } from "./statement_csv.ts";
-import { ErrorBox, Loading, Money, Pager, Section, shortId, usePaged } from "./ui.tsx";
+import { ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
 type Line = z.infer<typeof StatementLineSchema>;
 
@@ -174,45 +174,48 @@ export function MyStatement() {
       </p>
       {csvError !== null && <ErrorBox error={csvError} />}
       <h3>Lines</h3>
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
-          <table class="rows statement">
-            <thead>
-              <tr>
-                <th>when</th>
-                <th>kind</th>
-                <th>placement</th>
-                <th>amount</th>
-                <th>owed</th>
-                <th>held</th>
-                <th>clawback</th>
-                <th>Stripe</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.rows.map((l) => (
-                <tr data-line-key={l.line_key} data-kind={l.kind} key={l.line_key}>
-                  <td>{l.occurred_at}</td>
-                  <td class="kind">{l.kind.replaceAll("_", " ")}</td>
-                  <td title={l.placement_id ?? ""}>{shortId(l.placement_id)}</td>
-                  <td class="amount">{l.amount === null ? "—" : <Money amount={l.amount} currency={l.currency} />}</td>
-                  <td class="owed">
-                    <Money amount={l.owed_balance} currency={l.currency} />
-                  </td>
-                  <td class="held">
-                    <Money amount={l.held_balance} currency={l.currency} />
-                  </td>
-                  <td class="clawback">
-                    <Money amount={l.clawback_balance} currency={l.currency} />
-                  </td>
-                  <td>{l.stripe_id ?? "—"}</td>
+      <PagedView list={list}>
+        {(rows) => (
+          <>
+            <table class="rows statement">
+              <thead>
+                <tr>
+                  <th>when</th>
+                  <th>kind</th>
+                  <th>placement</th>
+                  <th>amount</th>
+                  <th>owed</th>
+                  <th>held</th>
+                  <th>clawback</th>
+                  <th>Stripe</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+              </thead>
+              <tbody>
+                {rows.map((l) => (
+                  <tr data-line-key={l.line_key} data-kind={l.kind} key={l.line_key}>
+                    <td>{l.occurred_at}</td>
+                    <td class="kind">{l.kind.replaceAll("_", " ")}</td>
+                    <td title={l.placement_id ?? ""}>{shortId(l.placement_id)}</td>
+                    <td class="amount">
+                      {l.amount === null ? "—" : <Money amount={l.amount} currency={l.currency} />}
+                    </td>
+                    <td class="owed">
+                      <Money amount={l.owed_balance} currency={l.currency} />
+                    </td>
+                    <td class="held">
+                      <Money amount={l.held_balance} currency={l.currency} />
+                    </td>
+                    <td class="clawback">
+                      <Money amount={l.clawback_balance} currency={l.currency} />
+                    </td>
+                    <td>{l.stripe_id ?? "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </PagedView>
     </Section>
   );
 }
@@ -362,42 +365,42 @@ export function CompanyInvoices() {
       .order("created_at", { ascending: false }).order("id").range(from, to);
     return { rows: z.array(CompanyInvoiceSchema).parse(unwrap(res)), count: res.count ?? 0 };
   });
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
   return (
     <Section title="Invoices">
-      {list.data.count === 0 && <p class="empty">No invoices for you to see.</p>}
-      <table class="rows">
-        <thead>
-          <tr>
-            <th>number</th>
-            <th>placement</th>
-            <th>status</th>
-            <th>amount due</th>
-            <th>due</th>
-            <th>invoice</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.data.rows.map((i) => (
-            <tr data-invoice-id={i.id} key={i.id}>
-              <td>{i.number ?? "—"}</td>
-              <td title={i.placement_id}>{shortId(i.placement_id)}</td>
-              <td class="status">{i.status}</td>
-              <td class="amount-due">
-                <Money amount={i.amount_due} currency={i.currency} />
-              </td>
-              <td>{i.due_at?.slice(0, 10) ?? "—"}</td>
-              <td>
-                {i.hosted_invoice_url
-                  ? <a class="hosted" href={i.hosted_invoice_url} target="_blank" rel="noopener">View and pay</a>
-                  : "not sent yet"}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+      <PagedView list={list} empty="No invoices for you to see.">
+        {(rows) => (
+          <table class="rows">
+            <thead>
+              <tr>
+                <th>number</th>
+                <th>placement</th>
+                <th>status</th>
+                <th>amount due</th>
+                <th>due</th>
+                <th>invoice</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((i) => (
+                <tr data-invoice-id={i.id} key={i.id}>
+                  <td>{i.number ?? "—"}</td>
+                  <td title={i.placement_id}>{shortId(i.placement_id)}</td>
+                  <td class="status">{i.status}</td>
+                  <td class="amount-due">
+                    <Money amount={i.amount_due} currency={i.currency} />
+                  </td>
+                  <td>{i.due_at?.slice(0, 10) ?? "—"}</td>
+                  <td>
+                    {i.hosted_invoice_url
+                      ? <a class="hosted" href={i.hosted_invoice_url} target="_blank" rel="noopener">View and pay</a>
+                      : "not sent yet"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedView>
     </Section>
   );
 }
@@ -411,38 +414,39 @@ export function CompanyHolds() {
     ).order("held_at", { ascending: false }).order("id").range(from, to);
     return { rows: z.array(PlacementEscrowHoldSchema).parse(unwrap(res)), count: res.count ?? 0 };
   });
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
   return (
     <Section title="Escrow holds">
       <p>Money held back from the recruiters during the guarantee period: when it is released, and its status.</p>
-      <table class="rows">
-        <thead>
-          <tr>
-            <th>placement</th>
-            <th>reason</th>
-            <th>status</th>
-            <th>held since</th>
-            <th>release date</th>
-            <th>released</th>
-            <th>cancelled</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.data.rows.map((h) => (
-            <tr data-hold-id={h.id} key={h.id}>
-              <td title={h.placement_id}>{shortId(h.placement_id)}</td>
-              <td>{h.hold_reason.replaceAll("_", " ")}</td>
-              <td class="status">{h.status}</td>
-              <td>{h.held_at.slice(0, 10)}</td>
-              <td class="release-date">{h.release_scheduled_date ?? "by hand"}</td>
-              <td>{h.released_at?.slice(0, 10) ?? "—"}</td>
-              <td>{h.cancelled_at?.slice(0, 10) ?? "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+      <PagedView list={list}>
+        {(rows) => (
+          <table class="rows">
+            <thead>
+              <tr>
+                <th>placement</th>
+                <th>reason</th>
+                <th>status</th>
+                <th>held since</th>
+                <th>release date</th>
+                <th>released</th>
+                <th>cancelled</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((h) => (
+                <tr data-hold-id={h.id} key={h.id}>
+                  <td title={h.placement_id}>{shortId(h.placement_id)}</td>
+                  <td>{h.hold_reason.replaceAll("_", " ")}</td>
+                  <td class="status">{h.status}</td>
+                  <td>{h.held_at.slice(0, 10)}</td>
+                  <td class="release-date">{h.release_scheduled_date ?? "by hand"}</td>
+                  <td>{h.released_at?.slice(0, 10) ?? "—"}</td>
+                  <td>{h.cancelled_at?.slice(0, 10) ?? "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedView>
     </Section>
   );
 }

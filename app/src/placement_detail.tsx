@@ -13,20 +13,17 @@ import {
   PLACEMENT_SELECT,
   PlacementSchema,
   PlacementSplitSchema,
-  PostgrestErrorSchema,
   RPC,
 } from "../../types/schemas.ts";
+import { AdminCallBox } from "./admin_call.tsx";
+import type { AdminCall } from "./alert_actions.ts";
 import { db, unwrap } from "./api.ts";
-import { ErrorBox, Loading, Money, Pager, Section, shortId, usePaged } from "./ui.tsx";
+import { routeHref } from "./nav.ts";
+import { BucketCells, BucketHeads, ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
-type Action =
-  | { rpc: "release_escrow_hold" | "cancel_escrow_hold"; arg: "p_hold_id"; id: string }
-  | { rpc: "trigger_payout_schedule"; arg: "p_schedule_id"; id: string }
-  | { rpc: "reverse_payout"; arg: "p_payout_id"; id: string }
-  | { rpc: "fail_placement"; arg: "p_placement_id"; id: string };
-
-const BUCKETS = ["paid_amount", "in_flight_amount", "payable_amount", "held_amount", "forfeited_amount", "reversed_amount"] as
-  const;
+/** The actions of this screen: one id argument and a reason. */
+type Action = { rpc: AdminCall["rpc"]; arg: string; id: string };
+const callOf = (a: Action): AdminCall => ({ rpc: a.rpc, args: { [a.arg]: a.id }, reason: true, label: a.rpc });
 
 interface Detail {
   placement: z.infer<typeof PlacementSchema>;
@@ -78,9 +75,12 @@ function PlacementTrail({ id, tick }: { id: string; tick: number }) {
     );
   }, [id, tick]);
   const list = usePaged(async (from, to) => {
-    const res = await db().from("payout_audit_trail").select("id, action, changed_by, changed_by_role, reason, created_at", {
-      count: "exact",
-    }).eq("entity_type", "placement").eq("entity_id", id).order("id").range(from, to);
+    const res = await db().from("payout_audit_trail").select(
+      "id, action, changed_by, changed_by_role, reason, created_at",
+      {
+        count: "exact",
+      },
+    ).eq("entity_type", "placement").eq("entity_id", id).order("id").range(from, to);
     return {
       rows: z.array(TrailRowSchema).parse(unwrap(res)),
       count: res.count ?? 0,
@@ -89,28 +89,33 @@ function PlacementTrail({ id, tick }: { id: string; tick: number }) {
   return (
     <>
       <h3>Audit trail</h3>
-      {error !== null ? <ErrorBox error={error} /> : problems === null ? <Loading /> : (
-        <p class={problems ? "chain broken" : "chain intact"}>
-          Chain: {problems ? `${problems} problem(s) found` : "verified, intact"}
-        </p>
-      )}
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
+      {error !== null
+        ? <ErrorBox error={error} />
+        : problems === null
+        ? <Loading />
+        : (
+          <p class={problems ? "chain broken" : "chain intact"}>
+            Chain: {problems ? `${problems} problem(s) found` : "verified, intact"}
+          </p>
+        )}
+      <PagedView list={list}>
+        {(rows) => (
           <table class="rows trail">
             <tbody>
-              {list.data.rows.map((a) => (
+              {rows.map((a) => (
                 <tr data-audit-id={a.id} key={a.id}>
                   <td>{a.created_at}</td>
-                  <td>{a.action}</td>
-                  <td title={a.changed_by ?? ""}>{a.changed_by ? shortId(a.changed_by) : "system"} ({a.changed_by_role})</td>
+                  <td class="audit-action">{a.action}</td>
+                  <td title={a.changed_by ?? ""}>
+                    {a.changed_by ? shortId(a.changed_by) : "system"} ({a.changed_by_role})
+                  </td>
                   <td>{a.reason ?? "—"}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+        )}
+      </PagedView>
     </>
   );
 }
@@ -120,72 +125,39 @@ function PlacementView({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
   const [action, setAction] = useState<Action | null>(null);
-  const [reason, setReason] = useState("");
-  const [actionError, setActionError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   useEffect(() => {
     loadDetail(id).then(setDetail, setError);
   }, [id, tick]);
   if (error !== null) return <ErrorBox error={error} />;
   if (!detail) return <Loading />;
-  const needsApproval = PostgrestErrorSchema.safeParse(actionError).data?.code === "PT428";
-  const ask = (a: Action) => (setAction(a), setActionError(null), setDone(null));
-  const run = async () => {
-    if (!action) return;
-    setActionError(null);
-    try {
-      const args = { [action.arg]: action.id, p_reason: reason } as never;
-      const res = await db().rpc(action.rpc, args);
-      RPC[action.rpc].returns.parse(unwrap(res));
-      setDone(`${action.rpc} done`);
-      setAction(null);
-      setReason("");
-      setTick((t) => t + 1);
-    } catch (e) {
-      setActionError(e);
-    }
-  };
-  const request = async () => {
-    if (!action) return;
-    try {
-      const res = await db().rpc("request_admin_action", {
-        p_action: action.rpc,
-        p_args: { [action.arg]: action.id, p_reason: reason },
-      } as never);
-      const r = RPC.request_admin_action.returns.parse(unwrap(res));
-      setDone(`asked a second admin: request ${shortId(r.id)} (${r.status})`);
-      setAction(null);
-      setActionError(null);
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const ask = (a: Action) => (setAction(a), setDone(null));
+  const finished = (what: string) => (setDone(what), setAction(null), setTick((t) => t + 1));
   const { placement: p } = detail;
   return (
     <div class="placement-detail" data-placement-id={p.id}>
       <p>
-        <strong>{p.title ?? "—"}</strong> · {p.status} · fee <Money amount={p.fee_amount} currency={p.currency} /> · hired{" "}
-        {p.hired_at}
+        <strong>{p.title ?? "—"}</strong> · {p.status} · fee <Money amount={p.fee_amount} currency={p.currency} />{" "}
+        · hired {p.hired_at}
         {p.status !== "failed" && (
-          <button type="button" class="fail-placement" onClick={() => ask({ rpc: "fail_placement", arg: "p_placement_id", id: p.id })}>
+          <button
+            type="button"
+            class="fail-placement"
+            onClick={() => ask({ rpc: "fail_placement", arg: "p_placement_id", id: p.id })}
+          >
             Fail placement
           </button>
         )}
       </p>
       {done && <p class="done">{done}</p>}
       {action && (
-        <div class="confirm" role="dialog" aria-label="Confirm action">
-          <p>
-            Run <strong>{action.rpc}</strong> on {shortId(action.id)}?
-          </p>
-          <label>
-            Reason <input name="action-reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-          </label>
-          <button type="button" id="confirm-action" onClick={run}>Yes, run it</button>
-          {needsApproval && <button type="button" id="request-approval" onClick={request}>Ask a second admin</button>}
-          <button type="button" id="cancel-action" onClick={() => (setAction(null), setActionError(null))}>Cancel</button>
-          {actionError !== null && <ErrorBox error={actionError} />}
-        </div>
+        <AdminCallBox
+          call={callOf(action)}
+          subject={shortId(action.id)}
+          onDone={finished}
+          onCancel={() => setAction(null)}
+          key={`${action.rpc}:${action.id}`}
+        />
       )}
       <h3>Splits</h3>
       <table class="rows splits">
@@ -207,7 +179,7 @@ function PlacementView({ id }: { id: string }) {
             <th>recruiter</th>
             <th>status</th>
             <th>amount</th>
-            {BUCKETS.map((b) => <th key={b}>{b.replace("_amount", "").replace("_", " ")}</th>)}
+            <BucketHeads />
             <th></th>
           </tr>
         </thead>
@@ -217,11 +189,17 @@ function PlacementView({ id }: { id: string }) {
               <td title={po.id}>{shortId(po.id)}</td>
               <td title={po.recruiter_id}>{shortId(po.recruiter_id)}</td>
               <td>{po.status}</td>
-              <td><Money amount={po.amount} currency={po.currency} /></td>
-              {BUCKETS.map((b) => <td key={b} class={b}><Money amount={po[b]} currency={po.currency} /></td>)}
+              <td>
+                <Money amount={po.amount} currency={po.currency} />
+              </td>
+              <BucketCells payout={po} />
               <td>
                 {po.paid_amount > po.reversed_amount && (
-                  <button type="button" class="reverse" onClick={() => ask({ rpc: "reverse_payout", arg: "p_payout_id", id: po.id })}>
+                  <button
+                    type="button"
+                    class="reverse"
+                    onClick={() => ask({ rpc: "reverse_payout", arg: "p_payout_id", id: po.id })}
+                  >
                     Reverse
                   </button>
                 )}
@@ -236,16 +214,26 @@ function PlacementView({ id }: { id: string }) {
           {detail.holds.map((h) => (
             <tr data-hold-id={h.id} key={h.id}>
               <td title={h.payout_id}>payout {shortId(h.payout_id)}</td>
-              <td><Money amount={h.hold_amount} currency={h.currency} /></td>
+              <td>
+                <Money amount={h.hold_amount} currency={h.currency} />
+              </td>
               <td class="status">{h.status}</td>
               <td>release {h.release_scheduled_date ?? "—"}</td>
               <td>
                 {h.status === "active" && (
                   <>
-                    <button type="button" class="release" onClick={() => ask({ rpc: "release_escrow_hold", arg: "p_hold_id", id: h.id })}>
+                    <button
+                      type="button"
+                      class="release"
+                      onClick={() => ask({ rpc: "release_escrow_hold", arg: "p_hold_id", id: h.id })}
+                    >
                       Release
                     </button>
-                    <button type="button" class="cancel" onClick={() => ask({ rpc: "cancel_escrow_hold", arg: "p_hold_id", id: h.id })}>
+                    <button
+                      type="button"
+                      class="cancel"
+                      onClick={() => ask({ rpc: "cancel_escrow_hold", arg: "p_hold_id", id: h.id })}
+                    >
                       Cancel
                     </button>
                   </>
@@ -266,7 +254,11 @@ function PlacementView({ id }: { id: string }) {
               <td>attempts {s.retry_count}/{s.max_attempts}{s.is_exhausted ? " (exhausted)" : ""}</td>
               <td>{s.failure_reason ?? s.skip_reason ?? ""}</td>
               <td>
-                <button type="button" class="trigger" onClick={() => ask({ rpc: "trigger_payout_schedule", arg: "p_schedule_id", id: s.id })}>
+                <button
+                  type="button"
+                  class="trigger"
+                  onClick={() => ask({ rpc: "trigger_payout_schedule", arg: "p_schedule_id", id: s.id })}
+                >
                   Trigger
                 </button>
               </td>
@@ -280,7 +272,9 @@ function PlacementView({ id }: { id: string }) {
           {detail.transfers.map((t) => (
             <tr data-transfer-id={t.id} key={t.id}>
               <td title={t.payout_id}>payout {shortId(t.payout_id)}</td>
-              <td><Money amount={t.amount} currency={t.currency} /></td>
+              <td>
+                <Money amount={t.amount} currency={t.currency} />
+              </td>
               <td>{t.status}</td>
               <td class="stripe-id">{t.stripe_transfer_id ?? "—"}</td>
               <td>{t.destination_account_id}</td>
@@ -294,19 +288,19 @@ function PlacementView({ id }: { id: string }) {
   );
 }
 
-/** Placements (admins): every placement a page at a time; choose one for its detail. */
-export function PlacementDetail() {
-  const [chosen, setChosen] = useState<string | null>(null);
+/** Placements (admins): every placement a page at a time; choose one (or open #placement/<id>) for its detail. */
+export function PlacementDetail({ id }: { id?: string | null }) {
   const list = usePaged(async (from, to) => {
     const res = await db().from("placements").select(PLACEMENT_SELECT, { count: "exact" })
       .order("created_at", { ascending: false }).order("id").range(from, to);
     return { rows: z.array(PlacementSchema).parse(unwrap(res)), count: res.count ?? 0 };
   });
-  if (chosen) {
+  const open = (placementId: string | null) => (location.hash = routeHref("placement", placementId));
+  if (id) {
     return (
       <Section title="Placement detail">
-        <button type="button" id="back-to-placements" onClick={() => setChosen(null)}>All placements</button>
-        <PlacementView id={chosen} key={chosen} />
+        <button type="button" id="back-to-placements" onClick={() => open(null)}>All placements</button>
+        <PlacementView id={id} key={id} />
       </Section>
     );
   }
@@ -317,29 +311,30 @@ export function PlacementDetail() {
         <input
           name="placement-id"
           size={38}
-          onChange={(e) => e.currentTarget.value.trim() && setChosen(e.currentTarget.value.trim())}
+          onChange={(e) => e.currentTarget.value.trim() && open(e.currentTarget.value.trim())}
         />
       </label>
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
+      <PagedView list={list}>
+        {(rows) => (
           <table class="rows placements">
             <tbody>
-              {list.data.rows.map((p) => (
+              {rows.map((p) => (
                 <tr data-placement-id={p.id} key={p.id}>
                   <td title={p.id}>{shortId(p.id)}</td>
                   <td>{p.title ?? "—"}</td>
                   <td>{p.status}</td>
-                  <td><Money amount={p.fee_amount} currency={p.currency} /></td>
                   <td>
-                    <button type="button" class="open-placement" onClick={() => setChosen(p.id)}>Open</button>
+                    <Money amount={p.fee_amount} currency={p.currency} />
+                  </td>
+                  <td>
+                    <button type="button" class="open-placement" onClick={() => open(p.id)}>Open</button>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+        )}
+      </PagedView>
     </Section>
   );
 }

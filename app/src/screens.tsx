@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { z } from "zod";
 import {
+  PAYOUT_ALERT_KINDS,
   PayoutAlertSchema,
   PayoutRunPreviewRowSchema,
   PayoutSchema,
@@ -10,9 +11,12 @@ import {
   PlacementSchema,
   RPC,
 } from "../../types/schemas.ts";
+import { AdminCallBox } from "./admin_call.tsx";
+import { resolvingAction } from "./alert_actions.ts";
 import { db, unwrap } from "./api.ts";
 import { totalsByCurrency } from "./money.ts";
-import { ErrorBox, Loading, Money, Pager, Section, shortId, usePaged } from "./ui.tsx";
+import { routeHref } from "./nav.ts";
+import { BucketCells, BucketHeads, ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
 /** PostgREST's cap on rows per answer (PGRST_DB_MAX_ROWS): totals read the preview in chunks of it. */
 const CHUNK = 1000;
@@ -71,86 +75,131 @@ export function Tonight() {
         </table>
       )}
       <h3>Payouts with money outstanding</h3>
-      {list.error ? <ErrorBox error={list.error} /> : !list.data ? <Loading /> : (
-        <>
-          <table class="rows">
-            <thead>
-              <tr>
-                <th>payout</th>
-                <th>recruiter</th>
-                <th>status</th>
-                <th>would pay</th>
-                <th>to pay</th>
-                <th>payable</th>
-                <th>held</th>
-                <th>in flight</th>
-                <th>reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.rows.map((r) => (
-                <tr data-payout-id={r.payout_id} key={r.payout_id}>
-                  <td title={r.payout_id}>{shortId(r.payout_id)}</td>
-                  <td title={r.recruiter_id}>{shortId(r.recruiter_id)}</td>
-                  <td>{r.payout_status}</td>
-                  <td class="would-pay">{r.would_pay ? "yes" : "no"}</td>
-                  <td>
-                    <Money amount={r.amount} currency={r.currency} />
-                  </td>
-                  <td>
-                    <Money amount={r.payable_amount} currency={r.currency} />
-                  </td>
-                  <td>
-                    <Money amount={r.held_amount} currency={r.currency} />
-                  </td>
-                  <td>
-                    <Money amount={r.in_flight_amount} currency={r.currency} />
-                  </td>
-                  <td class="reason">{r.reason ?? "—"}</td>
+      <PagedView list={list}>
+        {(rows) => (
+          <>
+            <table class="rows">
+              <thead>
+                <tr>
+                  <th>payout</th>
+                  <th>recruiter</th>
+                  <th>status</th>
+                  <th>would pay</th>
+                  <th>to pay</th>
+                  <th>payable</th>
+                  <th>held</th>
+                  <th>in flight</th>
+                  <th>reason</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-        </>
-      )}
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr data-payout-id={r.payout_id} key={r.payout_id}>
+                    <td title={r.payout_id}>{shortId(r.payout_id)}</td>
+                    <td title={r.recruiter_id}>{shortId(r.recruiter_id)}</td>
+                    <td>{r.payout_status}</td>
+                    <td class="would-pay">{r.would_pay ? "yes" : "no"}</td>
+                    <td>
+                      <Money amount={r.amount} currency={r.currency} />
+                    </td>
+                    <td>
+                      <Money amount={r.payable_amount} currency={r.currency} />
+                    </td>
+                    <td>
+                      <Money amount={r.held_amount} currency={r.currency} />
+                    </td>
+                    <td>
+                      <Money amount={r.in_flight_amount} currency={r.currency} />
+                    </td>
+                    <td class="reason">{r.reason ?? "—"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </PagedView>
     </Section>
   );
 }
 
-/** Alerts: payout_alerts (platform admins only), a page at a time, grouped by kind. */
+type Alert = z.infer<typeof PayoutAlertSchema>;
+const alertKey = (a: Alert) => `${a.kind}:${a.subject_type}:${a.subject_id}`;
+
+/** Alerts: payout_alerts (platform admins only), a page at a time, grouped by kind; each with what
+ * resolves it (alert_actions.ts): advice, the resolving call behind a confirmation, its placement. */
 export function Alerts() {
+  const [kind, setKind] = useState<Alert["kind"] | "">("");
   const list = usePaged(async (from, to) => {
-    const res = await db().from("payout_alerts").select("*", { count: "exact" }).order("kind").order("subject_id")
-      .range(from, to);
+    let q = db().from("payout_alerts").select("*", { count: "exact" });
+    if (kind) q = q.eq("kind", kind);
+    // newest first within a kind: what just went wrong is on the first page
+    const res = await q.order("kind").order("detected_at", { ascending: false, nullsFirst: false })
+      .order("subject_id").range(from, to);
     return { rows: z.array(PayoutAlertSchema).parse(unwrap(res)), count: res.count ?? 0 };
-  });
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
-  const kinds = [...new Set(list.data.rows.map((a) => a.kind))];
+  }, [kind]);
+  const [acting, setActing] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
   return (
     <Section title="Alerts">
-      {kinds.length === 0 && <p class="empty">No alerts.</p>}
-      {kinds.map((kind) => (
-        <div class="alert-group" data-kind={kind} key={kind}>
-          <h3>{kind.replaceAll("_", " ")}</h3>
-          <ul>
-            {list.data!.rows.filter((a) => a.kind === kind).map((a) => (
-              <li key={`${a.subject_type}:${a.subject_id}`}>
-                {a.subject_type} {shortId(a.subject_id)}
-                {a.amount !== null && a.currency && (
-                  <>
-                    {" "}
-                    <Money amount={a.amount} currency={a.currency} />
-                  </>
-                )}
-                {a.detected_at && <span class="when">, since {a.detected_at}</span>}
-              </li>
-            ))}
-          </ul>
-        </div>
-      ))}
-      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+      <label>
+        Kind{" "}
+        <select
+          name="alert-kind"
+          value={kind}
+          onChange={(e) => (setKind(e.currentTarget.value as Alert["kind"] | ""), list.setPage(0))}
+        >
+          <option value="">all</option>
+          {PAYOUT_ALERT_KINDS.map((k) => <option value={k} key={k}>{k.replaceAll("_", " ")}</option>)}
+        </select>
+      </label>
+      {done && <p class="done">{done}</p>}
+      <PagedView list={list} empty="No alerts.">
+        {(rows) =>
+          [...new Set(rows.map((a) => a.kind))].map((kind) => (
+            <div class="alert-group" data-kind={kind} key={kind}>
+              <h3>{kind.replaceAll("_", " ")}</h3>
+              <ul>
+                {rows.filter((a) => a.kind === kind).map((a) => {
+                  const { advice, call, placementId } = resolvingAction(a);
+                  return (
+                    <li key={alertKey(a)} data-subject-id={a.subject_id}>
+                      {a.subject_type} {shortId(a.subject_id)}
+                      {a.amount !== null && a.currency && (
+                        <>
+                          {" "}
+                          <Money amount={a.amount} currency={a.currency} />
+                        </>
+                      )}
+                      {a.detected_at && <span class="when">, since {a.detected_at}</span>}
+                      <div class="advice">{advice}</div>
+                      {call && (
+                        <button
+                          type="button"
+                          class="resolve"
+                          onClick={() => (setActing(alertKey(a)), setDone(null))}
+                        >
+                          {call.label}
+                        </button>
+                      )}
+                      {placementId && (
+                        <a class="open-placement" href={routeHref("placement", placementId)}>Open placement</a>
+                      )}
+                      {call && acting === alertKey(a) && (
+                        <AdminCallBox
+                          call={call}
+                          subject={`${a.subject_type} ${shortId(a.subject_id)}`}
+                          onDone={(what) => (setDone(what), setActing(null), list.reload())}
+                          onCancel={() => setActing(null)}
+                        />
+                      )}
+                    </li>
+                  );
+                })}
+              </ul>
+            </div>
+          ))}
+      </PagedView>
     </Section>
   );
 }
@@ -187,15 +236,6 @@ export function Controls() {
   );
 }
 
-const BUCKETS = [
-  "paid_amount",
-  "in_flight_amount",
-  "payable_amount",
-  "held_amount",
-  "forfeited_amount",
-  "reversed_amount",
-] as const;
-
 /** My payouts (recruiters): RLS returns their own payouts only; each with its buckets. */
 export function MyPayouts() {
   const list = usePaged(async (from, to) => {
@@ -203,39 +243,36 @@ export function MyPayouts() {
       .order("id").range(from, to);
     return { rows: z.array(PayoutSchema).parse(unwrap(res)), count: res.count ?? 0 };
   });
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
   return (
     <Section title="My payouts">
-      <table class="rows">
-        <thead>
-          <tr>
-            <th>payout</th>
-            <th>placement</th>
-            <th>status</th>
-            <th>amount</th>
-            {BUCKETS.map((b) => <th key={b}>{b.replace("_amount", "").replace("_", " ")}</th>)}
-          </tr>
-        </thead>
-        <tbody>
-          {list.data.rows.map((p) => (
-            <tr data-payout-id={p.id} key={p.id}>
-              <td title={p.id}>{shortId(p.id)}</td>
-              <td title={p.placement_id}>{shortId(p.placement_id)}</td>
-              <td>{p.status}</td>
-              <td class="amount">
-                <Money amount={p.amount} currency={p.currency} />
-              </td>
-              {BUCKETS.map((b) => (
-                <td key={b} class={b}>
-                  <Money amount={p[b]} currency={p.currency} />
-                </td>
+      <PagedView list={list}>
+        {(rows) => (
+          <table class="rows">
+            <thead>
+              <tr>
+                <th>payout</th>
+                <th>placement</th>
+                <th>status</th>
+                <th>amount</th>
+                <BucketHeads />
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((p) => (
+                <tr data-payout-id={p.id} key={p.id}>
+                  <td title={p.id}>{shortId(p.id)}</td>
+                  <td title={p.placement_id}>{shortId(p.placement_id)}</td>
+                  <td>{p.status}</td>
+                  <td class="amount">
+                    <Money amount={p.amount} currency={p.currency} />
+                  </td>
+                  <BucketCells payout={p} />
+                </tr>
               ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+            </tbody>
+          </table>
+        )}
+      </PagedView>
     </Section>
   );
 }
@@ -247,37 +284,38 @@ export function Placements() {
       .order("created_at", { ascending: false }).order("id").range(from, to);
     return { rows: z.array(PlacementSchema).parse(unwrap(res)), count: res.count ?? 0 };
   });
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
   return (
     <Section title="Placements">
-      <table class="rows">
-        <thead>
-          <tr>
-            <th>placement</th>
-            <th>title</th>
-            <th>status</th>
-            <th>fee</th>
-            <th>hired</th>
-            <th>guarantee ends</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.data.rows.map((p) => (
-            <tr data-placement-id={p.id} key={p.id}>
-              <td title={p.id}>{shortId(p.id)}</td>
-              <td>{p.title ?? "—"}</td>
-              <td>{p.status}</td>
-              <td>
-                <Money amount={p.fee_amount} currency={p.currency} />
-              </td>
-              <td>{p.hired_at}</td>
-              <td>{p.guarantee_expires_at ?? "—"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+      <PagedView list={list}>
+        {(rows) => (
+          <table class="rows">
+            <thead>
+              <tr>
+                <th>placement</th>
+                <th>title</th>
+                <th>status</th>
+                <th>fee</th>
+                <th>hired</th>
+                <th>guarantee ends</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((p) => (
+                <tr data-placement-id={p.id} key={p.id}>
+                  <td title={p.id}>{shortId(p.id)}</td>
+                  <td>{p.title ?? "—"}</td>
+                  <td>{p.status}</td>
+                  <td>
+                    <Money amount={p.fee_amount} currency={p.currency} />
+                  </td>
+                  <td>{p.hired_at}</td>
+                  <td>{p.guarantee_expires_at ?? "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedView>
     </Section>
   );
 }

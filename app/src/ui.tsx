@@ -1,4 +1,4 @@
-// Small building blocks: error box, money, and a server-paginated list.
+// Small building blocks: error box, money, a server-paginated list, and a confirmation box.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { PAGE_SIZE } from "./config.ts";
@@ -26,8 +26,16 @@ export interface Page<T> {
   count: number;
 }
 
+export interface Paged<T> {
+  page: number;
+  setPage: (p: number) => void;
+  data: Page<T> | null;
+  error: unknown;
+  reload: () => void;
+}
+
 /** Loads one page at a time from the server (PostgREST range); reload() after an action. */
-export function usePaged<T>(load: (from: number, to: number) => Promise<Page<T>>, deps: unknown[] = []) {
+export function usePaged<T>(load: (from: number, to: number) => Promise<Page<T>>, deps: unknown[] = []): Paged<T> {
   const [page, setPage] = useState(0);
   const [data, setData] = useState<Page<T> | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -57,6 +65,53 @@ export function Pager({ page, count, setPage }: { page: number; count: number; s
   );
 }
 
+/** A server-paged list: its error in words, or loading, or its rows (as `children` draws them) and the pager. */
+export function PagedView<T>(
+  { list, empty, children }: { list: Paged<T>; empty?: string; children: (rows: T[]) => ComponentChildren },
+) {
+  if (list.error) return <ErrorBox error={list.error} />;
+  if (!list.data) return <Loading />;
+  return (
+    <>
+      {list.data.count === 0 && empty && <p class="empty">{empty}</p>}
+      {children(list.data.rows)}
+      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+    </>
+  );
+}
+
+/** The confirmation every decision waits for: the question, a reason when the call takes one, yes
+ * (#confirm-yes) or cancel (#confirm-cancel), and the refusal in words when there is one. */
+export function ConfirmBox(props: {
+  label: string;
+  question: ComponentChildren;
+  /** null: the call takes no reason. */
+  reason: { value: string; set: (v: string) => void; required?: boolean } | null;
+  yes: string;
+  onYes: () => void;
+  onCancel: () => void;
+  error: unknown;
+  /** More buttons, after yes (e.g. "Ask a second admin"). */
+  children?: ComponentChildren;
+}) {
+  const { reason } = props;
+  return (
+    <div class="confirm" role="dialog" aria-label={props.label}>
+      <p>{props.question}</p>
+      {reason && (
+        <label>
+          Reason{reason.required ? " (required)" : ""}{" "}
+          <input name="confirm-reason" value={reason.value} onInput={(e) => reason.set(e.currentTarget.value)} />
+        </label>
+      )}
+      <button type="button" id="confirm-yes" onClick={props.onYes}>{props.yes}</button>
+      {props.children}
+      <button type="button" id="confirm-cancel" onClick={props.onCancel}>Cancel</button>
+      {props.error !== null && props.error !== undefined && <ErrorBox error={props.error} />}
+    </div>
+  );
+}
+
 export function Loading() {
   return <p class="loading">Loading…</p>;
 }
@@ -69,5 +124,31 @@ export function Section({ title, children }: { title: string; children: Componen
     </section>
   );
 }
+
+/** A payout's money buckets (docs/money-model.md), in the order the console shows them. */
+export const PAYOUT_BUCKETS = [
+  "paid_amount",
+  "in_flight_amount",
+  "payable_amount",
+  "held_amount",
+  "forfeited_amount",
+  "reversed_amount",
+] as const;
+type Buckets = { [b in (typeof PAYOUT_BUCKETS)[number]]: number } & { currency: string };
+
+export const BucketHeads = () => (
+  <>{PAYOUT_BUCKETS.map((b) => <th key={b}>{b.replace("_amount", "").replace("_", " ")}</th>)}</>
+);
+
+/** A payout's buckets as table cells, each with its bucket's class (paid_amount, ...). */
+export const BucketCells = ({ payout }: { payout: Buckets }) => (
+  <>
+    {PAYOUT_BUCKETS.map((b) => (
+      <td key={b} class={b}>
+        <Money amount={payout[b]} currency={payout.currency} />
+      </td>
+    ))}
+  </>
+);
 
 export const shortId = (id: string | null) => (id ? id.slice(0, 8) : "—");

@@ -1,6 +1,5 @@
 // Helpers of the console's browser tests: Debian's Chromium through puppeteer-core, users of the
 // API tests' world signing in with a password, and a screenshot of the page when a step fails.
-// (console_browser_test.ts keeps its own copies for now; both can share these.)
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import type { World } from "../../supabase/tests/api/_support.ts";
 import { stackEnv } from "../../local/tests/support.ts";
@@ -53,10 +52,17 @@ export async function signIn(browser: Browser, email: string, password = PASSWOR
   return page;
 }
 
+/** For the README's pictures (one per role is kept: admin-tonight, recruiter-payouts, company-placements):
+ * `CONSOLE_DOC_SHOTS=docs/img npm test -- --only deno --match app/tests`. */
+const DOC_SHOTS = Deno.env.get("CONSOLE_DOC_SHOTS");
+
 /** Runs a step; on failure saves a screenshot of the page, then fails. Closes the page's context. */
 export async function step(name: string, page: Page, fn: () => Promise<void>) {
   try {
     await fn();
+    if (DOC_SHOTS) {
+      await page.screenshot({ path: join(ROOT, DOC_SHOTS, `console-${name}.png`) as `${string}.png`, fullPage: true });
+    }
   } catch (e) {
     await Deno.mkdir(SHOTS, { recursive: true });
     await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true }).catch(() => {});
@@ -71,8 +77,9 @@ export const texts = (page: Page, selector: string) =>
 export const attrs = (page: Page, selector: string, attr: string) =>
   page.$$eval(selector, (els, a) => els.map((e) => e.getAttribute(a) ?? ""), attr);
 
-/** Opens a screen from the header's nav. */
-export async function open(page: Page, id: string) {
+/** Opens a screen from the header's nav, and waits for `selector` when given. */
+export async function open(page: Page, id: string, selector?: string) {
   await page.waitForSelector(`#nav-${id}`);
   await page.click(`#nav-${id}`);
+  if (selector) await page.waitForSelector(selector);
 }

@@ -4,99 +4,30 @@
 // person would; what each screen shows is compared with what the API returns to that user.
 // A failing step leaves a screenshot under .local/console-screenshots/.
 import assert from "node:assert/strict";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { RPC } from "../../types/schemas.ts";
 import { buildWorld, ok, rpcOk, type World } from "../../supabase/tests/api/_support.ts";
-import { stackEnv } from "../../local/tests/support.ts";
-import { ROOT } from "../../local/stack/config.ts";
-import { join } from "../../local/stack/paths.ts";
 import { PAGE_SIZE } from "../src/config.ts";
 import { formatMoney, totalsByCurrency } from "../src/money.ts";
-
-const CONSOLE_URL = stackEnv("CONSOLE_URL");
-const PASSWORD = "console-test-password";
-const SHOTS = join(ROOT, ".local", "console-screenshots");
-/** Debian's chromium package (`/usr/bin/chromium` is a wrapper script around this binary). */
-const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
+import { attrs, launchChromium, open, setPasswords, signIn, step, texts } from "./browser_support.ts";
 
 let world: World;
 let browser: Browser;
-
-/** The world's users get a password, as the seed's demo users have theirs (supabase/seed.sql). */
-async function setPasswords(w: World, emails: string[]) {
-  await w.sql`
-    update auth.users
-       set instance_id = '00000000-0000-0000-0000-000000000000',
-           encrypted_password = extensions.crypt(${PASSWORD}, extensions.gen_salt('bf', 4)),
-           email_confirmed_at = coalesce(email_confirmed_at, now()),
-           confirmation_token = coalesce(confirmation_token, ''), recovery_token = coalesce(recovery_token, ''),
-           email_change_token_new = coalesce(email_change_token_new, ''), email_change = coalesce(email_change, '')
-     where email = any(${emails})`;
-}
-
-/** A fresh browser context (no stored session), signed in as `email` with `password`. */
-async function signIn(email: string, password = PASSWORD): Promise<Page> {
-  const ctx = await browser.createBrowserContext();
-  const page = await ctx.newPage();
-  await page.setViewport({ width: 1280, height: 720 });
-  await page.goto(CONSOLE_URL, { waitUntil: "domcontentloaded" });
-  await page.waitForSelector("form.sign-in");
-  await page.type("input[name=email]", email);
-  await page.type("input[name=password]", password);
-  await page.click("form.sign-in button[type=submit]");
-  return page;
-}
-
-/** For the README's pictures (one per role is kept: admin-tonight, recruiter-payouts, company-placements):
- * `CONSOLE_DOC_SHOTS=docs/img npm test -- --only deno --match app/tests`. */
-const DOC_SHOTS = Deno.env.get("CONSOLE_DOC_SHOTS");
-
-/** Runs a step; on failure saves a screenshot of the page, then fails. */
-async function step(name: string, page: Page, fn: () => Promise<void>) {
-  try {
-    await fn();
-    if (DOC_SHOTS) {
-      await page.screenshot({ path: join(ROOT, DOC_SHOTS, `console-${name}.png`) as `${string}.png`, fullPage: true });
-    }
-  } catch (e) {
-    await Deno.mkdir(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png`, fullPage: true }).catch(() => {});
-    throw e;
-  } finally {
-    await page.browserContext().close();
-  }
-}
-
-const texts = (page: Page, selector: string) =>
-  page.$$eval(selector, (els) => els.map((e) => (e.textContent ?? "").trim()));
-const attrs = (page: Page, selector: string, attr: string) =>
-  page.$$eval(selector, (els, a) => els.map((e) => e.getAttribute(a) ?? ""), attr);
 
 Deno.test({
   name: "console in Chromium",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
-    assert.ok(CHROMIUM, "Debian's chromium package is not installed (local/bin/ensure-deps installs it)");
     world = await buildWorld("console");
     await setPasswords(world, [world.admin.email, world.ra.email, world.cadm.email]);
     // P2's invoice is paid (as the world pays P1's): C's payout is due, so tonight's run would pay something.
     await world
       .sql`select private.transition_placement_invoice(${world.invoiceP2.id}, 'paid', null, now(), now() - interval '20 days')`;
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true, // puppeteer passes --headless=new
-      args: ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage"],
-    });
+    browser = await launchChromium();
     try {
       await t.step("a platform admin sees Tonight: the preview's first page, and totals per currency", async () => {
-        const page = await signIn(world.admin.email);
+        const page = await signIn(browser, world.admin.email);
         await step("admin-tonight", page, async () => {
           await page.waitForSelector("table.rows tr[data-payout-id]");
           await page.waitForSelector("table.totals");
@@ -147,7 +78,7 @@ Deno.test({
             p_stripe_invoice_id: `in_${world.tag.replace(/[^A-Za-z0-9]/g, "")}page${i}`,
           });
         }
-        const page = await signIn(world.admin.email);
+        const page = await signIn(browser, world.admin.email);
         await step("admin-tonight-page-2", page, async () => {
           await page.waitForSelector("table.rows tr[data-payout-id]");
           const [next] = await page.$$("xpath/.//button[text()='Next']");
@@ -163,18 +94,21 @@ Deno.test({
             {},
             rows[0].payout_id,
           );
-          assert.deepEqual(await attrs(page, "table.rows tr[data-payout-id]", "data-payout-id"), rows.map((r) => r.payout_id));
+          assert.deepEqual(
+            await attrs(page, "table.rows tr[data-payout-id]", "data-payout-id"),
+            rows.map((r) => r.payout_id),
+          );
         });
       });
 
       await t.step("a platform admin sees Alerts grouped by kind, as payout_alerts gives them", async () => {
-        const page = await signIn(world.admin.email);
+        const page = await signIn(browser, world.admin.email);
         await step("admin-alerts", page, async () => {
-          await page.waitForSelector("#nav-alerts");
-          await page.click("#nav-alerts");
+          await open(page, "alerts");
           await page.waitForSelector(".alert-group, p.empty");
           const res = await world.admin.db.from("payout_alerts").select("kind, subject_id", { count: "exact" })
-            .order("kind").order("subject_id").range(0, PAGE_SIZE - 1);
+            .order("kind").order("detected_at", { ascending: false, nullsFirst: false }).order("subject_id")
+            .range(0, PAGE_SIZE - 1);
           const kinds = [...new Set(ok(res).map((a) => a.kind))];
           assert.deepEqual(await attrs(page, ".alert-group", "data-kind"), kinds);
           assert.deepEqual(
@@ -187,10 +121,9 @@ Deno.test({
       });
 
       await t.step("a refused action appears in words: pausing payouts without a reason is PT400", async () => {
-        const page = await signIn(world.admin.email);
+        const page = await signIn(browser, world.admin.email);
         await step("admin-controls", page, async () => {
-          await page.waitForSelector("#nav-controls");
-          await page.click("#nav-controls");
+          await open(page, "controls");
           await page.waitForSelector("#pause-payouts");
           await page.click("#pause-payouts");
           await page.waitForSelector("[role=alert]");
@@ -206,7 +139,7 @@ Deno.test({
       });
 
       await t.step("a recruiter sees exactly their payouts, with buckets", async () => {
-        const page = await signIn(world.ra.email);
+        const page = await signIn(browser, world.ra.email);
         await step("recruiter-payouts", page, async () => {
           await page.waitForSelector("table.rows tr[data-payout-id]");
           assert.deepEqual(await texts(page, "header .roles"), ["recruiter"]);
@@ -227,7 +160,7 @@ Deno.test({
       });
 
       await t.step("a company member sees their company's placements", async () => {
-        const page = await signIn(world.cadm.email);
+        const page = await signIn(browser, world.cadm.email);
         await step("company-placements", page, async () => {
           await page.waitForSelector("tr[data-placement-id]");
           assert.deepEqual(await attrs(page, "tr[data-placement-id]", "data-placement-id"), [world.P1.id]);
@@ -236,7 +169,7 @@ Deno.test({
       });
 
       await t.step("a wrong password is said in words", async () => {
-        const page = await signIn(world.admin.email, "not-the-password");
+        const page = await signIn(browser, world.admin.email, "not-the-password");
         await step("bad-password", page, async () => {
           await page.waitForSelector("form.sign-in [role=alert]");
           const [alert] = await texts(page, "form.sign-in [role=alert]");

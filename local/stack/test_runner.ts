@@ -30,7 +30,8 @@ function report(o: Outcome) {
   outcomes.push(o);
   const mark = o.failed ? "FAIL" : "ok  ";
   console.log(`${mark} ${o.name}: ${o.passed} passed, ${o.failed} failed`);
-  if (o.failed && o.detail) console.log(o.detail.trimEnd().split("\n").map((l) => `     ${l}`).join("\n"));
+  // TEST_DETAIL=1 prints what passed too (e.g. the deno tests' steps)
+  if ((o.failed || Deno.env.get("TEST_DETAIL")) && o.detail) console.log(o.detail.trimEnd().split("\n").map((l) => `     ${l}`).join("\n"));
 }
 
 async function check(name: string, fn: () => Promise<string | void>) {

@@ -476,7 +476,10 @@ comment on function private.rpc_reject_admin_action(uuid, text) is
   'Body of public.reject_admin_action (platform admins only, 42501).';
 
 create function private.rpc_admin_action_requests(p_status text)
-returns jsonb
+returns table (
+  id uuid, action text, args jsonb, amount bigint, currency text, status text, requested_by uuid,
+  requested_at timestamptz, expires_at timestamptz, decided_by uuid, decided_at timestamptz,
+  decision_reason text, break_glass boolean, result jsonb)
 language plpgsql
 stable
 security definer
@@ -490,16 +493,19 @@ begin
     raise exception 'p_status must be pending, executed, rejected, expired or all (got %)', p_status
       using errcode = 'PT400';
   end if;
-  return coalesce((
-    select pg_catalog.jsonb_agg(j.doc order by j.requested_at desc, j.id)
-    from (select r.id, r.requested_at, private.admin_action_request_json(r, v_now) as doc
-          from private.admin_action_requests r
-          where p_status is null or p_status = 'all'
-             or (p_status = 'pending' and r.status = 'pending' and r.expires_at > v_now)
-             or (p_status = 'expired' and r.status = 'pending' and r.expires_at <= v_now)
-             or (p_status in ('executed', 'rejected') and r.status = p_status)
-          order by r.requested_at desc, r.id
-          limit 500) j), '[]'::jsonb);
+  -- a set, not one JSON array: PostgREST pages it (Range, limit/offset, count=exact). Each row
+  -- as admin_action_request_json shows it (expired = pending past expires_at), defined once there.
+  return query
+    select j.id, j.action, j.args, j.amount, j.currency, j.status, j.requested_by, j.requested_at,
+           j.expires_at, j.decided_by, j.decided_at, j.decision_reason, j.break_glass, j.result
+    from private.admin_action_requests r
+    cross join lateral pg_catalog.jsonb_populate_record(null::private.admin_action_requests,
+      private.admin_action_request_json(r, v_now)) j
+    where p_status is null or p_status = 'all'
+       or (p_status = 'pending' and r.status = 'pending' and r.expires_at > v_now)
+       or (p_status = 'expired' and r.status = 'pending' and r.expires_at <= v_now)
+       or (p_status in ('executed', 'rejected') and r.status = p_status)
+    order by r.requested_at desc, r.id;
 end
 $$;
 comment on function private.rpc_admin_action_requests(text) is
@@ -596,7 +602,10 @@ comment on function public.reject_admin_action(uuid, text) is
   'Admin: rejects another admin''s pending request (reason required). Returns the request (status rejected). 42501; PT400; PT403 one''s own request; PT404; PT409 already decided or expired.';
 
 create function public.admin_action_requests(p_status text default 'pending')
-returns jsonb
+returns table (
+  id uuid, action text, args jsonb, amount bigint, currency text, status text, requested_by uuid,
+  requested_at timestamptz, expires_at timestamptz, decided_by uuid, decided_at timestamptz,
+  decision_reason text, break_glass boolean, result jsonb)
 language sql
 stable
 security invoker
@@ -605,7 +614,7 @@ as $$
   select private.rpc_admin_action_requests(p_status) from private.require_platform_admin()
 $$;
 comment on function public.admin_action_requests(text) is
-  'Admin: four-eyes requests, newest first (at most 500): p_status pending (default: waiting for a second admin), executed, rejected, expired, or all; requester and approver see the outcome (status, decided_by, decided_at, decision_reason, result). 42501; PT400 bad status.';
+  'Admin: four-eyes requests, newest first, one row each (page them with PostgREST''s Range or limit/offset): p_status pending (default: waiting for a second admin), executed, rejected, expired, or all; requester and approver see the outcome (status, decided_by, decided_at, decision_reason, result). 42501; PT400 bad status.';
 
 revoke execute on function
   public.request_admin_action(text, jsonb),

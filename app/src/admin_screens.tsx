@@ -8,6 +8,7 @@ import { db, unwrap } from "./api.ts";
 
 import { PlacementDetail } from "./placement_detail.tsx";
 import { type Rate, transfersPerSecond } from "./rate.ts";
+import { RateChart } from "./rate_chart.tsx";
 import { ConfirmBox, ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
 type Request = z.infer<typeof AdminActionRequestSchema>;
@@ -320,42 +321,6 @@ const OUTCOMES = [
   "cancelled",
   "released",
 ] as const;
-
-/** A bar per bucket of the run's transfers per second (a small SVG; no chart library needed). */
-function RateChart({ rate }: { rate: Rate }) {
-  const w = 600, h = 120;
-  const bar = w / Math.max(1, rate.buckets.length);
-  return (
-    <figure class="rate">
-      <svg width={w} height={h + 14} viewBox={`0 0 ${w} ${h + 14}`} role="img" aria-label="transfers per second">
-        {rate.buckets.map((b, i) => {
-          const bh = rate.peak ? (b.perSecond / rate.peak) * h : 0;
-          return (
-            <rect
-              class="bar"
-              data-count={b.count}
-              key={i}
-              x={i * bar}
-              y={h - bh}
-              width={Math.max(1, bar - 1)}
-              height={bh}
-              fill="#3ecf8e"
-            >
-              <title>{`+${b.start}s: ${b.count} transfers (${b.perSecond}/s)`}</title>
-            </rect>
-          );
-        })}
-        <text x="0" y={h + 12} font-size="10">0 s</text>
-        <text x={w} y={h + 12} font-size="10" text-anchor="end">{rate.buckets.length * rate.width} s</text>
-      </svg>
-      <figcaption>
-        <span class="rate-total">{rate.total}</span> tranches completed; peak <span class="rate-peak">{rate.peak}</span>
-        {" "}
-        transfers/s ({rate.width} s per bar)
-      </figcaption>
-    </figure>
-  );
-}
 
 /** The chart of one run: its tranches (payout_transfers claimed by it), by completion time. */
 function RunRate({ runId }: { runId: string }) {

@@ -162,11 +162,11 @@ Deno.test({
             assert.equal(tranches.length, 2, "the fixture's two tranches");
             const rate = transfersPerSecond(tranches.map((t) => t.succeeded_at ?? t.failed_at ?? t.unknown_at));
             await page.click(`${row} button.show-rate`);
-            await page.waitForSelector("figure.rate");
+            await page.waitForSelector("figure.rate .rate-plot canvas"); // uPlot drew it
             assert.deepEqual(await texts(page, "figure.rate .rate-total"), [String(rate.total)]);
             assert.deepEqual(await texts(page, "figure.rate .rate-peak"), [String(rate.peak)]);
             assert.deepEqual(
-              await attrs(page, "figure.rate rect.bar", "data-count"),
+              await attrs(page, "figure.rate table.rate-data tr", "data-count"),
               rate.buckets.map((b) => String(b.count)),
             );
           });

@@ -7,7 +7,7 @@ import type { PayoutAlertKindSchema, PayoutAlertSchema } from "../../types/schem
 type Alert = z.infer<typeof PayoutAlertSchema>;
 type Kind = z.infer<typeof PayoutAlertKindSchema>;
 
-/** The admin RPCs an alert or a placement can ask for, behind a confirmation (AdminCallBox). */
+/** The admin RPCs an alert, a placement or Controls can ask for, behind a confirmation (AdminCallBox). */
 export type AdminRpc =
   | "trigger_payout_schedule"
   | "release_escrow_hold"
@@ -17,7 +17,9 @@ export type AdminRpc =
   | "reissue_placement_invoice"
   | "lift_payout_cap"
   | "process_due_payout_schedules"
-  | "process_due_escrow_releases";
+  | "process_due_escrow_releases"
+  | "pause_payouts"
+  | "resume_payouts";
 
 /** One admin call: the RPC, its arguments but the reason, and whether it takes a reason (p_reason). */
 export interface AdminCall {

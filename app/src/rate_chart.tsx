@@ -20,13 +20,13 @@ export function RateChart({ rate }: { rate: Rate }) {
           y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
         },
         axes: [
-        {
-          label: `seconds since the first completion (${rate.width} s per bar)`,
-          // ticks on whole buckets
-          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].map((n) => n * rate.width),
-        },
-        { label: "transfers/s" },
-      ],
+          {
+            label: `seconds since the first completion (${rate.width} s per bar)`,
+            // ticks on whole buckets
+            incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].map((n) => n * rate.width),
+          },
+          { label: "transfers/s" },
+        ],
         series: [
           {},
           {

@@ -12,7 +12,7 @@ import {
   RPC,
 } from "../../types/schemas.ts";
 import { AdminCallBox } from "./admin_call.tsx";
-import { resolvingAction } from "./alert_actions.ts";
+import { type AdminCall, resolvingAction } from "./alert_actions.ts";
 import { db, unwrap } from "./api.ts";
 import { totalsByCurrency } from "./money.ts";
 import { routeHref } from "./nav.ts";
@@ -204,34 +204,83 @@ export function Alerts() {
   );
 }
 
-/** Controls: the kill switch (pause_payouts, resume_payouts). Refusals are shown in words. */
+/** Controls: the kill switch as it stands (payout_controls) and the platform-wide calls behind a
+ * confirmation: pause, resume (always four-eyes: ask a second admin from the box), and run the
+ * payout run or the escrow releases now. Per-recruiter pauses are on Recruiters. */
 export function Controls() {
-  const [reason, setReason] = useState("");
+  const [controls, setControls] = useState<z.infer<typeof RPC.payout_controls.returns> | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [tick, setTick] = useState(0);
+  const [call, setCall] = useState<AdminCall | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const act = async (what: "pause" | "resume") => {
-    setError(null);
-    setDone(null);
-    try {
-      // The database judges the input (a missing reason is its PT400), whoever calls.
-      const res = what === "pause"
-        ? await db().rpc("pause_payouts", { p_reason: reason })
-        : await db().rpc("resume_payouts", reason ? { p_reason: reason } : {});
-      const controls = RPC[what === "pause" ? "pause_payouts" : "resume_payouts"].returns.parse(unwrap(res));
-      setDone(JSON.stringify(controls));
-    } catch (e) {
-      setError(e);
-    }
-  };
+  useEffect(() => {
+    db().rpc("payout_controls").then((res) => setControls(RPC.payout_controls.returns.parse(unwrap(res))), setError);
+  }, [tick]);
+  const ask = (c: AdminCall) => (setCall(c), setDone(null));
+  if (error !== null) return <ErrorBox error={error} />;
+  if (!controls) return <Loading />;
   return (
     <Section title="Controls">
-      <label>
-        Reason <input name="reason" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-      </label>
-      <button type="button" id="pause-payouts" onClick={() => act("pause")}>Pause all payouts</button>
-      <button type="button" id="resume-payouts" onClick={() => act("resume")}>Resume payouts</button>
-      {error !== null && <ErrorBox error={error} />}
-      {done && <p class="done">Done: {done}</p>}
+      <p class="payouts-state">
+        Payouts:{" "}
+        <strong>
+          {controls.payouts_paused
+            ? `paused since ${controls.paused_at} (${controls.paused_reason ?? "no reason"})`
+            : "running"}
+        </strong>
+      </p>
+      <p>
+        Payouts fall due at {controls.payout_due_time} UTC, escrow holds are released at {controls.escrow_release_time}
+        {" "}
+        UTC; a schedule gets {controls.max_failed_attempts} attempts.
+      </p>
+      {controls.payouts_paused
+        ? (
+          <button
+            type="button"
+            id="resume-payouts"
+            onClick={() => ask({ rpc: "resume_payouts", args: {}, reason: true, label: "Resume payouts" })}
+          >
+            Resume payouts
+          </button>
+        )
+        : (
+          <button
+            type="button"
+            id="pause-payouts"
+            onClick={() => ask({ rpc: "pause_payouts", args: {}, reason: true, label: "Pause all payouts" })}
+          >
+            Pause all payouts
+          </button>
+        )}
+      <button
+        type="button"
+        id="run-payouts"
+        onClick={() => ask({ rpc: "process_due_payout_schedules", args: {}, reason: false, label: "Run payouts now" })}
+      >
+        Run payouts now
+      </button>
+      <button
+        type="button"
+        id="run-releases"
+        onClick={() =>
+          ask({ rpc: "process_due_escrow_releases", args: {}, reason: false, label: "Release due holds now" })}
+      >
+        Release due holds now
+      </button>
+      {call && (
+        <AdminCallBox
+          call={call}
+          subject="the platform"
+          onDone={(what) => (setDone(what), setCall(null), setTick((t) => t + 1))}
+          onCancel={() => setCall(null)}
+          key={call.rpc}
+        />
+      )}
+      {done && <p class="done">{done}</p>}
+      <p>
+        A recruiter's payouts are paused on <a href={routeHref("recruiters")}>Recruiters</a>.
+      </p>
     </Section>
   );
 }

@@ -123,11 +123,16 @@ Deno.test({
       await t.step("a refused action appears in words: pausing payouts without a reason is PT400", async () => {
         const page = await signIn(browser, world.admin.email);
         await step("admin-controls", page, async () => {
-          await open(page, "controls");
-          await page.waitForSelector("#pause-payouts");
+          await open(page, "controls", "#pause-payouts");
+          // the kill switch as payout_controls has it
+          const before = RPC.payout_controls.returns.parse(ok(await world.admin.db.rpc("payout_controls")));
+          assert.equal(before.payouts_paused, false);
+          assert.deepEqual(await texts(page, "p.payouts-state"), ["Payouts: running"]);
           await page.click("#pause-payouts");
-          await page.waitForSelector("[role=alert]");
-          const [alert] = await texts(page, "[role=alert]");
+          await page.waitForSelector("[role=dialog] #confirm-yes");
+          await page.click("#confirm-yes");
+          await page.waitForSelector("[role=dialog] [role=alert]");
+          const [alert] = await texts(page, "[role=dialog] [role=alert]");
           assert.match(alert, /Invalid input/);
           assert.match(alert, /PT400/);
           assert.match(alert, /p_reason is required to pause payouts/);

@@ -204,6 +204,24 @@ export function Alerts() {
   );
 }
 
+// Controls' platform-wide calls (button id, call)
+const PAUSE: { id: string; call: AdminCall } = {
+  id: "pause-payouts",
+  call: { rpc: "pause_payouts", args: {}, reason: true, label: "Pause all payouts" },
+};
+const RESUME: { id: string; call: AdminCall } = {
+  id: "resume-payouts",
+  call: { rpc: "resume_payouts", args: {}, reason: true, label: "Resume payouts" },
+};
+const RUN_PAYOUTS: { id: string; call: AdminCall } = {
+  id: "run-payouts",
+  call: { rpc: "process_due_payout_schedules", args: {}, reason: false, label: "Run payouts now" },
+};
+const RUN_RELEASES: { id: string; call: AdminCall } = {
+  id: "run-releases",
+  call: { rpc: "process_due_escrow_releases", args: {}, reason: false, label: "Release due holds now" },
+};
+
 /** Controls: the kill switch as it stands (payout_controls) and the platform-wide calls behind a
  * confirmation: pause, resume (always four-eyes: ask a second admin from the box), and run the
  * payout run or the escrow releases now. Per-recruiter pauses are on Recruiters. */
@@ -234,40 +252,16 @@ export function Controls() {
         {" "}
         UTC; a schedule gets {controls.max_failed_attempts} attempts.
       </p>
-      {controls.payouts_paused
-        ? (
-          <button
-            type="button"
-            id="resume-payouts"
-            onClick={() => ask({ rpc: "resume_payouts", args: {}, reason: true, label: "Resume payouts" })}
-          >
-            Resume payouts
-          </button>
-        )
-        : (
-          <button
-            type="button"
-            id="pause-payouts"
-            onClick={() => ask({ rpc: "pause_payouts", args: {}, reason: true, label: "Pause all payouts" })}
-          >
-            Pause all payouts
-          </button>
-        )}
-      <button
-        type="button"
-        id="run-payouts"
-        onClick={() => ask({ rpc: "process_due_payout_schedules", args: {}, reason: false, label: "Run payouts now" })}
-      >
-        Run payouts now
-      </button>
-      <button
-        type="button"
-        id="run-releases"
-        onClick={() =>
-          ask({ rpc: "process_due_escrow_releases", args: {}, reason: false, label: "Release due holds now" })}
-      >
-        Release due holds now
-      </button>
+      {[controls.payouts_paused ? RESUME : PAUSE, RUN_PAYOUTS, RUN_RELEASES].map(({ id, call }) => (
+        <button
+          type="button"
+          id={id}
+          key={id}
+          onClick={() => ask(call)}
+        >
+          {call.label}
+        </button>
+      ))}
       {call && (
         <AdminCallBox
           call={call}

@@ -488,6 +488,47 @@ Deno.test({
           });
         },
       );
+
+      await t.step("Controls: pause with a reason, then resume through a second admin (four-eyes)", async () => {
+        const page = await signIn(browser, world.admin.email);
+        const controls = async () => RPC.payout_controls.returns.parse(ok(await world.admin.db.rpc("payout_controls")));
+        try {
+          await step("admin-controls-pause-resume", page, async () => {
+            await open(page, "controls", "#pause-payouts");
+            assert.equal((await controls()).payouts_paused, false);
+            await page.click("#pause-payouts");
+            await page.type("[role=dialog] input[name=confirm-reason]", "incident 42");
+            await page.click("#confirm-yes");
+            await page.waitForSelector("#resume-payouts");
+            const paused = await controls();
+            assert.deepEqual([paused.payouts_paused, paused.paused_reason], [true, "incident 42"]);
+            assert.deepEqual(await texts(page, "p.payouts-state"), [
+              `Payouts: paused since ${paused.paused_at} (incident 42)`,
+            ]);
+            // resuming always needs a second admin: PT428 in words, then asked for from the same box
+            await page.click("#resume-payouts");
+            await page.type("[role=dialog] input[name=confirm-reason]", "incident over");
+            await page.click("#confirm-yes");
+            await page.waitForSelector("#request-approval");
+            assert.match((await texts(page, "[role=dialog] [role=alert]"))[0], /PT428/);
+            assert.equal((await controls()).payouts_paused, true, "the refusal changed nothing");
+            await page.click("#request-approval");
+            await page.waitForFunction(() =>
+              /asked a second admin/.test(document.querySelector("p.done")?.textContent ?? "")
+            );
+            const [asked] = (await rpcOk(admin2.db, "admin_action_requests", {}))
+              .filter((r) => r.action === "resume_payouts" && r.requested_by === world.admin.id);
+            assert.deepEqual([asked?.args.p_reason, asked?.status], ["incident over", "pending"]);
+            await rpcOk(admin2.db, "approve_admin_action", { p_request_id: asked.id, p_reason: "checked" });
+            assert.equal((await controls()).payouts_paused, false);
+          });
+        } finally {
+          // never leave the test stack paused
+          if ((await controls()).payouts_paused) {
+            await world.sql`select private.set_payouts_paused(false, 'test cleanup')`;
+          }
+        }
+      });
     } finally {
       await browser.close();
       await world.cleanup();

@@ -135,13 +135,14 @@ begin
   if v_row.run_id is distinct from p_run_id then
     return false;  -- finished (or replaced) meanwhile
   end if;
-  -- forward only: a later source, or the same source covered further down
+  -- forward only: a later source, or the same source covered further down. Nothing recorded yet is
+  -- the platform (every run's first source) with nothing covered. The same place again is not
+  -- progress: the caller hands over only on progress, so a stuck invocation cannot ring itself in a loop.
   v_moved := case
-    when v_row.source is null then true
-    when p_source = v_row.source then v_row.covered_from is null
-                                      or (p_covered_from is not null and p_covered_from < v_row.covered_from)
+    when p_source = coalesce(v_row.source, 'platform')
+      then p_covered_from is not null and (v_row.covered_from is null or p_covered_from < v_row.covered_from)
     else (case when p_source = 'platform' then '' else p_source end) collate "C"
-         > (case when v_row.source = 'platform' then '' else v_row.source end) collate "C"
+         > (case when coalesce(v_row.source, 'platform') = 'platform' then '' else v_row.source end) collate "C"
   end;
   if v_moved then
     perform private.set_actor(null, 'job');

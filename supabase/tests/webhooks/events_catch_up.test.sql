@@ -4,7 +4,7 @@
 -- may call it.
 begin;
 \ir ../money/_fixtures.psql
-select plan(27);
+select plan(29);
 
 delete from vault.secrets where name in ('payout_functions_url', 'payout_job_secret');
 select vault.create_secret('https://project-ref.supabase.test/', 'payout_functions_url');
@@ -32,6 +32,8 @@ select is((select row(run_id, resumed)::text
   '(00000000-0000-4000-8000-0000000c0001,t)', 'an unfinished run is continued whatever run id asks');
 
 -- progress: forward only
+select ok(not private.record_stripe_events_catch_up_progress('00000000-0000-4000-8000-0000000c0001', 'platform',
+            null, '2000-03-01 00:03Z'), 'progress: stopping where the run began (the platform, nothing covered) is none');
 select ok(private.record_stripe_events_catch_up_progress('00000000-0000-4000-8000-0000000c0001', 'platform',
             '2000-02-20 00:00Z', '2000-03-01 00:03Z'), 'progress: the platform covered down to 20 Feb');
 select ok(not private.record_stripe_events_catch_up_progress('00000000-0000-4000-8000-0000000c0001', 'platform',
@@ -42,6 +44,8 @@ select is((select row(source, covered_from)::text from private.stripe_event_catc
   '... the recorded position stays');
 select ok(private.record_stripe_events_catch_up_progress('00000000-0000-4000-8000-0000000c0001', 'acct_CatchUpA',
             null, '2000-03-01 00:05Z'), 'progress to the next source (nothing of it yet)');
+select ok(not private.record_stripe_events_catch_up_progress('00000000-0000-4000-8000-0000000c0001', 'acct_CatchUpA',
+            null, '2000-03-01 00:05Z'), 'the same source with nothing covered again: no progress (so no hand-over loop)');
 select ok(not private.record_stripe_events_catch_up_progress('00000000-0000-4000-8000-0000000c0001', 'platform',
             '2000-02-01 00:00Z', '2000-03-01 00:06Z'), 'back to an earlier source: nothing changes');
 select is((select row(sources[1], covered_from)::text

@@ -138,9 +138,12 @@ export function processCpuMs(): number | null {
 }
 
 /**
- * A CPU meter: max(measured, charged). `measured` defaults to `processCpuMs`, read at most once per
- * `cacheMs` of `now` (asking the runtime costs a call into it; callers ask often); `startMs` is
- * charged up front (the module load, which a runtime that reports nothing still counts).
+ * A CPU meter: what the runtime measures (`measured`, default `processCpuMs`, read at most once per
+ * `cacheMs` of `now`: asking the runtime costs a call into it, and callers ask often), or, where it
+ * reports nothing, what the work charged: `startMs` up front (the module load) plus `charge()`.
+ * A measurement wins over the charges even when they are higher: they are estimates with a margin,
+ * and a meter ahead of the runtime's own count would stop work in an isolate the platform still
+ * keeps, so every later request to that warm isolate would stop at once and make no progress.
  */
 export function createCpuMeter(
   opts: { measured?: () => number | null; startMs?: number; cacheMs?: number; now?: Clock } = {},
@@ -160,7 +163,7 @@ export function createCpuMeter(
     return last;
   };
   return {
-    usedMs: () => Math.max(measured() ?? 0, charged),
+    usedMs: () => measured() ?? charged,
     charge: (ms) => {
       if (Number.isFinite(ms) && ms > 0) charged += ms;
     },

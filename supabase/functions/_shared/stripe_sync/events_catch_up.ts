@@ -134,7 +134,8 @@ export async function catchUpEvents(deps: CatchUpDeps, opts: { runId: string; ov
   const sinceS = Math.floor(run.since.getTime() / 1000);
   let moved = false;
 
-  /** Records the position, hands over when this invocation moved it; returns the summary. */
+  /** Records the position; hands over when this invocation moved it and Stripe did not fail (a
+   * failing Stripe waits for the next cron ring); returns the summary. */
   const stop = async (why: StopReason | "stripe_error", source: string, coveredFromS: number | null) => {
     const coveredFrom = coveredFromS === null ? null : new Date(coveredFromS * 1000);
     moved = (await db.progress(run.run_id, source, coveredFrom)) || moved;

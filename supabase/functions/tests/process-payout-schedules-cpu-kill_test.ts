@@ -74,15 +74,17 @@ Deno.test("the CPU hard limit kills a worker mid-batch: every tranche is paid ex
       return null;
     }, "the CPU hard limit to terminate a payout worker", 120_000);
     const killedAt = killed.endedAt!;
-    // the test's own knobs off again (running workers are stopped gracefully), Stripe answers fast
-    await setFunctionEnv(Object.fromEntries(Object.keys(OVERRUN).map((k) => [k, null])));
-    await removeFault(fault);
-    fault = undefined;
-
+    // read at once: the run the killed one handed over to (it rang at its stop line) takes the
+    // orphans back once the killed invocation's heartbeat is stale, and stopping the workers below
+    // waits for it
     const [atKill] = await sql<{ pending: number }[]>`
       select count(*)::int as pending from public.payout_transfers t
        where t.payout_id = any(${payoutIds}::uuid[]) and t.status = 'pending'`;
     assert.ok(atKill.pending > 0, "the kill left tranches in flight");
+    // the test's own knobs off again (running workers are stopped gracefully), Stripe answers fast
+    await setFunctionEnv(Object.fromEntries(Object.keys(OVERRUN).map((k) => [k, null])));
+    await removeFault(fault);
+    fault = undefined;
 
     // cron's doorbell, as pg_cron rings it: once at the start of every minute
     let rungMinute = Math.floor(Date.now() / 60_000); // this minute's tick is past

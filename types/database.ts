@@ -882,6 +882,11 @@ isOneToOne: false
               "amount": number,"currency": string,"held_amount": number,"in_flight_amount": number,"next_attempt_at": string,"payable_amount": number,"payout_id": string,"payout_status": string,"placement_id": string,"reason": string,"recruiter_id": string,"schedule_id": string,"schedule_status": string,"would_pay": boolean
             }[]
                            },
+"payout_run_totals":
+{ Args: { "p_now"?: string }; Returns: {
+              "amount": number,"currency": string,"payouts": number
+            }[]
+                           },
 "placement_escrow_total":
 { Args: { "p_placement_id"?: string }; Returns: {
               "active_hold_count": number,"cancelled_amount": number,"currency": string,"held_amount": number,"next_release_date": string,"placement_id": string,"released_amount": number,"scope": string

@@ -1366,6 +1366,13 @@ export const PayoutRunPreviewRowSchema = z.object({
   reason: PayoutRunPreviewReasonSchema.nullable(),
 });
 
+/** payout_run_totals(): per currency, what the run would pay (the preview's would_pay rows, summed). */
+export const PayoutRunTotalSchema = z.object({
+  currency: CurrencySchema,
+  payouts: z.number().int().positive(),
+  amount: MoneySchema,
+});
+
 /** my_connect_status() / admin_connect_status(): a recruiter's Connect onboarding status. */
 export const ConnectStatusSchema = z.object({
   recruiter_id: UuidSchema,
@@ -1651,6 +1658,10 @@ export const RPC = {
   payout_run_preview: {
     args: z.strictObject({ p_now: TimestamptzSchema.optional() }),
     returns: z.array(PayoutRunPreviewRowSchema),
+  },
+  payout_run_totals: {
+    args: z.strictObject({ p_now: TimestamptzSchema.optional() }),
+    returns: z.array(PayoutRunTotalSchema),
   },
   admin_payout_runs: { args: NoArgs, returns: z.array(PayoutRunSchema) },
   admin_companies: {

@@ -5,7 +5,6 @@ import { z } from "zod";
 import {
   PAYOUT_ALERT_KINDS,
   PayoutAlertSchema,
-  PayoutRunPreviewRowSchema,
   PayoutSchema,
   PLACEMENT_SELECT,
   PlacementSchema,
@@ -14,42 +13,24 @@ import {
 import { AdminCallBox } from "./admin_call.tsx";
 import { type AdminCall, resolvingAction } from "./alert_actions.ts";
 import { db, unwrap } from "./api.ts";
-import { totalsByCurrency } from "./money.ts";
 import { routeHref } from "./nav.ts";
 import { BucketCells, BucketHeads, ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
-/** PostgREST's cap on rows per answer (PGRST_DB_MAX_ROWS): totals read the preview in chunks of it. */
-const CHUNK = 1000;
-
-const TotalsRowSchema = PayoutRunPreviewRowSchema.pick({
-  payout_id: true,
-  currency: true,
-  amount: true,
-  would_pay: true,
-});
-
-/** Tonight: what the next payout run would pay (payout_run_preview), why not, and totals per currency. */
+/** Tonight: what the next payout run would pay (payout_run_preview, paged), why not, and the totals
+ * per currency (payout_run_totals). */
 export function Tonight() {
   const list = usePaged(async (from, to) => {
     const res = await db().rpc("payout_run_preview", {}, { count: "exact" }).order("payout_id").range(from, to);
     return { rows: RPC.payout_run_preview.returns.parse(unwrap(res)), count: res.count ?? 0 };
   });
-  const [totals, setTotals] = useState<Map<string, bigint> | null>(null);
+  // summed in the database (payout_run_totals), not from every row of the preview
+  const [totals, setTotals] = useState<z.infer<typeof RPC.payout_run_totals.returns> | null>(null);
   const [totalsError, setTotalsError] = useState<unknown>(null);
   useEffect(() => {
-    (async () => {
-      const rows: z.infer<typeof TotalsRowSchema>[] = [];
-      for (let from = 0;; from += CHUNK) {
-        const res = await db().rpc("payout_run_preview", {}).select("payout_id, currency, amount, would_pay").order(
-          "payout_id",
-        )
-          .range(from, from + CHUNK - 1);
-        const chunk = z.array(TotalsRowSchema).parse(unwrap(res));
-        rows.push(...chunk);
-        if (chunk.length < CHUNK) break;
-      }
-      setTotals(totalsByCurrency(rows.filter((r) => r.would_pay)));
-    })().catch(setTotalsError);
+    db().rpc("payout_run_totals").then(
+      (res) => setTotals(RPC.payout_run_totals.returns.parse(unwrap(res))),
+      setTotalsError,
+    );
   }, []);
 
   return (
@@ -58,17 +39,18 @@ export function Tonight() {
       {totalsError ? <ErrorBox error={totalsError} /> : !totals ? <Loading /> : (
         <table class="totals">
           <tbody>
-            {totals.size === 0 && (
+            {totals.length === 0 && (
               <tr>
                 <td>nothing to pay</td>
               </tr>
             )}
-            {[...totals].map(([currency, amount]) => (
+            {totals.map(({ currency, payouts, amount }) => (
               <tr data-currency={currency} key={currency}>
                 <th>{currency}</th>
                 <td class="total">
                   <Money amount={amount} currency={currency} />
                 </td>
+                <td class="payouts">{payouts} payouts</td>
               </tr>
             ))}
           </tbody>

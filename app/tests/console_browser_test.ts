@@ -51,13 +51,24 @@ Deno.test({
           assert.match(info[0], new RegExp(`\\(${first.count} rows\\)`));
           const all = RPC.payout_run_preview.returns.parse(ok(await db.rpc("payout_run_preview", {})));
           assert.ok(all.some((r) => r.payout_id === world.payout.C.id && r.would_pay), "C's payout is due tonight");
-          const totals = totalsByCurrency(all.filter((r) => r.would_pay));
+          // the totals (summed by payout_run_totals in the database) are the preview's rows summed here
+          const paying = all.filter((r) => r.would_pay);
+          const totals = totalsByCurrency(paying);
           const shown = await page.$$eval(
             "table.totals tr[data-currency]",
             (els) =>
-              els.map((e) => [e.getAttribute("data-currency"), e.querySelector("td.total")?.textContent?.trim()]),
+              els.map((e) => [
+                e.getAttribute("data-currency"),
+                e.querySelector("td.total")?.textContent?.trim(),
+                e.querySelector("td.payouts")?.textContent?.trim(),
+              ]),
           );
-          assert.deepEqual(shown, [...totals].map(([c, a]) => [c, formatMoney(a, c)]));
+          assert.deepEqual(
+            shown,
+            [...totals].map((
+              [c, a],
+            ) => [c, formatMoney(a, c), `${paying.filter((r) => r.currency === c).length} payouts`]),
+          );
         });
       });
 

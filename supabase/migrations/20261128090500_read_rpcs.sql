@@ -196,6 +196,36 @@ $$;
 comment on function public.payout_run_preview(timestamptz) is
   'Admin: one row per payout with money outstanding (status pending or partially_paid) as a claim at p_now (default now) would see it: would_pay and amount (its payable amount), or the reason it would not be paid - the first failing eligibility gate (platform_paused, placement_failed, invoice_not_collectible, recruiter_cannot_receive_transfers, recruiter_paused, nothing_payable), else no_schedule, in_flight, schedule_exhausted or not_due, or cap_reached when it would not fit a velocity cap of the UTC day of p_now (private.payout_cap_overflow, in due order). Changes nothing. 42501; PT400 null p_now.';
 
+-- The totals of the preview in the database: a console summing the preview's rows would read every
+-- payout, a page at a time, and each page computes the whole preview again.
+create function private.rpc_payout_run_totals(p_now timestamptz)
+returns table (currency char(3), payouts bigint, amount bigint)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select p.currency, pg_catalog.count(*), pg_catalog.sum(p.amount)::bigint
+  from private.rpc_payout_run_preview(p_now) p
+  where p.would_pay
+  group by p.currency
+  order by p.currency
+$$;
+comment on function private.rpc_payout_run_totals(timestamptz) is
+  'Body of public.payout_run_totals (platform admins only, 42501: the preview''s body checks).';
+
+create function public.payout_run_totals(p_now timestamptz default pg_catalog.now())
+returns table (currency char(3), payouts bigint, amount bigint)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select private.rpc_payout_run_totals(p_now) from private.require_platform_admin()
+$$;
+comment on function public.payout_run_totals(timestamptz) is
+  'Admin: per currency, the payouts a claim at p_now (default now) would pay and their amount in minor units: the would_pay rows of payout_run_preview, summed. Changes nothing. 42501; PT400 null p_now.';
+
 -- ---------------------------------------------------------------------------------------------
 -- Admin reads of the columns authenticated is not granted
 -- ---------------------------------------------------------------------------------------------
@@ -327,6 +357,7 @@ comment on function private.rpc_payout_audit_anchor(date) is
 revoke execute on function
   private.rpc_placement_escrow_total(uuid),
   private.rpc_payout_run_preview(timestamptz),
+  private.rpc_payout_run_totals(timestamptz),
   private.rpc_admin_companies(uuid[]),
   private.rpc_admin_placements(uuid[]),
   private.rpc_admin_placement_invoices(uuid[]),
@@ -336,6 +367,7 @@ revoke execute on function
 from public, anon, authenticated, service_role;
 grant execute on function private.rpc_placement_escrow_total(uuid) to authenticated;
 grant execute on function private.rpc_payout_run_preview(timestamptz) to authenticated;
+grant execute on function private.rpc_payout_run_totals(timestamptz) to authenticated;
 grant execute on function private.rpc_admin_companies(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_placements(uuid[]) to authenticated;
 grant execute on function private.rpc_admin_placement_invoices(uuid[]) to authenticated;
@@ -421,6 +453,7 @@ comment on function public.payout_audit_anchor(date) is
 revoke execute on function
   public.placement_escrow_total(uuid),
   public.payout_run_preview(timestamptz),
+  public.payout_run_totals(timestamptz),
   public.admin_companies(uuid[]),
   public.admin_placements(uuid[]),
   public.admin_placement_invoices(uuid[]),
@@ -430,6 +463,7 @@ revoke execute on function
 from public, anon, authenticated, service_role;
 grant execute on function public.placement_escrow_total(uuid) to authenticated;
 grant execute on function public.payout_run_preview(timestamptz) to authenticated;
+grant execute on function public.payout_run_totals(timestamptz) to authenticated;
 grant execute on function public.admin_companies(uuid[]) to authenticated;
 grant execute on function public.admin_placements(uuid[]) to authenticated;
 grant execute on function public.admin_placement_invoices(uuid[]) to authenticated;

@@ -100,6 +100,8 @@ insert into calls values
    'select count(*) from public.placement_escrow_total(null)', 'PT400'),
   ('payout_run_preview', 'select count(*) from public.payout_run_preview()',
    'select count(*) from public.payout_run_preview(null)', 'PT400'),
+  ('payout_run_totals', 'select count(*) from public.payout_run_totals()',
+   'select count(*) from public.payout_run_totals(null)', 'PT400'),
   ('admin_companies', 'select count(*) from public.admin_companies()', null, null),
   ('admin_payout_runs', 'select count(*) from public.admin_payout_runs()', null, null),
   ('admin_placements', 'select count(*) from public.admin_placements()', null, null),

@@ -86,7 +86,7 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')
       and p.pronargs > 0
-      and p.proname not in ('payout_run_preview', 'resume_payouts', 'admin_companies', 'admin_placements',
+      and p.proname not in ('payout_run_preview', 'payout_run_totals', 'resume_payouts', 'admin_companies', 'admin_placements',
                             'admin_placement_invoices', 'admin_payout_audit_log', 'verify_audit_chain',
                             -- null: every recruiter / the caller's own recruiter account
                             'admin_connect_status', 'begin_connect_onboarding',

@@ -5,7 +5,7 @@
 -- reads of the columns authenticated is not granted.
 begin;
 \ir _fixtures.psql
-select plan(41);
+select plan(43);
 
 create function access_test.total(p_actor text, p_placement uuid)
 returns text language sql as $$
@@ -86,6 +86,15 @@ select is(access_test.preview('payLB'), 'true 40000 -', 'B too');
 select is(access_test.preview('payMA'), 'false 0 invoice_not_collectible', 'paid 1 day ago: not collectible yet');
 select is(access_test.preview('payKA'), 'false 0 not_due', 'schedule moved to next week: not due');
 select is(access_test.preview('payKA', now() + interval '8 days'), 'true 16000 -', '... due as of next week (p_now)');
+-- payout_run_totals: the would_pay rows summed per currency, in the database
+select ok(access_test.run_as('admin', $$select count(*) from public.payout_run_preview() where would_pay$$)::int >= 2,
+          'the preview would pay L''s two payouts');
+select is(access_test.run_as('admin', $$select string_agg(currency || ' ' || payouts || ' ' || amount, ', ' order by currency)
+                                        from public.payout_run_totals()$$),
+          access_test.run_as('admin', $$select string_agg(t, ', ' order by t) from (
+                                          select currency || ' ' || count(*) || ' ' || sum(amount) as t
+                                          from public.payout_run_preview() where would_pay group by currency) x$$),
+          'payout_run_totals: per currency, the count and sum of what the preview would pay');
 select is(access_test.preview('payA'), 'false 0 nothing_payable', 'fixture A: paid but for the held part');
 select is(access_test.preview('payC'), 'false 0 invoice_not_collectible', 'fixture C: invoice open');
 select access_test.as_admin(format($$select public.pause_recruiter_payouts(%L, 'review')::text$$, access_test.id('rB')));

@@ -166,7 +166,7 @@ insert into rpcs values
   ('create_company'), ('create_recruiter'), ('create_placement'), ('set_placement_splits'), ('record_placement_invoice'),
   ('payout_controls'), ('pause_payouts'), ('resume_payouts'), ('pause_recruiter_payouts'), ('resume_recruiter_payouts'),
   ('grant_platform_admin'), ('revoke_platform_admin'), ('add_company_member'), ('remove_company_member'),
-  ('placement_escrow_total'), ('payout_run_preview'),
+  ('placement_escrow_total'), ('payout_run_preview'), ('payout_run_totals'),
   ('admin_companies'), ('admin_placements'), ('admin_placement_invoices'), ('admin_payout_audit_log'),
   ('verify_audit_chain'), ('reverse_payout'), ('payout_audit_anchor'),
   ('my_connect_status'), ('admin_connect_status'), ('begin_connect_onboarding'),
@@ -181,10 +181,10 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   (select array_agg(name order by name) from rpcs),
-  'authenticated executes exactly the 51 RPCs in public');
+  'authenticated executes exactly the 52 RPCs in public');
 select is(
   (select count(*)::int from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs)),
-  51, 'one overload per RPC');
+  52, 'one overload per RPC');
 select is(
   (select array_agg(p.oid::regprocedure::text) from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname in (select name from rpcs) and p.prosecdef),
@@ -247,7 +247,7 @@ where (p.pronamespace = 'public'::regnamespace and p.proname in (select name fro
         -- four-eyes approval (20261202120000_admin_approvals)
         'grant_platform_admin', 'admin_action_plan', 'require_four_eyes', 'execute_admin_action',
         'admin_action_request_json', 'lock_pending_admin_action', 'decide_admin_action', 'break_glass_admin_action')));
-select is((select count(*)::int from access_functions), 51 + 51 + 8 + 8 + 8, 'the access layer has its 126 functions');
+select is((select count(*)::int from access_functions), 52 + 52 + 8 + 8 + 8, 'the access layer has its 128 functions');
 select is((select array_agg(sig) from access_functions f join pg_proc p on p.oid = f.oid
            where not coalesce(array['search_path=""'] <@ p.proconfig, false)), null,
   'every access function has search_path = ''''');

@@ -435,6 +435,7 @@ export function adminRpcCalls(w: World): { [N in Exclude<RpcName, PartyRpc>]: un
     add_company_member: { p_company_id: w.companyX.id, p_user_id: w.fake.id, p_role: "company_admin" },
     remove_company_member: { p_company_id: w.companyX.id, p_user_id: w.cadm.id },
     payout_run_preview: {},
+    payout_run_totals: {},
     admin_companies: {},
     admin_payout_runs: {},
     admin_placements: {},

@@ -50,7 +50,7 @@ export function Tonight() {
                 <td class="total">
                   <Money amount={amount} currency={currency} />
                 </td>
-                <td class="payouts">{payouts} payouts</td>
+                <td class="payouts">{payouts} {payouts === 1 ? "payout" : "payouts"}</td>
               </tr>
             ))}
           </tbody>

@@ -11,6 +11,8 @@ import { PAGE_SIZE } from "../src/config.ts";
 import { formatMoney, totalsByCurrency } from "../src/money.ts";
 import { attrs, launchChromium, open, setPasswords, signIn, step, texts } from "./browser_support.ts";
 
+const payoutCount = (n: number) => `${n} ${n === 1 ? "payout" : "payouts"}`;
+
 let world: World;
 let browser: Browser;
 
@@ -67,7 +69,7 @@ Deno.test({
             shown,
             [...totals].map((
               [c, a],
-            ) => [c, formatMoney(a, c), `${paying.filter((r) => r.currency === c).length} payouts`]),
+            ) => [c, formatMoney(a, c), payoutCount(paying.filter((r) => r.currency === c).length)]),
           );
         });
       });

@@ -19,6 +19,7 @@ import { AdminCallBox } from "./admin_call.tsx";
 import type { AdminCall } from "./alert_actions.ts";
 import { db, unwrap } from "./api.ts";
 import { routeHref } from "./nav.ts";
+import { PlacementsTable, usePlacements } from "./screens.tsx";
 import { BucketCells, BucketHeads, ErrorBox, Loading, Money, PagedView, Section, shortId, usePaged } from "./ui.tsx";
 
 /** The actions of this screen: one id argument and a reason. */
@@ -290,11 +291,7 @@ function PlacementView({ id }: { id: string }) {
 
 /** Placements (admins): every placement a page at a time; choose one (or open #placement/<id>) for its detail. */
 export function PlacementDetail({ id }: { id?: string | null }) {
-  const list = usePaged(async (from, to) => {
-    const res = await db().from("placements").select(PLACEMENT_SELECT, { count: "exact" })
-      .order("created_at", { ascending: false }).order("id").range(from, to);
-    return { rows: z.array(PlacementSchema).parse(unwrap(res)), count: res.count ?? 0 };
-  });
+  const list = usePlacements();
   const open = (placementId: string | null) => (location.hash = routeHref("placement", placementId));
   if (id) {
     return (
@@ -314,27 +311,7 @@ export function PlacementDetail({ id }: { id?: string | null }) {
           onChange={(e) => e.currentTarget.value.trim() && open(e.currentTarget.value.trim())}
         />
       </label>
-      <PagedView list={list}>
-        {(rows) => (
-          <table class="rows placements">
-            <tbody>
-              {rows.map((p) => (
-                <tr data-placement-id={p.id} key={p.id}>
-                  <td title={p.id}>{shortId(p.id)}</td>
-                  <td>{p.title ?? "—"}</td>
-                  <td>{p.status}</td>
-                  <td>
-                    <Money amount={p.fee_amount} currency={p.currency} />
-                  </td>
-                  <td>
-                    <button type="button" class="open-placement" onClick={() => open(p.id)}>Open</button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </PagedView>
+      <PagedView list={list}>{(rows) => <PlacementsTable rows={rows} open={open} />}</PagedView>
     </Section>
   );
 }

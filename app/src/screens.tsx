@@ -302,45 +302,61 @@ export function MyPayouts() {
   );
 }
 
-/** Placements (company members): their company's placements, the granted columns only. */
-export function Placements() {
-  const list = usePaged(async (from, to) => {
+/** Placements a page at a time, newest first: RLS gives a company member their company's, an admin all. */
+export function usePlacements() {
+  return usePaged(async (from, to) => {
     const res = await db().from("placements").select(PLACEMENT_SELECT, { count: "exact" })
       .order("created_at", { ascending: false }).order("id").range(from, to);
     return { rows: z.array(PlacementSchema).parse(unwrap(res)), count: res.count ?? 0 };
   });
+}
+
+/** Placements' granted columns; with `open`, a button per row that opens one. */
+export function PlacementsTable(
+  { rows, open }: { rows: z.infer<typeof PlacementSchema>[]; open?: (id: string) => void },
+) {
+  return (
+    <table class="rows placements">
+      <thead>
+        <tr>
+          <th>placement</th>
+          <th>title</th>
+          <th>status</th>
+          <th>fee</th>
+          <th>hired</th>
+          <th>guarantee ends</th>
+          {open && <th></th>}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((p) => (
+          <tr data-placement-id={p.id} key={p.id}>
+            <td title={p.id}>{shortId(p.id)}</td>
+            <td>{p.title ?? "—"}</td>
+            <td>{p.status}</td>
+            <td>
+              <Money amount={p.fee_amount} currency={p.currency} />
+            </td>
+            <td>{p.hired_at}</td>
+            <td>{p.guarantee_expires_at ?? "—"}</td>
+            {open && (
+              <td>
+                <button type="button" class="open-placement" onClick={() => open(p.id)}>Open</button>
+              </td>
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Placements (company members): their company's placements, the granted columns only. */
+export function Placements() {
+  const list = usePlacements();
   return (
     <Section title="Placements">
-      <PagedView list={list}>
-        {(rows) => (
-          <table class="rows">
-            <thead>
-              <tr>
-                <th>placement</th>
-                <th>title</th>
-                <th>status</th>
-                <th>fee</th>
-                <th>hired</th>
-                <th>guarantee ends</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((p) => (
-                <tr data-placement-id={p.id} key={p.id}>
-                  <td title={p.id}>{shortId(p.id)}</td>
-                  <td>{p.title ?? "—"}</td>
-                  <td>{p.status}</td>
-                  <td>
-                    <Money amount={p.fee_amount} currency={p.currency} />
-                  </td>
-                  <td>{p.hired_at}</td>
-                  <td>{p.guarantee_expires_at ?? "—"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </PagedView>
+      <PagedView list={list}>{(rows) => <PlacementsTable rows={rows} />}</PagedView>
     </Section>
   );
 }

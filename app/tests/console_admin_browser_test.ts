@@ -179,7 +179,21 @@ Deno.test({
           const id = world.P1.id;
           const page = await signIn(browser, world.admin.email);
           await step("admin-placement", page, async () => {
-            await open(page, "placement", "input[name=placement-id]");
+            await open(page, "placement", "table.placements tr[data-placement-id]");
+            // every placement, newest first, a page at a time, as the API pages them; Open opens one
+            const first = ok(
+              await world.admin.db.from("placements").select("id").order("created_at", { ascending: false })
+                .order("id").range(0, PAGE_SIZE - 1),
+            );
+            assert.deepEqual(
+              await attrs(page, "table.placements tr[data-placement-id]", "data-placement-id"),
+              first.map((p) => p.id),
+            );
+            await page.click(`table.placements tr[data-placement-id="${first[0].id}"] button.open-placement`);
+            await page.waitForSelector(`.placement-detail[data-placement-id="${first[0].id}"]`);
+            assert.equal(new URL(page.url()).hash, `#placement/${first[0].id}`);
+            await page.click("#back-to-placements");
+            await page.waitForSelector("input[name=placement-id]");
             await page.type("input[name=placement-id]", id);
             await page.keyboard.press("Tab");
             const root = `.placement-detail[data-placement-id="${id}"]`;

@@ -634,13 +634,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       await awaitInvocations(await invokePayouts(1), 20_000);
       await w.callFunction("process-escrow-releases");
       await w.callFunction("reverse-payouts");
+      // Work due in the next 30 s counts too: a tranche failed in the last round is retried after
+      // a backoff of seconds, and two quiet rounds before it is due must not end the settle
+      // (seed 13 once ended 2 s before such a retry, and its payout was left payable).
       const [s] = await w.q((sql) =>
         sql<{ busy: boolean; due: string[] }[]>`
         select exists (select 1 from public.payout_reversals where status in ('pending', 'processing'))
             or exists (select 1 from private.payout_run_invocations where finished_at is null
                         and heartbeat_at > now() - interval '4 seconds') as busy,
-               coalesce((select array_agg(x) from unnest(private.payout_work_due(now())) x), '{}') ||
-               coalesce((select array_agg(x) from unnest(private.escrow_work_due(now())) x), '{}') as due`
+               coalesce((select array_agg(x) from unnest(private.payout_work_due(now() + interval '30 seconds')) x), '{}') ||
+               coalesce((select array_agg(x) from unnest(private.escrow_work_due(now() + interval '30 seconds')) x), '{}')
+               as due`
       );
       settleRounds.push(`${s.busy ? "busy" : "idle"} ${s.due.join(",")}`);
       if (!s.busy && s.due.length === 0) {

@@ -371,50 +371,48 @@ export function Runs() {
       </label>
       <PagedView list={list} empty="No runs yet.">
         {(rows) => (
-          <>
-            <table class="rows runs">
-              <thead>
-                <tr>
-                  <th>run</th>
-                  <th>kind</th>
-                  <th>trigger</th>
-                  <th>started</th>
-                  <th>finished</th>
-                  <th>invocations</th>
-                  {OUTCOMES.map((o) => <th key={o}>{o}</th>)}
-                  <th>errors</th>
-                  <th></th>
+          <table class="rows runs">
+            <thead>
+              <tr>
+                <th>run</th>
+                <th>kind</th>
+                <th>trigger</th>
+                <th>started</th>
+                <th>finished</th>
+                <th>invocations</th>
+                {OUTCOMES.map((o) => <th key={o}>{o}</th>)}
+                <th>errors</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr data-run-id={r.id} key={r.id} class={r.id === chosen ? "chosen" : ""}>
+                  <td title={r.id}>{shortId(r.id)}</td>
+                  <td>{r.kind}</td>
+                  <td>{r.trigger}</td>
+                  <td>{r.started_at}</td>
+                  <td class="finished">
+                    {r.status === "running" ? "running" : `${r.finished_at} (${r.finish_reason})`}
+                  </td>
+                  <td>{r.invocations}</td>
+                  {OUTCOMES.map((o) => <td key={o} class={o}>{r[o]}</td>)}
+                  <td class="error-count">{r.error_count}</td>
+                  <td>
+                    {r.kind === "payout_schedules" && (
+                      <button
+                        type="button"
+                        class="show-rate"
+                        onClick={() => setChosen(r.id)}
+                      >
+                        Transfers/s
+                      </button>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr data-run-id={r.id} key={r.id} class={r.id === chosen ? "chosen" : ""}>
-                    <td title={r.id}>{shortId(r.id)}</td>
-                    <td>{r.kind}</td>
-                    <td>{r.trigger}</td>
-                    <td>{r.started_at}</td>
-                    <td class="finished">
-                      {r.status === "running" ? "running" : `${r.finished_at} (${r.finish_reason})`}
-                    </td>
-                    <td>{r.invocations}</td>
-                    {OUTCOMES.map((o) => <td key={o} class={o}>{r[o]}</td>)}
-                    <td class="error-count">{r.error_count}</td>
-                    <td>
-                      {r.kind === "payout_schedules" && (
-                        <button
-                          type="button"
-                          class="show-rate"
-                          onClick={() => setChosen(r.id)}
-                        >
-                          Transfers/s
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </>
+              ))}
+            </tbody>
+          </table>
         )}
       </PagedView>
       {chosen && (

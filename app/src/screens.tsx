@@ -59,46 +59,44 @@ export function Tonight() {
       <h3>Payouts with money outstanding</h3>
       <PagedView list={list}>
         {(rows) => (
-          <>
-            <table class="rows">
-              <thead>
-                <tr>
-                  <th>payout</th>
-                  <th>recruiter</th>
-                  <th>status</th>
-                  <th>would pay</th>
-                  <th>to pay</th>
-                  <th>payable</th>
-                  <th>held</th>
-                  <th>in flight</th>
-                  <th>reason</th>
+          <table class="rows">
+            <thead>
+              <tr>
+                <th>payout</th>
+                <th>recruiter</th>
+                <th>status</th>
+                <th>would pay</th>
+                <th>to pay</th>
+                <th>payable</th>
+                <th>held</th>
+                <th>in flight</th>
+                <th>reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr data-payout-id={r.payout_id} key={r.payout_id}>
+                  <td title={r.payout_id}>{shortId(r.payout_id)}</td>
+                  <td title={r.recruiter_id}>{shortId(r.recruiter_id)}</td>
+                  <td>{r.payout_status}</td>
+                  <td class="would-pay">{r.would_pay ? "yes" : "no"}</td>
+                  <td>
+                    <Money amount={r.amount} currency={r.currency} />
+                  </td>
+                  <td>
+                    <Money amount={r.payable_amount} currency={r.currency} />
+                  </td>
+                  <td>
+                    <Money amount={r.held_amount} currency={r.currency} />
+                  </td>
+                  <td>
+                    <Money amount={r.in_flight_amount} currency={r.currency} />
+                  </td>
+                  <td class="reason">{r.reason ?? "—"}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
-                  <tr data-payout-id={r.payout_id} key={r.payout_id}>
-                    <td title={r.payout_id}>{shortId(r.payout_id)}</td>
-                    <td title={r.recruiter_id}>{shortId(r.recruiter_id)}</td>
-                    <td>{r.payout_status}</td>
-                    <td class="would-pay">{r.would_pay ? "yes" : "no"}</td>
-                    <td>
-                      <Money amount={r.amount} currency={r.currency} />
-                    </td>
-                    <td>
-                      <Money amount={r.payable_amount} currency={r.currency} />
-                    </td>
-                    <td>
-                      <Money amount={r.held_amount} currency={r.currency} />
-                    </td>
-                    <td>
-                      <Money amount={r.in_flight_amount} currency={r.currency} />
-                    </td>
-                    <td class="reason">{r.reason ?? "—"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </>
+              ))}
+            </tbody>
+          </table>
         )}
       </PagedView>
     </Section>

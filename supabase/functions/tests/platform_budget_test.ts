@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBudget } from "../_shared/platform/budget.ts";
+import { createBudget, createCpuMeter } from "../_shared/platform/budget.ts";
 
 Deno.test("budget: deadline, remaining, shouldStop with margin, expiry", () => {
   let now = 10_000;
@@ -32,4 +32,13 @@ Deno.test("budget: a batch loop stops claiming when the budget runs low", () => 
   }
   assert.equal(batches, 5); // 0,10,20,30,40 s started; at 50 s only 10 s are left
   assert.throws(() => createBudget(-1), RangeError);
+});
+
+Deno.test("cpu meter: the runtime's measurement wins over the charged estimate; the estimate counts only without one", () => {
+  let measured: number | null = 300;
+  const meter = createCpuMeter({ measured: () => measured, startMs: 250, cacheMs: 0 });
+  meter.charge(1_800); // estimates ahead of the real count (a fast core): a warm isolate must not read as spent
+  assert.equal(meter.usedMs(), 300);
+  measured = null; // a runtime that reports nothing: module load plus charges
+  assert.equal(meter.usedMs(), 2_050);
 });

@@ -31,27 +31,37 @@ export interface Paged<T> {
   setPage: (p: number) => void;
   data: Page<T> | null;
   error: unknown;
+  /** The data shown answers an earlier query (page, filter or reload) than the one now asked for. */
+  stale: boolean;
   reload: () => void;
 }
 
 /** Loads one page at a time from the server (PostgREST range); reload() after an action. */
 export function usePaged<T>(load: (from: number, to: number) => Promise<Page<T>>, deps: unknown[] = []): Paged<T> {
   const [page, setPage] = useState(0);
-  const [data, setData] = useState<Page<T> | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
+  // what the shown data (or error) answers: compared with the query asked for in this render, so
+  // a page, filter or reload marks the view stale at once, before its effect has run
+  const query = JSON.stringify([page, tick, ...deps]);
+  const [answer, setAnswer] = useState<{ query: string; data: Page<T> | null; error: unknown } | null>(null);
   useEffect(() => {
     let live = true;
-    setError(null);
     load(page * PAGE_SIZE, page * PAGE_SIZE + PAGE_SIZE - 1).then(
-      (d) => live && setData(d),
-      (e) => live && (setError(e), setData(null)),
+      (data) => live && setAnswer({ query, data, error: null }),
+      (error) => live && setAnswer({ query, data: null, error }),
     );
     return () => {
       live = false;
     };
-  }, [page, tick, ...deps]);
-  return { page, setPage, data, error, reload: () => setTick((t) => t + 1) };
+  }, [query]);
+  return {
+    page,
+    setPage,
+    data: answer?.data ?? null,
+    error: answer?.error ?? null,
+    stale: answer?.query !== query,
+    reload: () => setTick((t) => t + 1),
+  };
 }
 
 export function Pager({ page, count, setPage }: { page: number; count: number; setPage: (p: number) => void }) {
@@ -65,19 +75,24 @@ export function Pager({ page, count, setPage }: { page: number; count: number; s
   );
 }
 
-/** A server-paged list: its error in words, or loading, or its rows (as `children` draws them) and the pager. */
+/** A server-paged list: its error in words, or loading, or its rows (as `children` draws them) and the
+ * pager. While a new page or filter loads, the old rows stay, marked aria-busy (and dimmed). */
 export function PagedView<T>(
   { list, empty, children }: { list: Paged<T>; empty?: string; children: (rows: T[]) => ComponentChildren },
 ) {
-  if (list.error) return <ErrorBox error={list.error} />;
-  if (!list.data) return <Loading />;
-  return (
-    <>
-      {list.data.count === 0 && empty && <p class="empty">{empty}</p>}
-      {children(list.data.rows)}
-      <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
-    </>
-  );
+  let body: ComponentChildren;
+  if (list.error) body = <ErrorBox error={list.error} />;
+  else if (!list.data) body = <Loading />;
+  else {
+    body = (
+      <>
+        {list.data.count === 0 && empty && <p class="empty">{empty}</p>}
+        {children(list.data.rows)}
+        <Pager page={list.page} count={list.data.count} setPage={list.setPage} />
+      </>
+    );
+  }
+  return <div class="paged" aria-busy={list.stale ? "true" : "false"}>{body}</div>;
 }
 
 /** The confirmation every decision waits for: the question, a reason when the call takes one, yes

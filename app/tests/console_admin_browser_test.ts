@@ -453,7 +453,17 @@ Deno.test({
             await open(page, "alerts", "select[name=alert-kind]");
             await page.select("select[name=alert-kind]", "payout_flagged_for_reversal");
             const item = `.alert-group[data-kind=payout_flagged_for_reversal] li[data-subject-id="${payoutA.id}"]`;
-            await page.waitForSelector(item);
+            // until the filtered page arrives the list still shows every kind's alerts, marked busy
+            await page.waitForFunction(
+              (sel) =>
+                document.querySelector(".paged")?.getAttribute("aria-busy") === "false" &&
+                document.querySelector(sel) !== null &&
+                [...document.querySelectorAll(".alert-group")].every((g) =>
+                  g.getAttribute("data-kind") === "payout_flagged_for_reversal"
+                ),
+              {},
+              item,
+            );
             // the screen shows the API's first page of that kind
             const first = ok(
               await world.admin.db.from("payout_alerts").select("subject_id, details", { count: "exact" })

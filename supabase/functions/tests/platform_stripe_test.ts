@@ -7,7 +7,7 @@ import Stripe from "stripe";
 import type { StandIn } from "../../../local/stripe/server.ts";
 import { loadEnv, stripeEnv } from "../_shared/platform/env.ts";
 import { createPacer, type Pacer } from "../_shared/platform/pacer.ts";
-import { APP_INFO, callStripe, createStripe, STRIPE_API_VERSION } from "../_shared/platform/stripe.ts";
+import { APP_INFO, callStripe, createStripe, STRIPE_API_VERSION, StripeReadFailed } from "../_shared/platform/stripe.ts";
 import { control as ctl, requestLog, withStandIn } from "./standin_test_support.ts";
 
 const KEY = "sk_test_shared_stripe";
@@ -191,5 +191,25 @@ Deno.test("stripe: unknown outcomes and definitive failures are returned at once
 
     const r4 = await callStripe(pacer, () => Promise.reject(new TypeError("bug")));
     assert.equal(r4.kind, "unknown_outcome");
+  });
+});
+
+Deno.test("stripe: a failed read a job depends on is a 502 naming the cause; the log keeps which read and how", async () => {
+  await withCtx(async ({ s, stripe, pacer }) => {
+    await ctl(s, "POST", "/_standin/faults", { kind: "drop_before", times: 2 });
+    const lost = await callStripe(pacer, () => stripe.transfers.list({ limit: 1 }), { maxAttempts: 2, random: () => 0 });
+    assert.ok(lost.kind === "retry_same_key", lost.kind);
+    const unavailable = new StripeReadFailed("transfers.list", lost);
+    assert.deepEqual([unavailable.status, unavailable.toBody()], [502, {
+      error: "bad_gateway",
+      reason: "stripe_unavailable",
+    }]);
+    assert.equal(unavailable.message, "transfers.list: retry_same_key (connection_error)");
+
+    const refused = await callStripe(pacer, () => stripe.transfers.retrieve("tr_nobodyknows"));
+    assert.ok(refused.kind === "definitive_failure", refused.kind);
+    const e = new StripeReadFailed("transfers.retrieve tr_nobodyknows", refused);
+    assert.deepEqual([e.status, e.toBody().reason], [502, "stripe_refused"]);
+    assert.equal(e.message, "transfers.retrieve tr_nobodyknows: definitive_failure (resource_missing)");
   });
 });

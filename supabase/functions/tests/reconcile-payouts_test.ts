@@ -24,6 +24,7 @@ import {
   ringFunction,
   seedStripeInvoice,
   sendEvents,
+  standin,
   stripeClient,
   stripeId,
   useWebhookEndpoint,
@@ -353,3 +354,35 @@ Deno.test("reconciliation on a window with only clean transfers: no finding, the
     await sql.end();
   }
 });
+
+Deno.test(
+  "reconciliation while Stripe's transfer listing keeps failing: 502 stripe_unavailable, the run recorded failed",
+  opts,
+  async () => {
+    const sql = adminSql();
+    try {
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const body = { window_start: since, overlap_seconds: 0, retry_webhooks: false };
+      // every attempt's connection dropped before Stripe saw it (more drops than the call makes attempts)
+      await standin("POST", "/_standin/faults", { kind: "drop_before", method: "GET", path: "/v1/transfers", times: 20 });
+      const runId = crypto.randomUUID();
+      let res;
+      try {
+        res = await ringFunction("reconcile-payouts", { ...body, run_id: runId });
+      } finally {
+        await standin("DELETE", "/_standin/faults");
+      }
+      assert.deepEqual([res.status, res.body], [502, { error: "bad_gateway", reason: "stripe_unavailable" }]);
+      const [failed] = await sql`select status, error from private.stripe_reconciliation_runs where id = ${runId}`;
+      assert.equal(failed.status, "failed");
+      assert.match(failed.error.message, /^transfers\.list: retry_same_key/);
+      // Stripe is back: the next run covers the same window and finishes
+      const again = await ringFunction("reconcile-payouts", body);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      const [row] = await sql`select status from private.stripe_reconciliation_runs where id = ${again.body.run_id}`;
+      assert.equal(row.status, "finished");
+    } finally {
+      await sql.end();
+    }
+  },
+);

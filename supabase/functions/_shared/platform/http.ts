@@ -32,6 +32,7 @@ const DEFAULT_CODES: Record<number, string> = {
   422: "unprocessable_entity",
   429: "too_many_requests",
   500: "internal_error",
+  502: "bad_gateway",
   503: "unavailable",
 };
 

@@ -13,6 +13,7 @@
  */
 import Stripe from "stripe";
 import type { StripeEnv } from "./env.ts";
+import { HttpError } from "./http.ts";
 import type { Pacer } from "./pacer.ts";
 import { classifyStripeError, type RetrySameKey, type StripeFailure } from "./stripe_retry.ts";
 
@@ -120,6 +121,25 @@ export async function callStripe<T>(
     opts.onRetry?.(c, attempt);
     // A rate limit paused the pacer: the next acquire() waits it out. Otherwise back off here.
     if (!c.rateLimited) await pacer.sleep(c.delayMs);
+  }
+}
+
+/**
+ * A read a whole job depends on failed after `callStripe`'s attempts. The job answers 502
+ * (`bad_gateway`) with the cause, `stripe_unavailable` (no answer, a 5xx, a rate limit) or
+ * `stripe_refused` (Stripe said no: a bad key, a missing permission), instead of an anonymous
+ * 500; which read and how it failed stay in the message, for the log.
+ */
+export class StripeReadFailed extends HttpError {
+  constructor(what: string, failure: StripeFailure) {
+    super(502, failure.kind === "definitive_failure" ? "stripe_refused" : "stripe_unavailable");
+    this.name = "StripeReadFailed";
+    const why = failure.kind === "definitive_failure"
+      ? failure.code
+      : failure.kind === "retry_same_key"
+      ? failure.reason
+      : failure.kind;
+    this.message = `${what}: ${failure.kind} (${why})`;
   }
 }
 

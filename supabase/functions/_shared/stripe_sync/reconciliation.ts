@@ -20,7 +20,13 @@
  */
 import type { Budget, StopReason } from "../platform/budget.ts";
 import type { Logger } from "../platform/log.ts";
-import { listAll, type ListPage, type StripeCallResult, type TransferInfo } from "../platform/stripe.ts";
+import {
+  listAll,
+  type ListPage,
+  type StripeCallResult,
+  StripeReadFailed,
+  type TransferInfo,
+} from "../platform/stripe.ts";
 
 /** A run as `begin` returns it: the window, and how far down a previous part got. */
 export interface ReconcileRun {
@@ -107,7 +113,7 @@ export async function reconcile(
       // newest first: everything created from the oldest second of this page on is listed
       beforeNext: (page) => !stopAt(Math.min(...page.map((t) => t.created)) + 1),
     });
-    if (listing.kind !== "ok") throw new Error(`transfers.list: ${listing.kind}`);
+    if (listing.kind !== "ok") throw new StripeReadFailed("transfers.list", listing);
     const listed = listing.value;
 
     const ids = new Set(listed.map((t) => t.id));

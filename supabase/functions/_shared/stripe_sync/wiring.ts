@@ -17,6 +17,7 @@ import {
   idOf,
   listAll,
   type StripeCallResult,
+  StripeReadFailed,
   stringMetadata,
   transferInfo,
 } from "../platform/stripe.ts";
@@ -185,7 +186,7 @@ export function createReconcileStripe(stripe: Stripe, pacer: Pacer, maxAttempts:
       const r = await callStripe(pacer, () => stripe.transfers.retrieve(id), { maxAttempts });
       if (r.kind === "ok") return transferInfo(r.value);
       if (r.kind === "definitive_failure" && (r.code === "resource_missing" || r.status === 404)) return null;
-      throw new Error(`transfers.retrieve ${id}: ${r.kind}`);
+      throw new StripeReadFailed(`transfers.retrieve ${id}`, r);
     },
   };
 }

@@ -83,3 +83,13 @@ export async function open(page: Page, id: string, selector?: string) {
   await page.click(`#nav-${id}`);
   if (selector) await page.waitForSelector(selector);
 }
+
+/** Waits for `selector` in lists that have loaded what was last asked for: after a filter or a page
+ * change the old rows stay on screen, marked `aria-busy`, until the new ones arrive (ui.tsx). */
+export async function settled(page: Page, selector: string) {
+  await page.waitForFunction(
+    (sel) => document.querySelector(sel) !== null && document.querySelector(".paged[aria-busy=true]") === null,
+    {},
+    selector,
+  );
+}

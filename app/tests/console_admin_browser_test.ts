@@ -9,7 +9,7 @@ import { type Actor, buildWorld, ok, rpcOk, type World } from "../../supabase/te
 import { PAGE_SIZE } from "../src/config.ts";
 import { transfersPerSecond } from "../src/rate.ts";
 import { formatMoney } from "../src/money.ts";
-import { attrs, CONSOLE_URL, launchChromium, open, setPasswords, signIn, step, texts } from "./browser_support.ts";
+import { attrs, CONSOLE_URL, launchChromium, open, setPasswords, settled, signIn, step, texts } from "./browser_support.ts";
 
 let world: World;
 let browser: Browser;
@@ -304,7 +304,7 @@ Deno.test({
             await page.type("input[name=recruiter-name]", world.tag);
             await page.keyboard.press("Tab"); // change event
             const rowC = `tr[data-recruiter-id="${c.id}"]`;
-            await page.waitForSelector(rowC);
+            await settled(page, rowC); // the rows before the filter may hold C too
             const mine = ok(
               await world.admin.db.from("recruiters").select("id").ilike("display_name", `%${world.tag}%`)
                 .order("display_name").order("id"),
@@ -453,17 +453,7 @@ Deno.test({
             await open(page, "alerts", "select[name=alert-kind]");
             await page.select("select[name=alert-kind]", "payout_flagged_for_reversal");
             const item = `.alert-group[data-kind=payout_flagged_for_reversal] li[data-subject-id="${payoutA.id}"]`;
-            // until the filtered page arrives the list still shows every kind's alerts, marked busy
-            await page.waitForFunction(
-              (sel) =>
-                document.querySelector(".paged")?.getAttribute("aria-busy") === "false" &&
-                document.querySelector(sel) !== null &&
-                [...document.querySelectorAll(".alert-group")].every((g) =>
-                  g.getAttribute("data-kind") === "payout_flagged_for_reversal"
-                ),
-              {},
-              item,
-            );
+            await settled(page, item); // the unfiltered list, marked busy, stays until the filtered page arrives
             // the screen shows the API's first page of that kind
             const first = ok(
               await world.admin.db.from("payout_alerts").select("subject_id, details", { count: "exact" })

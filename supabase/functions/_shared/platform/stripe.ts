@@ -134,13 +134,14 @@ export class StripeReadFailed extends HttpError {
   constructor(what: string, failure: StripeFailure) {
     super(502, failure.kind === "definitive_failure" ? "stripe_refused" : "stripe_unavailable");
     this.name = "StripeReadFailed";
-    const why = failure.kind === "definitive_failure"
-      ? failure.code
-      : failure.kind === "retry_same_key"
-      ? failure.reason
-      : failure.kind;
-    this.message = `${what}: ${failure.kind} (${why})`;
+    this.message = `${what}: ${failure.kind} (${failureCode(failure)})`;
   }
+}
+
+/** A failure in one word: Stripe's error code, the retry reason, or the failure kind. */
+export function failureCode(failure: StripeFailure): string {
+  if (failure.kind === "definitive_failure") return failure.code;
+  return failure.kind === "retry_same_key" ? failure.reason : failure.kind;
 }
 
 /** One page of a Stripe list endpoint. */

@@ -5,7 +5,7 @@
  */
 import type Stripe from "stripe";
 import type { Pacer } from "../platform/pacer.ts";
-import { callStripe, idOf, listAll, stringMetadata, type StripeCallResult } from "../platform/stripe.ts";
+import { callStripe, failureCode, idOf, listAll, stringMetadata, type StripeCallResult } from "../platform/stripe.ts";
 import type { ReversalInfo, StripeReader } from "./events.ts";
 
 /** A Stripe read failed (retry later). `code` is Stripe's code or the failure kind. */
@@ -20,7 +20,7 @@ export class StripeReadError extends Error {
 
 function value<T>(what: string, r: StripeCallResult<T>): T {
   if (r.kind === "ok") return r.value;
-  const code = r.kind === "definitive_failure" ? r.code : r.kind === "retry_same_key" ? r.reason : r.kind;
+  const code = failureCode(r);
   throw new StripeReadError(code, `${what}: ${r.kind} (${code})`);
 }
 
